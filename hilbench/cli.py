@@ -1,0 +1,147 @@
+"""The `hilbench` command line.
+
+Errors a user can fix (HilbenchError) print as one line on stderr and exit 2 - never a
+traceback; exit 2 always means "harness or infrastructure", so a CI job never mistakes a
+broken board for a slower model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hilbench import __version__
+from hilbench.errors import HilbenchError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    help="Hardware-in-the-loop benchmarking for TinyML.",
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def default_boards_file() -> Path:
+    """$HIL_BOARDS, else ./boards.toml, else the boards.toml beside hilbench's sources."""
+    env = os.environ.get("HIL_BOARDS")
+    if env:
+        return Path(env)
+    local = Path("boards.toml")
+    if local.is_file():
+        return local
+    return Path(__file__).resolve().parent.parent / "boards.toml"
+
+
+BoardsOpt = Annotated[Optional[Path], typer.Option("--boards", help="boards.toml to use [env HIL_BOARDS]")]
+
+
+@app.command()
+def run(
+    board: Annotated[Optional[str], typer.Option("--board", "-b", help="board name from boards.toml")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
+    dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory, MLPerf Tiny layout")] = None,
+    boards: BoardsOpt = None,
+    results_dir: Annotated[Optional[Path], typer.Option("--results-dir", help="where run directories go [env HILBENCH_RESULTS]")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="use only the first N vectors")] = None,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="untimed-for-statistics warm-up inferences")] = 1,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="measured inferences per vector")] = 1,
+) -> None:
+    """Benchmark a model on a board: latency, accuracy and bit-exactness vs tflite-micro."""
+    from hilbench.report.table import summary_table
+    from hilbench.results.summary import summarize
+    from hilbench.runner import BenchRequest, run_benchmark
+    import pandas as pd
+
+    req = BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards or default_boards_file(),
+                       results_dir=results_dir, limit=limit, warmup=warmup, repeat=repeat)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("starting device", total=None)
+
+        def on_open(info) -> None:  # type: ignore[no-untyped-def]
+            bar.update(task, description=f"{info.board}: streaming vectors")
+
+        result = run_benchmark(req, progress=lambda done, total: bar.update(task, completed=done, total=total),
+                               on_open=on_open)
+    summary = summarize(pd.DataFrame(result.rows))
+    console.print(summary_table(summary, title=f"hilbench run {result.run_id}"))
+    if result.arena_used is not None:
+        console.print(f"arena used on the DUT: {result.arena_used:,} bytes")
+    console.print(f"samples: {result.samples_file}")
+
+
+@app.command("boards")
+def boards_cmd(boards: BoardsOpt = None) -> None:
+    """List the boards in boards.toml and whether each is available now."""
+    from hilbench import firmware
+    from hilbench.config import load_boards
+
+    cfg = load_boards(boards or default_boards_file())
+    t = Table(title=f"boards in {cfg.path}", title_justify="left")
+    for col in ("board", "kind", "core", "available", "why", "description"):
+        t.add_column(col)
+    for name, b in cfg.boards.items():
+        ok, why = True, "ready"
+        if b.kind == "emulated":
+            assert b.qemu is not None
+            image = Path(b.image) if b.image else firmware.image_path(b.firmware or name)
+            if shutil.which(b.qemu.binary) is None:
+                ok, why = False, f"{b.qemu.binary} not installed"
+            elif not image.is_file():
+                ok, why = False, f"firmware image not built ({image.name}; `hilbench run` builds it)"
+        elif b.kind == "native":
+            if not firmware.image_exists(b.firmware or "host"):
+                ok, why = False, "host firmware not built (`hilbench run` builds it)"
+        elif b.kind == "mcu":
+            port = b.port or ""
+            if "://" not in port and not Path(port).exists():
+                ok, why = False, f"serial port {port} not present"
+            else:
+                ok, why = False, "real-board support not implemented yet"
+        else:
+            ok, why = False, f"device kind '{b.kind}' not implemented yet"
+        default = " (default)" if name == cfg.default_board else ""
+        t.add_row(name + default, b.kind, b.core, "yes" if ok else "no", why, b.description)
+    console.print(t)
+
+
+@app.command()
+def version() -> None:
+    """Print hilbench's version."""
+    console.print(f"hilbench {__version__}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except HilbenchError as exc:
+        err_console.print(f"hilbench: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("hilbench: interrupted", markup=False)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""boards.toml: the boards on this bench and how to reach each one.
+
+Validated with pydantic (unknown keys are errors, so a typo never silently falls back to
+a default); every error names the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from hilbench.errors import ConfigError
+
+DeviceKind = Literal["emulated", "native", "mcu", "litert", "remote"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QemuConfig(_Strict):
+    """How to start the emulator for an emulated board (DESIGN.md §5)."""
+
+    binary: str = "qemu-system-arm"
+    machine: str
+    cpu: str | None = None
+    icount_shift: int = Field(0, ge=0, le=10)
+    extra_args: list[str] = Field(default_factory=list)
+
+
+class BoardConfig(_Strict):
+    """One board; `name` is its key under [boards]."""
+
+    name: str = ""
+    kind: DeviceKind
+    description: str = ""
+    core: str
+    clock_hz: int = Field(gt=0)
+    ram_bytes: int | None = Field(None, gt=0)
+    flash_bytes: int | None = Field(None, gt=0)
+    features: list[str] = Field(default_factory=list)
+    firmware: str | None = None  # firmware/boards/<target> built with make
+    image: str | None = None  # a prebuilt image instead of building `firmware`
+    qemu: QemuConfig | None = None
+    port: str | None = None  # serial port or pyserial URL (real boards)
+    baudrate: int = 115200
+    flasher: Literal["pyocd", "esptool", "bossac", "openocd", "none"] | None = None
+    serial_number: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "BoardConfig":
+        if self.kind == "emulated" and self.qemu is None:
+            raise ValueError("an emulated board needs a [qemu] table (binary, machine)")
+        if self.kind in ("emulated", "native") and not (self.firmware or self.image):
+            raise ValueError("needs `firmware` (a target under firmware/boards/) or `image`")
+        if self.kind == "mcu" and not self.port:
+            raise ValueError("an mcu board needs `port` (serial device or pyserial URL)")
+        return self
+
+
+class BoardsFile(_Strict):
+    """The whole file."""
+
+    default_board: str | None = None
+    boards: dict[str, BoardConfig]
+    path: Path | None = None
+
+    def get(self, name: str | None) -> BoardConfig:
+        key = name or self.default_board
+        if key is None:
+            raise ConfigError(f"{self.path}: no --board given and no default_board set")
+        if key not in self.boards:
+            known = ", ".join(sorted(self.boards))
+            raise ConfigError(f"{self.path}: no board named '{key}' (known: {known})")
+        return self.boards[key]
+
+
+def _where(loc: tuple) -> str:
+    parts = [str(p) for p in loc]
+    if len(parts) >= 2 and parts[0] == "boards":
+        table = f"[boards.{parts[1]}" + "".join(f".{p}" for p in parts[2:-1]) + "]"
+        key = parts[-1] if len(parts) > 2 else None
+        return f"{table} key '{key}'" if key else table
+    return f"key '{'.'.join(parts)}'" if parts else "top level"
+
+
+def load_boards(path: str | Path) -> BoardsFile:
+    """Read and validate a boards.toml; raise ConfigError with one line on any fault."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    boards = raw.get("boards")
+    if isinstance(boards, dict):
+        for name, table in boards.items():
+            if isinstance(table, dict):
+                table.setdefault("name", name)
+                image = table.get("image")
+                if isinstance(image, str) and not Path(image).is_absolute():
+                    table["image"] = str(path.parent / image)  # relative to boards.toml
+    try:
+        parsed = BoardsFile.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{path}: {_where(tuple(err['loc']))}: {msg}{more}") from None
+    parsed = parsed.model_copy(update={"path": path})
+    if parsed.default_board and parsed.default_board not in parsed.boards:
+        raise ConfigError(f"{path}: key 'default_board': no board named '{parsed.default_board}'")
+    return parsed

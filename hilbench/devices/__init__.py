@@ -1,0 +1,31 @@
+"""Device families behind one interface (DESIGN.md §2): open / describe / load model /
+run vectors / close. `open_device` picks the family from the board's `kind`."""
+
+from __future__ import annotations
+
+from hilbench.config import BoardConfig
+from hilbench.devices.base import Device, DeviceInfo, Sample, Timing
+from hilbench.errors import NotImplementedFeature
+
+
+def make_device(board: BoardConfig, **options: object) -> Device:
+    """A closed device session for board; call open() (or use `with`)."""
+    if board.kind == "emulated":
+        from hilbench.devices.emulated import EmulatedDevice
+
+        return EmulatedDevice(board, **options)  # type: ignore[arg-type]
+    if board.kind == "native":
+        from hilbench.devices.native import NativeDevice
+
+        return NativeDevice(board, **options)  # type: ignore[arg-type]
+    if board.kind == "mcu":
+        from hilbench.devices.mcu import McuDevice
+
+        return McuDevice(board)
+    raise NotImplementedFeature(
+        f"board '{board.name}': device kind '{board.kind}' is not implemented yet (LiteRT/Coral and "
+        "remote SSH devices arrive with later issues)"
+    )
+
+
+__all__ = ["Device", "DeviceInfo", "Sample", "Timing", "make_device"]

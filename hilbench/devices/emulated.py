@@ -1,0 +1,69 @@
+"""An emulated board: hilbench firmware under QEMU, reached over a real pty.
+
+QEMU is its own flasher (it loads the ELF), and with `-icount shift=0` one guest
+instruction is exactly 1 ns of virtual time, so the timer's ticks are instruction counts:
+repeatable to the tick, but not silicon cycles (DESIGN.md §5). Timing source
+`qemu_icount`.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+from hilbench import firmware
+from hilbench.devices.base import Timing
+from hilbench.devices.mcu import McuDevice
+from hilbench.errors import DeviceError
+from hilbench.flash.qemu import QemuProcess
+from hilbench.link.transport import SerialTransport, Transport
+
+
+class EmulatedDevice(McuDevice):
+    device_kind = "emulated"
+
+    def __init__(self, board, build: bool = True) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(board)
+        self._build = build
+        self.qemu: QemuProcess | None = None
+
+    def image(self) -> Path:
+        if self.board.image:
+            return Path(self.board.image)
+        assert self.board.firmware is not None
+        if self._build:
+            return firmware.build_image(self.board.firmware)
+        return firmware.image_path(self.board.firmware)
+
+    def _start(self) -> Transport:
+        image = self.image()
+        if not image.is_file():
+            raise DeviceError(f"board '{self.name}': firmware image {image} not found")
+        self.firmware_sha256 = firmware.sha256_file(image)
+        q = self.board.qemu
+        assert q is not None
+        self.qemu = QemuProcess(q.binary, q.machine, image, cpu=q.cpu, icount_shift=q.icount_shift,
+                                extra_args=q.extra_args)
+        assert self.qemu.pty is not None
+        transport = SerialTransport(self.qemu.pty)
+        self.qemu.resume()
+        return transport
+
+    def _timing(self, timer_hz: int, timer_kind: str) -> Timing:
+        q = self.board.qemu
+        assert q is not None
+        if q.icount_shift is None:
+            return super()._timing(timer_hz, timer_kind)
+        ns_per_insn = 1 << q.icount_shift
+        insns_per_tick = Fraction(1_000_000_000, timer_hz * ns_per_insn)
+        return Timing(
+            source="qemu_icount",
+            cycles_per_tick=insns_per_tick,
+            us_per_tick=insns_per_tick * Fraction(1_000_000, self.board.clock_hz),
+            emulated=True,
+        )
+
+    def _stop(self) -> None:
+        if self.qemu is not None:
+            self.qemu.close()
+            self.qemu = None

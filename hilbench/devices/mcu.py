@@ -1,0 +1,109 @@
+"""A microcontroller running hilbench firmware, reached over a byte link.
+
+This is the device family real boards and emulated boards share: everything from HELLO
+on is identical. Subclasses only decide how the firmware gets running and what carries
+the bytes (`_start`), and what the ticks mean (`_timing`).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from hilbench.config import BoardConfig
+from hilbench.devices.base import DeviceInfo, Sample, Timing
+from hilbench.errors import ModelError, NotImplementedFeature
+from hilbench.link.messages import ModelDesc, Status
+from hilbench.link.session import DutError, DutLink
+from hilbench.link.transport import Transport
+
+
+class McuDevice:
+    """hilbench firmware over a serial link. Real-board flashing is not implemented yet."""
+
+    device_kind = "mcu"
+
+    def __init__(self, board: BoardConfig) -> None:
+        self.board = board
+        self.name = board.name
+        self.link: DutLink | None = None
+        self.transport: Transport | None = None
+        self.model: ModelDesc | None = None
+        self.firmware_sha256: str | None = None
+        self._info: DeviceInfo | None = None
+
+    # Subclasses override these two.
+    def _start(self) -> Transport:
+        raise NotImplementedFeature(
+            f"board '{self.board.name}': real boards (kind = \"mcu\") are not supported yet; "
+            "flashing and serial sessions for them arrive with a later issue"
+        )
+
+    def _timing(self, timer_hz: int, timer_kind: str) -> Timing:
+        clock = self.board.clock_hz
+        return Timing(
+            source=timer_kind,
+            cycles_per_tick=Fraction(clock, timer_hz),
+            us_per_tick=Fraction(1_000_000, timer_hz),
+        )
+
+    def _stop(self) -> None:
+        """Release whatever _start acquired besides the transport."""
+
+    def _connect_timeout(self) -> float:
+        return 15.0
+
+    def open(self) -> DeviceInfo:
+        try:
+            self.transport = self._start()
+            self.link = DutLink(self.transport)
+            hello = self.link.connect(deadline_s=self._connect_timeout())
+        except BaseException:
+            self.close()
+            raise
+        self._info = DeviceInfo(
+            board=self.board.name,
+            board_serial=self.board.serial_number,
+            device_kind=self.device_kind,
+            core=hello.core or self.board.core,
+            clock_hz=self.board.clock_hz,
+            firmware_name=hello.firmware_name,
+            firmware_version=f"{hello.firmware_version}+{hello.git_hash}",
+            firmware_sha256=self.firmware_sha256,
+            runtime="hilbench-rt",
+            timing=self._timing(hello.timer_hz, hello.timer_kind),
+        )
+        return self._info
+
+    def describe(self) -> DeviceInfo:
+        if self._info is None:
+            raise RuntimeError("device not open")
+        return self._info
+
+    def load_model(self, model: bytes, source: str = "model") -> ModelDesc:
+        assert self.link is not None
+        try:
+            self.model = self.link.load_model(model)
+        except DutError as exc:
+            d = exc.detail
+            if d.status in (Status.MODEL_TOO_LARGE, Status.ARENA_TOO_SMALL):
+                raise ModelError(f"{source}: does not fit board '{self.name}': {d.describe()}") from None
+            raise ModelError(f"{source}: refused by the DUT on '{self.name}': {d.describe()}") from None
+        return self.model
+
+    def run(self, vector: bytes) -> Sample:
+        assert self.link is not None and self.model is not None
+        ticks = self.link.run_once(vector)
+        out = self.model.outputs[0]
+        return Sample(ticks=ticks, output=self.link.get_output(out.nbytes))
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+        self._stop()
+
+    def __enter__(self) -> "McuDevice":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

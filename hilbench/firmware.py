@@ -1,0 +1,72 @@
+"""Locating and building the hilbench DUT firmware images.
+
+The image is built from firmware/ with make, which rebuilds only what changed; so calling
+`build_image` before every run costs a fraction of a second when nothing changed and
+guarantees the image matches the sources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from hilbench.errors import DeviceError, ToolMissingError
+
+# Cross compilers a firmware target needs, and the Debian package that provides each.
+_TOOLCHAINS = {
+    "host": ("gcc", "gcc"),
+    "default": ("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+    "riscv32-virt": ("riscv64-unknown-elf-gcc", "gcc-riscv64-unknown-elf"),
+}
+
+
+def firmware_dir() -> Path:
+    """firmware/ of the source tree hilbench runs from (HILBENCH_FIRMWARE_DIR overrides)."""
+    env = os.environ.get("HILBENCH_FIRMWARE_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "firmware"
+
+
+def image_path(target: str, sanitize: bool = False) -> Path:
+    """Where make puts the image of a target."""
+    if target == "host":
+        return firmware_dir() / "build" / ("host-asan" if sanitize else "host") / "hilbench-dut"
+    return firmware_dir() / "build" / target / "hilbench-dut.elf"
+
+
+def image_exists(target: str) -> bool:
+    return image_path(target).is_file()
+
+
+def toolchain_for(target: str) -> tuple[str, str]:
+    return _TOOLCHAINS.get(target, _TOOLCHAINS["default"])
+
+
+def build_image(target: str, sanitize: bool = False) -> Path:
+    """Build (or confirm up to date) the firmware image for target; return its path."""
+    fw = firmware_dir()
+    if not (fw / "boards" / target).is_dir():
+        raise DeviceError(f"firmware target '{target}': no directory {fw / 'boards' / target}")
+    compiler, package = toolchain_for(target)
+    if shutil.which(compiler) is None:
+        raise ToolMissingError(f"{compiler} not found: install it with `apt-get install {package}`")
+    if shutil.which("make") is None:
+        raise ToolMissingError("make not found: install it with `apt-get install make`")
+    cmd = ["make", "-s", "-C", str(fw), f"BOARD={target}"] + (["SANITIZE=1"] if sanitize else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if "error" in ln.lower()]
+        first = lines[0] if lines else (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise DeviceError(f"firmware build for '{target}' failed: {first}")
+    path = image_path(target, sanitize)
+    if not path.is_file():
+        raise DeviceError(f"firmware build for '{target}' produced no {path}")
+    return path
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,1 @@
+"""Presenting results: terminal tables now; HTML, JUnit and Markdown with later issues."""

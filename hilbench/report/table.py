@@ -1,0 +1,50 @@
+"""The terminal results table.
+
+Every latency figure says where it comes from: on an emulated board the "cycles" are QEMU
+instruction counts (`qemu_icount`) and the microseconds are those counts at the board's
+nominal clock, so the table marks them instead of passing them off as silicon timings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.table import Table
+
+
+def _num(x: object, fmt: str = "{:,.0f}") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return fmt.format(x)
+
+
+def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Table:
+    t = Table(title=title, title_justify="left")
+    for col, just in [("board", "left"), ("model", "left"), ("n", "right"), ("median cycles", "right"),
+                      ("p90 cycles", "right"), ("median µs", "right"), ("p90 µs", "right"),
+                      ("timing source", "left"), ("top-1", "right"), ("bit-exact", "right")]:
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    notes: set[str] = set()
+    for r in summary.to_dict("records"):
+        emulated = bool(r.get("emulated"))
+        mark = "*" if emulated else ""
+        if emulated:
+            notes.add(
+                f"* emulated: cycles are QEMU instruction counts (qemu_icount, 1 instruction = 1 cycle), "
+                f"µs are those counts at the board's nominal {r['clock_hz'] / 1e6:g} MHz, not silicon time"
+            )
+        if r.get("timing_source") == "host_clock":
+            notes.add("host_clock: microseconds of the host CPU, not of any device")
+        t.add_row(
+            str(r["board"]), str(r["model"]), str(int(r["n"])),
+            _num(r.get("cycles_median")) + mark, _num(r.get("cycles_p90")) + mark,
+            _num(r.get("latency_us_median"), "{:,.1f}") + mark, _num(r.get("latency_us_p90"), "{:,.1f}") + mark,
+            str(r["timing_source"]),
+            _num(None if r.get("top1") is None else 100 * r["top1"], "{:.1f} %"),
+            _num(r.get("bit_exact_pct"), "{:.1f} %"),
+        )
+    if notes:
+        t.caption = "\n".join(sorted(notes))
+        t.caption_justify = "left"
+    return t

@@ -1,0 +1,55 @@
+"""The results schema: long format, one row per inference sample (DESIGN.md §4).
+
+Summaries are computed from these rows, never stored instead of them. The Arrow schema
+is fixed here so every run's Parquet file has the same columns and types, whatever the
+device: absent values are nulls, not missing columns.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        # identity
+        ("run_id", pa.string()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("host", pa.string()),
+        ("hilbench_version", pa.string()),
+        ("suite", pa.string()),
+        ("job_id", pa.string()),
+        # device
+        ("board", pa.string()),
+        ("board_serial", pa.string()),
+        ("device_kind", pa.string()),
+        ("core", pa.string()),
+        ("clock_hz", pa.int64()),
+        ("firmware_name", pa.string()),
+        ("firmware_sha256", pa.string()),
+        ("runtime", pa.string()),
+        # workload
+        ("model", pa.string()),
+        ("model_sha256", pa.string()),
+        ("dataset", pa.string()),
+        ("dataset_sha256", pa.string()),
+        ("sample_id", pa.string()),
+        ("label", pa.int64()),
+        # measurement
+        ("phase", pa.string()),
+        ("iteration", pa.int64()),
+        ("ticks", pa.int64()),
+        ("cycles", pa.int64()),
+        ("latency_us", pa.float64()),
+        ("timing_source", pa.string()),
+        ("emulated", pa.bool_()),
+        ("energy_uj", pa.float64()),
+        ("energy_source", pa.string()),
+        ("prediction", pa.int64()),
+        ("correct", pa.bool_()),
+        ("output_sha256", pa.string()),
+        ("max_abs_diff_vs_reference", pa.int64()),
+        ("bit_exact", pa.bool_()),
+    ]
+)
+
+COLUMNS = [f.name for f in SCHEMA]
