@@ -27,7 +27,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Hardware-in-the-loop benchmarking for TinyML.",
 )
-console = Console()
+# Piped output (CI logs, `| tee`) gets a table wide enough not to truncate; rich honours
+# COLUMNS when it is set.
+console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 150)
 err_console = Console(stderr=True)
 
 

@@ -26,8 +26,9 @@ _MIN_PAYLOAD = 256
 class DutError(HilbenchError):
     """The DUT answered with a non-OK status; `detail` says why."""
 
-    def __init__(self, request: Msg, detail: ErrorDetail) -> None:
-        super().__init__(f"DUT refused {request.name}: {detail.describe()}")
+    def __init__(self, request: Msg | int, detail: ErrorDetail) -> None:
+        name = request.name if isinstance(request, Msg) else f"message type 0x{request:02x}"
+        super().__init__(f"DUT refused {name}: {detail.describe()}")
         self.request = request
         self.detail = detail
 

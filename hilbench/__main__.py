@@ -1,0 +1,5 @@
+"""`python -m hilbench` is the `hilbench` command."""
+
+from hilbench.cli import main
+
+main()
