@@ -7,11 +7,12 @@ broken board for a slower model.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -44,10 +45,28 @@ def default_boards_file() -> Path:
     return Path(__file__).resolve().parent.parent / "boards.toml"
 
 
+def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
+    """One line and exit 2 for HilbenchError; exit 130 (and results kept) on Ctrl-C."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            fn(*args, **kwargs)
+        except HilbenchError as exc:
+            err_console.print(f"hilbench: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("hilbench: interrupted", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
 BoardsOpt = Annotated[Optional[Path], typer.Option("--boards", help="boards.toml to use [env HIL_BOARDS]")]
 
 
 @app.command()
+@handle_errors
 def run(
     board: Annotated[Optional[str], typer.Option("--board", "-b", help="board name from boards.toml")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
@@ -83,6 +102,7 @@ def run(
 
 
 @app.command("boards")
+@handle_errors
 def boards_cmd(boards: BoardsOpt = None) -> None:
     """List the boards in boards.toml and whether each is available now."""
     from hilbench import firmware
@@ -124,25 +144,7 @@ def version() -> None:
 
 
 def main() -> None:
-    try:
-        app(standalone_mode=False)
-    except HilbenchError as exc:
-        err_console.print(f"hilbench: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err_console.print("hilbench: interrupted", markup=False)
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise
+    app()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import pytest
 
 from hilbench import demo
 from hilbench.models.builder import ModelBuilder
-from tests.clihelp import ROOT, assert_one_line_error, hilbench
+from tests.clihelp import ROOT, assert_one_line_error, run_cli
 from tests.conftest import need_tool
 
 
@@ -44,7 +44,7 @@ def tanh_model() -> bytes:
 def test_not_a_tflite_file(tmp_path: Path, results: Path) -> None:
     bad = tmp_path / "notes.tflite"
     bad.write_text("this is not a model\n" * 10)
-    r = hilbench("run", "--board", "host", "--model", str(bad), "--dataset", str(demo.DEMO_DATASET),
+    r = run_cli("run", "--board", "host", "--model", str(bad), "--dataset", str(demo.DEMO_DATASET),
                  "--results-dir", str(results))
     assert_one_line_error(r, str(bad))
     _no_complete_results(results)
@@ -53,7 +53,7 @@ def test_not_a_tflite_file(tmp_path: Path, results: Path) -> None:
 def test_truncated_model(tmp_path: Path, results: Path) -> None:
     bad = tmp_path / "cut.tflite"
     bad.write_bytes(Path(demo.DEMO_MODEL).read_bytes()[:1500])
-    r = hilbench("run", "--board", "host", "--model", str(bad), "--dataset", str(demo.DEMO_DATASET),
+    r = run_cli("run", "--board", "host", "--model", str(bad), "--dataset", str(demo.DEMO_DATASET),
                  "--results-dir", str(results))
     assert_one_line_error(r, str(bad))
     _no_complete_results(results)
@@ -63,7 +63,7 @@ def test_op_the_runtime_lacks_names_op_and_index(tmp_path: Path, results: Path) 
     need_tool("gcc")
     m = tmp_path / "tanh.tflite"
     m.write_bytes(tanh_model())
-    r = hilbench("run", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET),
+    r = run_cli("run", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET),
                  "--results-dir", str(results), "--limit", "3")
     line = assert_one_line_error(r, str(m), "TANH", "op 1")
     assert "UNSUPPORTED_OP" in line
@@ -76,7 +76,7 @@ def test_dataset_size_mismatch_names_the_vector(tmp_path: Path, results: Path) -
     (ds / "a.bin").write_bytes(bytes(64))
     (ds / "b.bin").write_bytes(bytes(49))
     (ds / "y_labels.csv").write_text("a.bin,10,1\nb.bin,10,2\n")
-    r = hilbench("run", "--board", "host", "--model", str(demo.DEMO_MODEL), "--dataset", str(ds),
+    r = run_cli("run", "--board", "host", "--model", str(demo.DEMO_MODEL), "--dataset", str(ds),
                  "--results-dir", str(results))
     assert_one_line_error(r, str(ds / "b.bin"), "49 bytes", "64 bytes")
     _no_complete_results(results)
@@ -85,14 +85,14 @@ def test_dataset_size_mismatch_names_the_vector(tmp_path: Path, results: Path) -
 def test_boards_toml_syntax_error(tmp_path: Path) -> None:
     p = tmp_path / "boards.toml"
     p.write_text("[boards.x]\nkind = \n")
-    r = hilbench("boards", "--boards", str(p))
+    r = run_cli("boards", "--boards", str(p))
     assert_one_line_error(r, str(p), "TOML syntax error")
 
 
 def test_boards_toml_unknown_key(tmp_path: Path, results: Path) -> None:
     p = tmp_path / "boards.toml"
     p.write_text((ROOT / "boards.toml").read_text().replace('core = "cortex-m4f"', 'core = "cortex-m4f"\ncores = 2'))
-    r = hilbench("run", "--boards", str(p), "--results-dir", str(results))
+    r = run_cli("run", "--boards", str(p), "--results-dir", str(results))
     assert_one_line_error(r, str(p), "[boards.mps2-an386] key 'cores'", "unknown key")
 
 
@@ -100,7 +100,7 @@ def test_qemu_missing(tmp_path: Path, results: Path) -> None:
     p = tmp_path / "boards.toml"
     p.write_text((ROOT / "boards.toml").read_text().replace('binary = "qemu-system-arm"',
                                                              'binary = "qemu-system-armx"'))
-    r = hilbench("run", "--boards", str(p), "--results-dir", str(results), "--limit", "2")
+    r = run_cli("run", "--boards", str(p), "--results-dir", str(results), "--limit", "2")
     assert_one_line_error(r, "qemu-system-armx not found", "apt-get install")
     _no_complete_results(results)
 
@@ -111,16 +111,16 @@ def test_cross_compiler_missing(tmp_path: Path, results: Path) -> None:
     for tool in ("make", "qemu-system-arm", "sh"):
         if shutil.which(tool):
             os.symlink(shutil.which(tool), bindir / tool)  # type: ignore[arg-type]
-    r = hilbench("run", "--results-dir", str(results), "--limit", "2", env={"PATH": str(bindir)})
+    r = run_cli("run", "--results-dir", str(results), "--limit", "2", env={"PATH": str(bindir)})
     assert_one_line_error(r, "arm-none-eabi-gcc not found", "apt-get install gcc-arm-none-eabi")
     _no_complete_results(results)
 
 
 def test_unknown_board(results: Path) -> None:
-    r = hilbench("run", "--board", "nano33", "--results-dir", str(results))
+    r = run_cli("run", "--board", "nano33", "--results-dir", str(results))
     assert_one_line_error(r, "no board named 'nano33'")
 
 
 def test_model_without_dataset(results: Path) -> None:
-    r = hilbench("run", "--model", str(demo.DEMO_MODEL), "--results-dir", str(results))
+    r = run_cli("run", "--model", str(demo.DEMO_MODEL), "--results-dir", str(results))
     assert_one_line_error(r, "--dataset")

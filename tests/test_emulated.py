@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import hilbench.results
-from tests.clihelp import ROOT, assert_one_line_error, hilbench
+from tests.clihelp import ROOT, assert_one_line_error, run_cli
 from tests.conftest import need_tool
 from tests.test_cli_errors import tanh_model
 from tests.test_run import reference_top1, run_id_from
@@ -39,7 +39,7 @@ def test_demo_run_is_exact_and_repeatable(tmp_path: Path) -> None:
     before = qemu_pids()
     runs = []
     for _ in range(2):
-        r = hilbench("run", "--results-dir", str(tmp_path))
+        r = run_cli("run", "--results-dir", str(tmp_path))
         assert r.code == 0, r.stderr
         assert "qemu_icount" in r.stdout and "mps2-an386" in r.stdout and "emulated" in r.stdout
         runs.append(hilbench.results.load(run_id_from(r.stdout), tmp_path))
@@ -57,7 +57,7 @@ def test_demo_run_is_exact_and_repeatable(tmp_path: Path) -> None:
 def test_unsupported_op_refused_by_emulated_dut(tmp_path: Path) -> None:
     m = tmp_path / "tanh.tflite"
     m.write_bytes(tanh_model())
-    r = hilbench("run", "--model", str(m), "--dataset", str(ROOT / "hilbench/demo/digits"),
+    r = run_cli("run", "--model", str(m), "--dataset", str(ROOT / "hilbench/demo/digits"),
                  "--results-dir", str(tmp_path / "res"), "--limit", "2")
     assert_one_line_error(r, "TANH", "op 1", "mps2-an386")
     assert not list((tmp_path / "res").glob("*/samples.parquet"))

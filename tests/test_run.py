@@ -14,7 +14,7 @@ from hilbench import demo
 from hilbench.datasets import load_dataset
 from hilbench.models.reference import ReferenceInterpreter
 from hilbench.results import COLUMNS
-from tests.clihelp import hilbench
+from tests.clihelp import run_cli
 from tests.conftest import need_tool
 
 
@@ -33,7 +33,7 @@ def run_id_from(stdout: str) -> str:
 
 def test_run_on_host_board_writes_long_format_rows(tmp_path: Path) -> None:
     need_tool("gcc")
-    r = hilbench("run", "--board", "host", "--limit", "40", "--results-dir", str(tmp_path))
+    r = run_cli("run", "--board", "host", "--limit", "40", "--results-dir", str(tmp_path))
     assert r.code == 0, r.stderr
     run_id = run_id_from(r.stdout)
     for needle in ("host", "digits_mlp.tflite", "host_clock", "100.0 %"):

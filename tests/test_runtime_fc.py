@@ -124,7 +124,7 @@ def make_fc(rng, batch_shape, accum, units, *, act="NONE", per_channel=False, bi
     # range, then quantize the output to cover about that range
     spread = {"RELU6": 4.0, "RELU_N1_TO_1": 0.8}.get(act)
     if spread is not None:
-        f_scales = (f_scales * (spread / (float(float_outputs().std()) + 1e-9))).astype(
+        f_scales = (f_scales * (spread / (float(np.abs(float_outputs()).max()) + 1e-6))).astype(
             np.float32)
     lo_hi = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
     yf = np.clip(float_outputs(), *lo_hi.get(act, (-np.inf, np.inf)))
@@ -293,6 +293,21 @@ def test_unsupported_op_is_named(tool, tmp_path):
     assert "TANH" in str(err["message"])
 
 
+def test_unsupported_fused_activation_is_refused(tool, tmp_path):
+    # TFLM silently ignores TANH on an int8 FULLY_CONNECTED; hilbench-rt refuses it
+    rng = np.random.default_rng(4)
+    m = ModelBuilder()
+    tx = m.add_tensor("x", [1, 8], "int8", scale=0.1, zero_point=0)
+    tw = m.add_tensor("w", [4, 8], "int8", scale=0.1, data=rng.integers(-127, 128, (4, 8)))
+    ty = m.add_tensor("y", [1, 4], "int8", scale=0.1, zero_point=0)
+    m.add_op("FULLY_CONNECTED", [tx, tw, -1], [ty], {"fused_activation_function": "TANH"})
+    m.set_io([tx], [ty])
+    proc, _ = run_tool(tool, tmp_path, m.build(), bytes(8))
+    err = parse_error(proc.stdout)
+    assert (err["status"], err["op_index"], err["op_code"]) == (9, 0, 9), err
+    assert "TANH" in str(err["message"])
+
+
 def test_unsupported_type_is_named(tool, tmp_path):
     m = ModelBuilder()
     tx = m.add_tensor("x", [1, 4], "float32")
@@ -304,6 +319,55 @@ def test_unsupported_type_is_named(tool, tmp_path):
     err = parse_error(proc.stdout)
     assert (err["status"], err["op_index"], err["op_code"], err["value"]) == (10, 0, 9, tx), err
     assert "FLOAT32" in str(err["message"]) and "FULLY_CONNECTED" in str(err["message"])
+
+
+def _fc_bad_bias_scale() -> bytes:
+    m = ModelBuilder()
+    tx = m.add_tensor("x", [1, 4], "int8", scale=0.1, zero_point=0)
+    tw = m.add_tensor("w", [2, 4], "int8", scale=0.1, data=np.ones((2, 4), np.int8))
+    tb = m.add_tensor("b", [2], "int32", scale=0.5, data=np.ones(2, np.int32))
+    ty = m.add_tensor("y", [1, 2], "int8", scale=0.1, zero_point=0)
+    m.add_op("FULLY_CONNECTED", [tx, tw, tb], [ty])
+    m.set_io([tx], [ty])
+    return m.build()
+
+
+def _softmax_bad_output() -> bytes:
+    m = ModelBuilder()
+    tx = m.add_tensor("x", [1, 4], "int8", scale=0.1, zero_point=0)
+    ty = m.add_tensor("y", [1, 4], "int8", scale=1.0 / 255, zero_point=-128)
+    m.add_op("SOFTMAX", [tx], [ty])
+    m.set_io([tx], [ty])
+    return m.build()
+
+
+@pytest.mark.parametrize("make", [_fc_bad_bias_scale, _softmax_bad_output])
+def test_refuses_what_tflm_refuses(tool, tmp_path, make):
+    model = make()
+    with pytest.raises(RuntimeError):
+        runtime.Interpreter.from_bytes(model, arena_size=1 << 16)
+    proc, _ = run_tool(tool, tmp_path, model, bytes(4))
+    err = parse_error(proc.stdout)
+    assert (err["status"], err["op_index"]) == (10, 0), err
+
+
+def test_external_buffer_data_refused(tool, tmp_path):
+    """Buffers with offset > 1 (data after the flatbuffer) are refused: TFLM ignores them."""
+    import flatbuffers
+
+    from hilbench.models.builder import load_schema
+
+    schema = load_schema()
+    model, x = make_mlp(np.random.default_rng(2))
+    mt = schema.ModelT.InitFromPackedBuf(model, 0)
+    for b in mt.buffers:
+        if b.data is not None and len(b.data):
+            b.size, b.data, b.offset = len(b.data), None, len(model)
+    fbb = flatbuffers.Builder(1024)
+    fbb.Finish(mt.Pack(fbb), file_identifier=b"TFL3")
+    proc, _ = run_tool(tool, tmp_path, bytes(fbb.Output()) + bytes(4096), x.tobytes())
+    err = parse_error(proc.stdout)
+    assert err["status"] == 8 and "external" in str(err["message"]), err
 
 
 def test_input_size_must_match(tool, tmp_path):

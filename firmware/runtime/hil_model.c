@@ -13,7 +13,8 @@
  * QuantizationParameters{scale 2, zero_point 3, details_type 4, quantized_dimension 6},
  * Operator{opcode_index 0, inputs 1, outputs 2, builtin_options_type 3,
  * builtin_options 4}, OperatorCode{deprecated_builtin_code 0, custom_code 1,
- * builtin_code 3}, Buffer{data 0, offset 1, size 2}.
+ * builtin_code 3}, Buffer{data 0, offset 1, size 2} (offset > 1, data outside the
+ * flatbuffer, is refused; 0 and 1 mean the data vector).
  */
 #include "hil_rt_internal.h"
 
@@ -154,7 +155,7 @@ static int parse_tensor(hil_rt_t *rt, uint32_t ti, const hil_fb_table_t *tt,
         hil_fb_u64(fb, &bt, 1, 0, &boff) || hil_fb_u64(fb, &bt, 2, 0, &bsize))
         return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, bi,
                         "buffer %u: malformed", (unsigned)bi);
-    if (boff != 0)
+    if (boff > 1) /* large-model layout (data after the flatbuffer): TFLM does not read it */
         return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, bi,
                         "buffer %u: external (offset) data unsupported", (unsigned)bi);
     if (data.count > 0) {

@@ -112,8 +112,10 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
                              &act_max);
     if (r == -2)
         return hil_errf(err, HIL_ERR_UNSUPPORTED_OP, oi, op->code, act,
-                        "op %u: FULLY_CONNECTED activation %u unsupported", (unsigned)oi,
-                        (unsigned)act);
+                        "op %u: FULLY_CONNECTED activation %s unsupported", (unsigned)oi,
+                        act == HIL_ACT_TANH       ? "TANH"
+                        : act == HIL_ACT_SIGN_BIT ? "SIGN_BIT"
+                                                  : "(unknown)");
     if (r)
         return hil_err_op(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op, "bad output quantization");
 
