@@ -217,3 +217,21 @@ def test_dut_exit_is_reported_as_link_error(dut_image: Path) -> None:
     with pytest.raises(LinkError):
         link.request(Msg.HELLO)
     t.close()
+
+
+def test_repeated_invokes_keep_input_and_output_exact(dut: DutLink) -> None:
+    """The planner must keep graph inputs alive: INVOKE(n) runs n times on the same input."""
+    from hilbench import demo
+    from hilbench.datasets import load_dataset
+    from hilbench.models.reference import ReferenceInterpreter
+
+    model = demo_model()
+    desc = dut.load_model(model)
+    ds = load_dataset(demo.DEMO_DATASET, limit=5)
+    ref = ReferenceInterpreter(model)
+    for v in ds.vectors:
+        data = ds.read(v)
+        dut.set_input(data)
+        dut.invoke(count=3, warmup=2)
+        out = dut.get_output(desc.outputs[0].nbytes)
+        assert np.array_equal(np.frombuffer(out, np.int8), np.asarray(ref.run(data)[0]).reshape(-1))

@@ -160,13 +160,19 @@ class DutLink:
     def raw_echo(self, data: bytes, deadline_s: float = 120.0) -> bytes:
         """RAW_ECHO: what the bare UART carries, for benchmarks/link_throughput.py."""
         self.request(Msg.RAW_ECHO, struct.pack("<I", len(data)))
-        self.transport.write(data)
         got = bytearray()
         end = time.monotonic() + deadline_s
+        sent = 0
+        step = 256  # interleave writes and reads: the echo must drain or both sides block
         while len(got) < len(data):
             if time.monotonic() > end:
                 raise LinkError(f"{self.transport.name}: RAW_ECHO returned {len(got)} of {len(data)} bytes")
-            got += self.transport.read(0.5)
+            if sent < len(data) and sent - len(got) < 16 * step:
+                self.transport.write(data[sent : sent + step])
+                sent += min(step, len(data) - sent)
+                got += self.transport.read(0.0)
+            else:
+                got += self.transport.read(0.5)
         return bytes(got)
 
     # ---------------------------------------------------------------- engine
