@@ -76,15 +76,17 @@ def run(
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="use only the first N vectors")] = None,
     warmup: Annotated[int, typer.Option("--warmup", min=0, help="untimed-for-statistics warm-up inferences")] = 1,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="measured inferences per vector")] = 1,
+    profile: Annotated[bool, typer.Option("--profile/--no-profile", help="per-layer profile of one inference")] = True,
+    layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profile table")] = False,
 ) -> None:
     """Benchmark a model on a board: latency, accuracy and bit-exactness vs tflite-micro."""
-    from hilbench.report.table import summary_table
+    from hilbench.report.table import layers_table, summary_table
     from hilbench.results.summary import summarize
     from hilbench.runner import BenchRequest, run_benchmark
     import pandas as pd
 
     req = BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards or default_boards_file(),
-                       results_dir=results_dir, limit=limit, warmup=warmup, repeat=repeat)
+                       results_dir=results_dir, limit=limit, warmup=warmup, repeat=repeat, profile=profile)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting device", total=None)
@@ -96,6 +98,8 @@ def run(
                                on_open=on_open)
     summary = summarize(pd.DataFrame(result.rows))
     console.print(summary_table(summary, title=f"hilbench run {result.run_id}"))
+    if layers and result.layers:
+        console.print(layers_table(result.layers))
     if result.arena_used is not None:
         console.print(f"arena used on the DUT: {result.arena_used:,} bytes")
     console.print(f"samples: {result.samples_file}")

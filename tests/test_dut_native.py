@@ -235,3 +235,17 @@ def test_repeated_invokes_keep_input_and_output_exact(dut: DutLink) -> None:
         dut.invoke(count=3, warmup=2)
         out = dut.get_output(desc.outputs[0].nbytes)
         assert np.array_equal(np.frombuffer(out, np.int8), np.asarray(ref.run(data)[0]).reshape(-1))
+
+
+def test_profile_gives_ticks_per_op(dut: DutLink) -> None:
+    from hilbench.link.messages import CAP_PROFILE
+
+    assert dut.hello is not None and dut.hello.has(CAP_PROFILE)
+    desc = dut.load_model(demo_model())
+    dut.set_input(bytes(range(64)))
+    ticks = dut.profile()
+    assert len(ticks) == desc.n_ops
+    assert all(t > 0 for t in ticks)
+    with pytest.raises(DutError) as e:
+        dut.request(Msg.PROFILE, struct.pack("<HH", desc.n_ops + 1, 1))
+    assert e.value.detail.status == Status.OUT_OF_RANGE

@@ -51,6 +51,10 @@ def test_demo_run_is_exact_and_repeatable(tmp_path: Path) -> None:
     assert (a.cycles > 0).all() and (a.cycles % 40 == 0).all()  # 25 MHz SysTick: 40 insns per tick
     assert a.cycles.equals(b.cycles), "cycle counts differ between two runs"
     assert a.prediction.equals(b.prediction)
+    layers = hilbench.results.load_layers(runs[0].run_id.iloc[0], tmp_path)
+    assert len(layers) == 2 and layers.timing_source.eq("qemu_icount").all()
+    first = a.cycles.iloc[0]
+    assert 0.9 * first <= layers.cycles.sum() <= first * 1.05 + 400  # ops only; the hook adds a little
     assert qemu_pids() <= before, "QEMU left running"
 
 

@@ -47,6 +47,9 @@ def test_run_on_host_board_writes_long_format_rows(tmp_path: Path) -> None:
     assert (measured.latency_us > 0).all()
     assert measured.model_sha256.nunique() == 1 and measured.firmware_sha256.str.len().eq(64).all()
     assert measured.correct.mean() == pytest.approx(reference_top1(40))
+    layers = hilbench.results.load_layers(run_id, tmp_path)
+    assert layers.op_name.tolist() == ["FULLY_CONNECTED", "FULLY_CONNECTED"]
+    assert (layers.ticks > 0).all() and layers.macs.tolist() == [2048, 320]
     meta = json.loads((tmp_path / run_id / "run.json").read_text())
     assert meta["status"] == "complete" and meta["samples"] == 41
 

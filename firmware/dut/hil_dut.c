@@ -255,7 +255,7 @@ static void on_hello(uint16_t seq, uint32_t len)
         return;
     }
     const hil_port_info_t *info = hil_port_info();
-    uint32_t caps = HIL_CAP_RAW_ECHO;
+    uint32_t caps = HIL_CAP_RAW_ECHO | HIL_CAP_PROFILE;
     if (HIL_MODEL_CAPACITY > 0) {
         caps |= HIL_CAP_MODEL_UPLOAD;
     }
@@ -505,6 +505,73 @@ static void on_invoke(uint16_t seq, const uint8_t *p, uint32_t len)
     send_response(HIL_MSG_INVOKE, seq, 4u + 8u * (uint32_t)count);
 }
 
+/* PROFILE: per-operator ticks of one inference, run on its own on request, never inside
+ * a normal INVOKE's timed region. The hook reads the running timer at every operator
+ * boundary; the hook's own few instructions land in the neighbouring operator. */
+static uint64_t profile_ticks[HIL_RT_MAX_OPS];
+static struct {
+    uint64_t op_start;
+} prof;
+
+static void profile_hook(void *ctx, uint16_t op_index, int end)
+{
+    (void)ctx;
+    uint64_t now = hil_port_timer_elapsed();
+    if (!end) {
+        prof.op_start = now;
+    } else if (op_index < HIL_RT_MAX_OPS) {
+        profile_ticks[op_index] = now - prof.op_start;
+    }
+}
+
+static void on_profile(uint16_t seq, const uint8_t *p, uint32_t len)
+{
+    if (len != 4) {
+        send_error(HIL_MSG_PROFILE, seq, HIL_ERR_BAD_LENGTH, len, "PROFILE payload is 4 bytes");
+        return;
+    }
+    if (model.state != MODEL_LOADED) {
+        send_error(HIL_MSG_PROFILE, seq, HIL_ERR_BAD_STATE, 0, "no model loaded");
+        return;
+    }
+    uint16_t first = rd16(p);
+    uint16_t want = rd16(p + 2);
+    uint16_t nops = hil_rt_num_ops(RT);
+    if (first > nops) {
+        send_error(HIL_MSG_PROFILE, seq, HIL_ERR_OUT_OF_RANGE, first, "first op past the model");
+        return;
+    }
+    if (first == 0) {
+        hil_rt_error_t err;
+        clear_rt_error(&err);
+        memset(profile_ticks, 0, sizeof profile_ticks);
+        restore_inputs();
+        hil_port_timer_start();
+        int rc = hil_rt_invoke(RT, profile_hook, NULL, &err);
+        if (rc != HIL_OK) {
+            send_rt_error(HIL_MSG_PROFILE, seq, rc, &err);
+            return;
+        }
+    }
+    uint32_t room = ((uint32_t)HIL_MAX_PAYLOAD - 8u) / 8u;
+    uint32_t count = (uint32_t)(nops - first);
+    if (count > want) {
+        count = want;
+    }
+    if (count > room) {
+        count = room;
+    }
+    wr16(resp, nops);
+    wr16(resp + 2, first);
+    wr16(resp + 4, (uint16_t)count);
+    wr16(resp + 6, 0);
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t oi = first + k;
+        wr64(resp + 8u + 8u * k, oi < HIL_RT_MAX_OPS ? profile_ticks[oi] : 0u);
+    }
+    send_response(HIL_MSG_PROFILE, seq, 8u + 8u * count);
+}
+
 static void on_get_output(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 10) {
@@ -636,6 +703,9 @@ static void process_frame(uint32_t n)
             break;
         case HIL_MSG_GET_OUTPUT:
             on_get_output(seq, p, len);
+            break;
+        case HIL_MSG_PROFILE:
+            on_profile(seq, p, len);
             break;
         case HIL_MSG_RAW_ECHO:
             echo = on_raw_echo(seq, p, len);

@@ -96,6 +96,16 @@ class McuDevice:
         out = self.model.outputs[0]
         return Sample(ticks=ticks, output=self.link.get_output(out.nbytes))
 
+    def profile(self, vector: bytes) -> list[int] | None:
+        """Per-operator ticks for one inference of vector, or None if the DUT cannot."""
+        assert self.link is not None and self.link.hello is not None
+        from hilbench.link.messages import CAP_PROFILE
+
+        if not self.link.hello.has(CAP_PROFILE):
+            return None
+        self.link.set_input(vector)
+        return self.link.profile()
+
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()

@@ -202,3 +202,12 @@ def parse_invoke(payload: bytes) -> list[int]:
     r = _Reader(payload, "INVOKE response")
     count, _ = r.take("HH")
     return list(r.take(f"{count}Q")) if count else []
+
+
+def parse_profile(payload: bytes, expect_first: int) -> tuple[int, list[int]]:
+    """PROFILE response: (operators in the model, ticks of the operators returned)."""
+    r = _Reader(payload, "PROFILE response")
+    n_ops, first, count, _ = r.take("HHHH")
+    if first != expect_first:
+        raise PayloadError(f"PROFILE response starts at op {first}, asked for {expect_first}")
+    return n_ops, list(r.take(f"{count}Q")) if count else []

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from hilbench.errors import HilbenchError, LinkError
 from hilbench.link import frame as fr
-from hilbench.link.messages import ErrorDetail, Hello, ModelDesc, Msg, Status, parse_invoke
+from hilbench.link.messages import ErrorDetail, Hello, ModelDesc, Msg, Status, parse_invoke, parse_profile
 
 # Responses that carry data must end a pipelined burst (docs/protocol.md §2).
-_DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO}
+_DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO, Msg.PROFILE}
 # Before HELLO is answered only this much payload is allowed.
 _MIN_PAYLOAD = 256
 
@@ -145,6 +145,19 @@ class DutLink:
         """Set input then one timed inference, pipelined in one burst; returns its ticks."""
         replies = self.set_input(data, index, then=[(Msg.INVOKE, struct.pack("<HHI", 1, 0, 0))])
         (ticks,) = parse_invoke(replies[-1].payload)
+        return ticks
+
+    def profile(self) -> list[int]:
+        """Ticks of each operator for one inference on the current input (PROFILE)."""
+        ticks: list[int] = []
+        first, total = 0, None
+        while total is None or first < total:
+            reply = self.request(Msg.PROFILE, struct.pack("<HH", first, 0xFFFF))
+            total, got = parse_profile(reply.payload, first)
+            if not got and first < total:
+                raise LinkError(f"{self.transport.name}: PROFILE returned no operators at {first} of {total}")
+            ticks += got
+            first += len(got)
         return ticks
 
     def get_output(self, nbytes: int, index: int = 0) -> bytes:

@@ -48,3 +48,22 @@ def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
         t.caption = "\n".join(sorted(notes))
         t.caption_justify = "left"
     return t
+
+
+def layers_table(layers: list[dict], title: str = "per-layer profile (one inference)") -> Table:
+    """Where the time goes: cycles (or host µs), share of the total and MACs per cycle."""
+    t = Table(title=title, title_justify="left")
+    for col in ("op", "name", "MACs", "cycles", "µs", "share", "MAC/cycle"):
+        t.add_column(col, justify="left" if col == "name" else "right")
+    total = sum(r["ticks"] for r in layers) or 1
+    for r in layers:
+        cyc = r.get("cycles")
+        t.add_row(
+            str(r["op_index"]), r["op_name"], _num(r["macs"]), _num(cyc), _num(r["latency_us"], "{:,.1f}"),
+            f"{100 * r['ticks'] / total:.1f} %",
+            _num(r["macs"] / cyc if cyc and r["macs"] else None, "{:.3f}"),
+        )
+    if layers and layers[0].get("emulated"):
+        t.caption = "cycles: QEMU instruction counts (qemu_icount); µs at the board's nominal clock; not silicon time"
+        t.caption_justify = "left"
+    return t

@@ -6,6 +6,6 @@
 """
 
 from hilbench.results.schema import COLUMNS, SCHEMA
-from hilbench.results.store import default_results_dir, load, load_meta, new_run_id, write_run
+from hilbench.results.store import default_results_dir, load, load_layers, load_meta, new_run_id, write_run
 
-__all__ = ["COLUMNS", "SCHEMA", "default_results_dir", "load", "load_meta", "new_run_id", "write_run"]
+__all__ = ["COLUMNS", "SCHEMA", "default_results_dir", "load", "load_layers", "load_meta", "new_run_id", "write_run"]

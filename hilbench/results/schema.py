@@ -53,3 +53,22 @@ SCHEMA = pa.schema(
 )
 
 COLUMNS = [f.name for f in SCHEMA]
+
+# Per-operator profile of one inference (PROFILE message): where the time goes.
+LAYER_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("board", pa.string()),
+        ("model", pa.string()),
+        ("model_sha256", pa.string()),
+        ("op_index", pa.int64()),
+        ("op_name", pa.string()),
+        ("macs", pa.int64()),
+        ("ticks", pa.int64()),
+        ("cycles", pa.int64()),
+        ("latency_us", pa.float64()),
+        ("timing_source", pa.string()),
+        ("emulated", pa.bool_()),
+        ("clock_hz", pa.int64()),
+    ]
+)

@@ -20,11 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hilbench.errors import HilbenchError
-from hilbench.results.schema import SCHEMA
+from hilbench.results.schema import LAYER_SCHEMA, SCHEMA
 
 SAMPLES = "samples.parquet"
 PARTIAL = "samples.partial.parquet"
 RUN_META = "run.json"
+LAYERS = "layers.parquet"
 
 
 def default_results_dir() -> Path:
@@ -52,9 +53,15 @@ def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=SCHEMA)
 
 
-def write_run(run_dir: Path, rows: list[dict[str, Any]], meta: dict[str, Any], complete: bool) -> Path:
+def write_run(
+    run_dir: Path, rows: list[dict[str, Any]], meta: dict[str, Any], complete: bool,
+    layers: list[dict[str, Any]] | None = None,
+) -> Path:
     """Write rows and metadata of one run; returns the samples file written."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    if layers:
+        ltable = pa.Table.from_pylist(layers, schema=LAYER_SCHEMA)
+        _atomic_write(run_dir / LAYERS, lambda p: pq.write_table(ltable, p))
     table = rows_to_table(rows)
     target = run_dir / (SAMPLES if complete else PARTIAL)
     _atomic_write(target, lambda p: pq.write_table(table, p))
@@ -85,3 +92,11 @@ def load_meta(run_id: str, results_dir: str | Path | None = None) -> dict[str, A
         return json.loads(path.read_text())
     except FileNotFoundError:
         raise HilbenchError(f"{path}: not found") from None
+
+
+def load_layers(run_id: str, results_dir: str | Path | None = None) -> pd.DataFrame:
+    """Per-operator profile of one run (one row per operator), empty if none was taken."""
+    path = run_dir(run_id, results_dir) / LAYERS
+    if not path.is_file():
+        return pd.DataFrame(columns=LAYER_SCHEMA.names)
+    return pq.read_table(path).to_pandas()

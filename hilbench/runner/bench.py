@@ -44,6 +44,7 @@ class BenchRequest:
     warmup: int = 1
     repeat: int = 1
     suite: str | None = None
+    profile: bool = True
 
 
 @dataclass
@@ -57,6 +58,7 @@ class BenchResult:
     dataset: Dataset
     arena_used: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    layers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _default_workload(req: BenchRequest) -> tuple[Path, Path]:
@@ -116,6 +118,7 @@ def run_benchmark(req: BenchRequest, progress: Progress | None = None, on_open: 
     device = make_device(board)
     dev_info: DeviceInfo | None = None
     arena_used: int | None = None
+    layers: list[dict[str, Any]] = []
     complete = False
     try:
         dev_info = device.open()
@@ -161,9 +164,27 @@ def run_benchmark(req: BenchRequest, progress: Progress | None = None, on_open: 
             ))
             if progress:
                 progress(i + 1, len(plan))
+        if req.profile:
+            layers = _profile_rows(device, dataset.read(dataset.vectors[0]), info, base, dev_info)
         complete = True
     finally:
         device.close()
         if rows or complete:
-            samples_file = write_run(run_dir, rows, meta, complete=complete)
-    return BenchResult(run_id, run_dir, samples_file, rows, dev_info, info, dataset, arena_used, meta)
+            samples_file = write_run(run_dir, rows, meta, complete=complete, layers=layers)
+    return BenchResult(run_id, run_dir, samples_file, rows, dev_info, info, dataset, arena_used, meta, layers)
+
+
+def _profile_rows(device: Any, vector: bytes, info: ModelInfo, base: dict[str, Any], dev: DeviceInfo) -> list[dict[str, Any]]:
+    """Per-operator ticks of one inference (PROFILE), outside any timed INVOKE."""
+    profile = getattr(device, "profile", None)
+    ticks = profile(vector) if profile else None
+    if not ticks:
+        return []
+    keep = ("run_id", "board", "model", "model_sha256", "timing_source", "emulated", "clock_hz")
+    out = []
+    for op, t in zip(info.ops, ticks):
+        out.append(dict(
+            {k: base[k] for k in keep}, op_index=op.index, op_name=op.name, macs=op.macs, ticks=t,
+            cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t),
+        ))
+    return out
