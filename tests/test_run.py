@@ -65,3 +65,22 @@ def test_partial_results_are_kept_but_not_complete(tmp_path: Path) -> None:
     df = hilbench.results.load("r1", tmp_path, partial=True)
     assert df.ticks.tolist() == [5]
     assert json.loads((tmp_path / "r1" / "run.json").read_text())["status"] == "failed"
+
+
+def test_boards_lists_availability(tmp_path: Path) -> None:
+    from hilbench import firmware
+
+    need_tool("gcc")
+    firmware.build_image("host")
+    r = run_cli("boards")
+    assert r.code == 0, r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if ln.startswith("│ host "))
+    assert "native" in line and " yes " in line
+    assert "mps2-an386 (default)" in r.stdout
+    # A board whose emulator is not installed is listed as unavailable, with the reason.
+    p = tmp_path / "boards.toml"
+    p.write_text((Path(__file__).resolve().parent.parent / "boards.toml").read_text()
+                 .replace('binary = "qemu-system-arm"', 'binary = "qemu-system-nope"'))
+    r = run_cli("boards", "--boards", str(p))
+    line = next(ln for ln in r.stdout.splitlines() if "mps2-an386" in ln)
+    assert " no " in line and "qemu-system-nope not installed" in line
