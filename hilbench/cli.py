@@ -68,41 +68,70 @@ BoardsOpt = Annotated[Optional[Path], typer.Option("--boards", help="boards.toml
 @app.command()
 @handle_errors
 def run(
+    suite: Annotated[Optional[Path], typer.Argument(help="suite file (TOML): boards x models x datasets")] = None,
     board: Annotated[Optional[str], typer.Option("--board", "-b", help="board name from boards.toml")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
     dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory, MLPerf Tiny layout")] = None,
     boards: BoardsOpt = None,
     results_dir: Annotated[Optional[Path], typer.Option("--results-dir", help="where run directories go [env HILBENCH_RESULTS]")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="use only the first N vectors")] = None,
-    warmup: Annotated[int, typer.Option("--warmup", min=0, help="untimed-for-statistics warm-up inferences")] = 1,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="warm-up inferences before measuring")] = 1,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="measured inferences per vector")] = 1,
     profile: Annotated[bool, typer.Option("--profile/--no-profile", help="per-layer profile of one inference")] = True,
     layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profile table")] = False,
+    baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression")] = None,
+    junit: Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")] = None,
 ) -> None:
-    """Benchmark a model on a board: latency, accuracy and bit-exactness vs tflite-micro."""
+    """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
+    from hilbench.config import load_boards, load_suite
     from hilbench.report.table import layers_table, summary_table
     from hilbench.results.summary import summarize
-    from hilbench.runner import BenchRequest, run_benchmark
+    from hilbench.runner import BenchRequest, jobs_for_request, jobs_for_suite, run_jobs
     import pandas as pd
 
-    req = BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards or default_boards_file(),
-                       results_dir=results_dir, limit=limit, warmup=warmup, repeat=repeat, profile=profile)
+    boards_file = boards or default_boards_file()
+    if suite is not None:
+        if any(x is not None for x in (board, model, dataset, limit)):
+            raise HilbenchError("give either a suite file or --board/--model/--dataset/--limit, not both")
+        s = load_suite(suite)
+        jobs = jobs_for_suite(s, load_boards(boards_file))
+        suite_name: str | None = s.name
+    else:
+        jobs = jobs_for_request(BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards_file,
+                                             limit=limit, warmup=warmup, repeat=repeat, profile=profile))
+        suite_name = None
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("starting device", total=None)
+        task = bar.add_task("starting devices", total=None)
 
         def on_open(info) -> None:  # type: ignore[no-untyped-def]
-            bar.update(task, description=f"{info.board}: streaming vectors")
+            bar.update(task, description="streaming vectors")
 
-        result = run_benchmark(req, progress=lambda done, total: bar.update(task, completed=done, total=total),
-                               on_open=on_open)
-    summary = summarize(pd.DataFrame(result.rows))
-    console.print(summary_table(summary, title=f"hilbench run {result.run_id}"))
+        result = run_jobs(jobs, results_dir, suite=suite_name,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total),
+                          on_open=on_open)
+    if suite is None and result.errors:
+        raise HilbenchError(result.errors[0].error or "job failed")
+    if result.rows:
+        summary = summarize(pd.DataFrame(result.rows))
+        console.print(summary_table(summary, title=f"hilbench run {result.run_id}"))
     if layers and result.layers:
         console.print(layers_table(result.layers))
-    if result.arena_used is not None:
-        console.print(f"arena used on the DUT: {result.arena_used:,} bytes")
-    console.print(f"samples: {result.samples_file}")
+    for o in result.outcomes:
+        if o.arena_used is not None:
+            console.print(f"{o.job.job_id}: arena used on the DUT {o.arena_used:,} bytes")
+    for o in result.errors:
+        err_console.print(f"hilbench: error: {o.job.job_id}: {o.error}", markup=False, highlight=False, soft_wrap=True)
+    if result.samples_file is not None:
+        console.print(f"samples: {result.samples_file}")
+    code = 2 if result.errors else 0
+    if baseline is not None or junit is not None:
+        from hilbench.compare import finish_run
+
+        code = finish_run(result, baseline=baseline, junit=junit, results_dir=results_dir, console=console,
+                          infra_error=bool(result.errors))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("boards")
@@ -139,6 +168,59 @@ def boards_cmd(boards: BoardsOpt = None) -> None:
         default = " (default)" if name == cfg.default_board else ""
         t.add_row(name + default, b.kind, b.core, "yes" if ok else "no", why, b.description)
     console.print(t)
+
+
+ResultsOpt = Annotated[Optional[Path], typer.Option("--results-dir", help="results directory [env HILBENCH_RESULTS]")]
+
+
+@app.command()
+@handle_errors
+def history(
+    board: Annotated[Optional[str], typer.Option("--board", "-b")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m")] = None,
+    where: Annotated[Optional[str], typer.Option("--where", help="SQL filter, e.g. 'latency_ms < 50 and top1 > 0.9'")] = None,
+    last: Annotated[Optional[int], typer.Option("--last", min=1, help="newest N rows")] = None,
+    results_dir: ResultsOpt = None,
+    csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
+) -> None:
+    """Runs in the results store, one row per run x board x model, newest first."""
+    from hilbench.report.table import history_table
+    from hilbench.results.history import history as query
+
+    df = query(results_dir, board=board, model=model, where=where, last=last)
+    if csv:
+        print(df.to_csv(index=False), end="")
+        return
+    console.print(history_table(df))
+
+
+baseline_app = typer.Typer(help="Name runs to compare against (results/tags.json).", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("tag")
+@handle_errors
+def baseline_tag(
+    run_id: Annotated[str, typer.Argument(help="run id (or 'last')")],
+    name: Annotated[str, typer.Argument(help="tag name, e.g. last-good")],
+    results_dir: ResultsOpt = None,
+) -> None:
+    """Tag a run, e.g. `hilbench baseline tag 20261128T120102Z-3f2a9c last-good`."""
+    from hilbench.results.tags import resolve, set_tag
+
+    rid = resolve(run_id, results_dir)
+    set_tag(name, rid, results_dir)
+    console.print(f"{name} -> {rid}")
+
+
+@baseline_app.command("list")
+@handle_errors
+def baseline_list(results_dir: ResultsOpt = None) -> None:
+    """List tags."""
+    from hilbench.results.tags import read_tags
+
+    for name, rid in sorted(read_tags(results_dir).items()):
+        console.print(f"{name}\t{rid}")
 
 
 @app.command()

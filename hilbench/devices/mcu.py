@@ -96,6 +96,12 @@ class McuDevice:
         out = self.model.outputs[0]
         return Sample(ticks=ticks, output=self.link.get_output(out.nbytes))
 
+    def run_many(self, vector: bytes, count: int) -> list[int]:
+        """count timed inferences of one vector (performance windows); ticks each."""
+        assert self.link is not None and self.model is not None
+        self.link.set_input(vector)
+        return self.link.invoke(count=count)
+
     def profile(self, vector: bytes) -> list[int] | None:
         """Per-operator ticks for one inference of vector, or None if the DUT cannot."""
         assert self.link is not None and self.link.hello is not None

@@ -67,3 +67,28 @@ def layers_table(layers: list[dict], title: str = "per-layer profile (one infere
         t.caption = "cycles: QEMU instruction counts (qemu_icount); µs at the board's nominal clock; not silicon time"
         t.caption_justify = "left"
     return t
+
+
+def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
+    t = Table(title=title, title_justify="left")
+    cols = [("run", "left"), ("board", "left"), ("model", "left"), ("n", "right"), ("median cycles", "right"),
+            ("median ms", "right"), ("source", "left"), ("top-1", "right"), ("bit-exact", "right"),
+            ("arena B", "right"), ("commit", "left")]
+    for c, j in cols:
+        t.add_column(c, justify=j)  # type: ignore[arg-type]
+    for r in df.to_dict("records"):
+        mark = "*" if r.get("emulated") else ""
+        commit = r.get("git_commit")
+        t.add_row(
+            str(r["run_id"]), str(r["board"]), str(r["model"]), str(int(r["n"])),
+            _num(r.get("cycles_median")) + mark, _num(r.get("latency_ms"), "{:,.3f}") + mark,
+            str(r.get("timing_source")),
+            _num(None if r.get("top1") is None or pd.isna(r.get("top1")) else 100 * r["top1"], "{:.1f} %"),
+            _num(r.get("bit_exact_pct"), "{:.1f} %"),
+            _num(None if pd.isna(r.get("arena_used")) else r.get("arena_used")),
+            (str(commit)[:12] if isinstance(commit, str) else "-"),
+        )
+    if any(df.get("emulated", pd.Series(dtype=bool)).fillna(False)):
+        t.caption = "* emulated: QEMU instruction counts (qemu_icount), ms at the board's nominal clock"
+        t.caption_justify = "left"
+    return t

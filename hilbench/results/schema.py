@@ -36,6 +36,7 @@ SCHEMA = pa.schema(
         ("label", pa.int64()),
         # measurement
         ("phase", pa.string()),
+        ("window", pa.int64()),
         ("iteration", pa.int64()),
         ("ticks", pa.int64()),
         ("cycles", pa.int64()),
@@ -47,6 +48,8 @@ SCHEMA = pa.schema(
         ("prediction", pa.int64()),
         ("correct", pa.bool_()),
         ("output_sha256", pa.string()),
+        ("output", pa.binary()),
+        ("reference_output", pa.binary()),
         ("max_abs_diff_vs_reference", pa.int64()),
         ("bit_exact", pa.bool_()),
     ]
@@ -70,5 +73,30 @@ LAYER_SCHEMA = pa.schema(
         ("timing_source", pa.string()),
         ("emulated", pa.bool_()),
         ("clock_hz", pa.int64()),
+    ]
+)
+
+# One row per job (board x model x dataset) of a run: what was loaded and how it went.
+JOB_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("suite", pa.string()),
+        ("job_id", pa.string()),
+        ("board", pa.string()),
+        ("device_kind", pa.string()),
+        ("model", pa.string()),
+        ("model_sha256", pa.string()),
+        ("dataset", pa.string()),
+        ("dataset_sha256", pa.string()),
+        ("firmware_sha256", pa.string()),
+        ("timing_source", pa.string()),
+        ("emulated", pa.bool_()),
+        ("arena_used", pa.int64()),
+        ("n_ops", pa.int64()),
+        ("macs", pa.int64()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("git_commit", pa.string()),
     ]
 )

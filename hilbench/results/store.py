@@ -20,12 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hilbench.errors import HilbenchError
-from hilbench.results.schema import LAYER_SCHEMA, SCHEMA
+from hilbench.results.schema import JOB_SCHEMA, LAYER_SCHEMA, SCHEMA
 
 SAMPLES = "samples.parquet"
 PARTIAL = "samples.partial.parquet"
 RUN_META = "run.json"
 LAYERS = "layers.parquet"
+JOBS = "jobs.parquet"
 
 
 def default_results_dir() -> Path:
@@ -56,9 +57,13 @@ def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
 def write_run(
     run_dir: Path, rows: list[dict[str, Any]], meta: dict[str, Any], complete: bool,
     layers: list[dict[str, Any]] | None = None,
+    jobs: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write rows and metadata of one run; returns the samples file written."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    if jobs:
+        jtable = pa.Table.from_pylist([{k: j.get(k) for k in JOB_SCHEMA.names} for j in jobs], schema=JOB_SCHEMA)
+        _atomic_write(run_dir / JOBS, lambda p: pq.write_table(jtable, p))
     if layers:
         ltable = pa.Table.from_pylist(layers, schema=LAYER_SCHEMA)
         _atomic_write(run_dir / LAYERS, lambda p: pq.write_table(ltable, p))

@@ -1,39 +1,39 @@
-"""One benchmark job: board x model x dataset, end to end.
+"""Running jobs: one `hilbench run`, or a whole suite, into one results directory.
 
-Order matters for the user: everything that can be checked on the host (boards.toml, the
-model file, the dataset against the model's input) is checked before an emulator starts,
-so bad input fails in a second with one line. Rows are collected as they arrive; if the
-job stops early they are still written (as a partial file), never lost and never
-presented as a complete run.
+Jobs are grouped by board; each board is opened once and runs its jobs in order; boards
+run in parallel (at most two emulators at once: two cores). Everything the host can check
+is checked before the first emulator starts. A board that cannot be opened or a link that
+breaks is an infrastructure error: its jobs are marked, the other boards go on, and the
+run's exit code is 2 - never mistaken for a regression.
 """
 
 from __future__ import annotations
 
-import hashlib
 import platform
+import subprocess
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hilbench import __version__
-from hilbench.config import BoardConfig, load_boards
-from hilbench.datasets import Dataset, load_dataset
+from hilbench.config import BoardsFile, Suite, load_boards
 from hilbench.devices import DeviceInfo, make_device
-from hilbench.errors import HilbenchError, ModelError
-from hilbench.models.inspect import ModelInfo, inspect_model
-from hilbench.results import new_run_id, write_run
-from hilbench.results.store import default_results_dir
+from hilbench.errors import DatasetError, HilbenchError, ModelError
+from hilbench.results import new_run_id
+from hilbench.results.store import default_results_dir, write_run
+from hilbench.runner.job import Job, JobOutcome, PreparedJob, execute, prepare
 
 Progress = Callable[[int, int], None]
+MAX_PARALLEL_BOARDS = 2
 
 
 @dataclass
 class BenchRequest:
-    """What to run. None means the default (the board's default, the demo workload)."""
+    """A single `hilbench run` from command-line flags. None = the default."""
 
     board: str | None = None
     model: Path | None = None
@@ -48,143 +48,183 @@ class BenchRequest:
 
 
 @dataclass
-class BenchResult:
+class RunResult:
     run_id: str
     run_dir: Path
-    samples_file: Path
+    samples_file: Path | None
     rows: list[dict[str, Any]]
-    device: DeviceInfo | None
-    model: ModelInfo
-    dataset: Dataset
-    arena_used: int | None = None
+    outcomes: list[JobOutcome]
     meta: dict[str, Any] = field(default_factory=dict)
-    layers: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[JobOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+    @property
+    def layers(self) -> list[dict[str, Any]]:
+        return [layer for o in self.outcomes for layer in o.layers]
+
+    @property
+    def arena_used(self) -> int | None:
+        return self.outcomes[0].arena_used if self.outcomes else None
 
 
-def _default_workload(req: BenchRequest) -> tuple[Path, Path]:
-    from hilbench import demo
-
-    model = req.model or Path(demo.DEMO_MODEL)
-    if req.dataset is not None:
-        dataset = req.dataset
-    elif req.model is None:
-        dataset = Path(demo.DEMO_DATASET)
-    else:
-        raise HilbenchError("--model given without --dataset: say which vectors to run")
-    return model, dataset
-
-
-def _predict(values: np.ndarray, num_classes: int | None) -> int | None:
-    if num_classes is None or values.size != num_classes:
-        return None
-    return int(np.argmax(values))
-
-
-def run_benchmark(req: BenchRequest, progress: Progress | None = None, on_open: Callable[[DeviceInfo], None] | None = None) -> BenchResult:
-    """Run one job and write results/<run-id>/; raises HilbenchError on bad input."""
+def jobs_for_request(req: BenchRequest) -> list[Job]:
     boards = load_boards(req.boards_file)
-    board: BoardConfig = boards.get(req.board)
-    model_path, dataset_path = _default_workload(req)
-    info = inspect_model(model_path)
-    if len(info.inputs) != 1 or len(info.outputs) != 1:
-        raise ModelError(
-            f"{model_path}: {len(info.inputs)} inputs and {len(info.outputs)} outputs; "
-            "hilbench runs single-input, single-output models for now"
-        )
-    model_bytes = Path(model_path).read_bytes()
-    dataset = load_dataset(dataset_path, limit=req.limit)
-    in_t, out_t = info.inputs[0], info.outputs[0]
-    dataset.check_sizes(in_t.nbytes or 0, f"{Path(model_path).name} input {in_t.shape} {in_t.dtype}")
+    board = boards.get(req.board)
+    if req.model is None:
+        from hilbench import demo
 
-    from hilbench.models.reference import ReferenceInterpreter
+        model, dataset = Path(demo.DEMO_MODEL), Path(req.dataset or demo.DEMO_DATASET)
+    else:
+        if req.dataset is None:
+            raise HilbenchError("--model given without --dataset: say which vectors to run")
+        model, dataset = req.model, req.dataset
+    return [Job(board, model, dataset, limit=req.limit, warmup=req.warmup, repeat=req.repeat, profile=req.profile)]
 
-    reference = ReferenceInterpreter(model_bytes)
-    out_dtype = np.dtype({"int8": "i1", "uint8": "u1", "int16": "<i2", "int32": "<i4", "float32": "<f4"}.get(out_t.dtype, "u1"))
 
+def jobs_for_suite(suite: Suite, boards: BoardsFile) -> list[Job]:
+    return [
+        Job(boards.get(b), m.model, m.dataset, label=m.label, limit=m.limit, warmup=suite.warmup,
+            repeat=suite.repeat, measure=suite.measure, profile=suite.profile)
+        for b in suite.boards for m in suite.models
+    ]
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The user's working-directory commit (with +dirty), if there is a repository."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, timeout=5)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def run_jobs(
+    jobs: list[Job],
+    results_dir: Path | None = None,
+    suite: str | None = None,
+    progress: Progress | None = None,
+    on_open: Callable[[DeviceInfo], None] | None = None,
+) -> RunResult:
+    """Prepare every job (raising on bad input), run them, write results/<run-id>/."""
+    prepared = [prepare(j) for j in jobs]
     run_id = new_run_id()
     started = datetime.now(timezone.utc)
-    run_dir = Path(req.results_dir or default_results_dir()) / run_id
-    rows: list[dict[str, Any]] = []
-    meta: dict[str, Any] = {
-        "run_id": run_id,
-        "started_at": started.isoformat(),
-        "host": platform.node(),
-        "hilbench_version": __version__,
-        "board": board.name,
-        "model": str(model_path),
-        "model_sha256": info.sha256,
-        "dataset": str(dataset_path),
-    }
-    device = make_device(board)
-    dev_info: DeviceInfo | None = None
-    arena_used: int | None = None
-    layers: list[dict[str, Any]] = []
+    run_dir = Path(results_dir or default_results_dir()) / run_id
+    commit = git_commit()
+    base = {"run_id": run_id, "started_at": started, "host": platform.node(), "hilbench_version": __version__,
+            "suite": suite}
+    total = sum(p.planned for p in prepared)
+    done = [0]
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def tick(n: int) -> None:
+        if stop.is_set():
+            raise _Cancelled()
+        with lock:
+            done[0] += n
+            if progress:
+                progress(done[0], total)
+
+    groups: dict[str, list[PreparedJob]] = {}
+    for p in prepared:
+        groups.setdefault(p.job.board.name, []).append(p)
+    outcomes = {id(p): JobOutcome(p.job) for p in prepared}
+    rows_by_job: dict[int, list[dict[str, Any]]] = {id(p): [] for p in prepared}
+
+    def run_board(group: list[PreparedJob]) -> None:
+        device = make_device(group[0].job.board)
+        try:
+            try:
+                dev = device.open()
+            except HilbenchError as exc:
+                for p in group:
+                    _fail(outcomes[id(p)], exc)
+                return
+            if on_open:
+                on_open(dev)
+            for p in group:
+                out = outcomes[id(p)]
+                out.device = dev
+                try:
+                    execute(device, dev, p, base, rows_by_job[id(p)], out, tick)
+                    out.status = "ok"
+                except HilbenchError as exc:
+                    _fail(out, exc)
+                    if out.error_kind == "infrastructure":
+                        for rest in group[group.index(p) + 1 :]:
+                            _fail(outcomes[id(rest)], exc)
+                        return
+        finally:
+            device.close()
+
     complete = False
     try:
-        dev_info = device.open()
-        if on_open:
-            on_open(dev_info)
-        desc = device.load_model(model_bytes, source=str(model_path))
-        arena_used = desc.arena_used
-        meta.update(firmware_sha256=dev_info.firmware_sha256, firmware_version=dev_info.firmware_version,
-                    arena_used=arena_used, timing_source=dev_info.timing.source)
-        dataset_sha = dataset.sha256()
-        meta["dataset_sha256"] = dataset_sha
-        base = {
-            "run_id": run_id, "started_at": started, "host": platform.node(), "hilbench_version": __version__,
-            "suite": req.suite, "job_id": f"{board.name}/{Path(model_path).stem}/{dataset.name}",
-            "board": dev_info.board, "board_serial": dev_info.board_serial, "device_kind": dev_info.device_kind,
-            "core": dev_info.core, "clock_hz": dev_info.clock_hz, "firmware_name": dev_info.firmware_name,
-            "firmware_sha256": dev_info.firmware_sha256, "runtime": dev_info.runtime,
-            "model": Path(model_path).name, "model_sha256": info.sha256,
-            "dataset": dataset.name, "dataset_sha256": dataset_sha,
-            "timing_source": dev_info.timing.source, "emulated": dev_info.timing.emulated,
-            "energy_uj": None, "energy_source": None,
-        }
-        plan = [("warmup", 0, dataset.vectors[0])] * req.warmup if req.warmup else []
-        plan += [("measure", it, v) for v in dataset.vectors for it in range(req.repeat)]
-        ref_cache: dict[str, np.ndarray] = {}
-        for i, (phase, iteration, vec) in enumerate(plan):
-            data = dataset.read(vec)
-            sample = device.run(data)
-            if vec.sample_id not in ref_cache:
-                ref_cache[vec.sample_id] = np.asarray(reference.run(data)[0]).reshape(-1)
-            ref = ref_cache[vec.sample_id]
-            got = np.frombuffer(sample.output, dtype=out_dtype)
-            diff = int(np.max(np.abs(got.astype(np.int64) - ref.astype(np.int64)))) if got.size == ref.size else None
-            pred = _predict(got, dataset.num_classes)
-            rows.append(dict(
-                base, sample_id=vec.sample_id, label=vec.label, phase=phase, iteration=iteration,
-                ticks=sample.ticks, cycles=dev_info.timing.cycles(sample.ticks),
-                latency_us=dev_info.timing.micros(sample.ticks), prediction=pred,
-                correct=(pred == vec.label) if (pred is not None and vec.label is not None) else None,
-                output_sha256=hashlib.sha256(sample.output).hexdigest(),
-                max_abs_diff_vs_reference=diff,
-                bit_exact=bool(got.size == ref.size and np.array_equal(got, ref.astype(got.dtype))),
-            ))
-            if progress:
-                progress(i + 1, len(plan))
-        if req.profile:
-            layers = _profile_rows(device, dataset.read(dataset.vectors[0]), info, base, dev_info)
+        if len(groups) == 1:
+            run_board(next(iter(groups.values())))
+        else:
+            with ThreadPoolExecutor(max_workers=MAX_PARALLEL_BOARDS) as pool:
+                futures = [pool.submit(run_board, g) for g in groups.values()]
+                try:
+                    for f in futures:
+                        f.result()
+                except BaseException:
+                    stop.set()
+                    raise
         complete = True
+    except _Cancelled:
+        raise KeyboardInterrupt from None
     finally:
-        device.close()
-        if rows or complete:
-            samples_file = write_run(run_dir, rows, meta, complete=complete, layers=layers)
-    return BenchResult(run_id, run_dir, samples_file, rows, dev_info, info, dataset, arena_used, meta, layers)
+        rows = [r for p in prepared for r in rows_by_job[id(p)]]
+        outs = [outcomes[id(p)] for p in prepared]
+        meta = {
+            "run_id": run_id, "started_at": started.isoformat(),
+            "finished_at": datetime.now(timezone.utc).isoformat(), "host": platform.node(),
+            "hilbench_version": __version__, "suite": suite, "git_commit": commit,
+            "jobs": [_job_meta(p, outcomes[id(p)]) for p in prepared],
+        }
+        samples_file = None
+        if rows or (complete and any(o.status == "ok" for o in outs)):
+            samples_file = write_run(run_dir, rows, meta, complete=complete,
+                                     layers=[layer for o in outs for layer in o.layers],
+                                     jobs=[dict(j, run_id=run_id, started_at=started, suite=suite, git_commit=commit)
+                                           for j in meta["jobs"]])
+    return RunResult(run_id, run_dir, samples_file, rows, outs, meta)
 
 
-def _profile_rows(device: Any, vector: bytes, info: ModelInfo, base: dict[str, Any], dev: DeviceInfo) -> list[dict[str, Any]]:
-    """Per-operator ticks of one inference (PROFILE), outside any timed INVOKE."""
-    profile = getattr(device, "profile", None)
-    ticks = profile(vector) if profile else None
-    if not ticks:
-        return []
-    keep = ("run_id", "board", "model", "model_sha256", "timing_source", "emulated", "clock_hz")
-    out = []
-    for op, t in zip(info.ops, ticks):
-        out.append(dict(
-            {k: base[k] for k in keep}, op_index=op.index, op_name=op.name, macs=op.macs, ticks=t,
-            cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t),
-        ))
-    return out
+def _fail(out: JobOutcome, exc: HilbenchError) -> None:
+    out.status = "error"
+    out.error = str(exc)
+    out.error_kind = "input" if isinstance(exc, (ModelError, DatasetError)) else "infrastructure"
+
+
+def _job_meta(p: PreparedJob, o: JobOutcome) -> dict[str, Any]:
+    d = o.device
+    return {
+        "job_id": p.job.job_id, "board": p.job.board.name, "device_kind": d.device_kind if d else p.job.board.kind,
+        "model": p.job.model.name, "model_path": str(p.job.model), "model_sha256": p.info.sha256,
+        "dataset": p.dataset.name, "dataset_path": str(p.job.dataset), "dataset_sha256": p.dataset_sha256,
+        "firmware_sha256": d.firmware_sha256 if d else None, "timing_source": d.timing.source if d else None,
+        "emulated": d.timing.emulated if d else None, "arena_used": o.arena_used, "n_ops": o.n_ops,
+        "macs": p.info.total_macs, "status": o.status, "error": o.error, "error_kind": o.error_kind,
+    }
+
+
+def run_benchmark(req: BenchRequest, progress: Progress | None = None,
+                  on_open: Callable[[DeviceInfo], None] | None = None) -> RunResult:
+    """One job from command-line flags; its error (if any) is raised as one line."""
+    result = run_jobs(jobs_for_request(req), req.results_dir, suite=req.suite, progress=progress, on_open=on_open)
+    if result.errors:
+        out = result.errors[0]
+        raise (ModelError if out.error_kind == "input" else HilbenchError)(out.error or "job failed")
+    return result
