@@ -73,7 +73,8 @@ class TensorDetails:
         if self.scale is None or self.zero_point is None:
             raise ModelError(f"tensor {self.name!r} is not quantized")
         info = np.iinfo(self.dtype)
-        q = np.round(np.asarray(real, dtype=np.float64) / self.scale) + self.zero_point
+        x = np.asarray(real, dtype=np.float64) / self.scale
+        q = np.sign(x) * np.floor(np.abs(x) + 0.5) + self.zero_point  # half away from zero, as TFLite
         return np.clip(q, info.min, info.max).astype(self.dtype)
 
     def dequantize(self, q: np.ndarray) -> np.ndarray:
