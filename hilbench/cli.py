@@ -113,7 +113,7 @@ def run(
     if suite is None and result.errors:
         raise HilbenchError(result.errors[0].error or "job failed")
     if result.rows:
-        summary = summarize(pd.DataFrame(result.rows))
+        summary = summarize(pd.DataFrame(result.rows), pd.DataFrame(result.meta.get("jobs", [])))
         console.print(summary_table(summary, title=f"hilbench run {result.run_id}"))
     if layers and result.layers:
         console.print(layers_table(result.layers))

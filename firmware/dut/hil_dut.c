@@ -32,6 +32,13 @@
 #define MAX_INVOKE_COUNT ((HIL_MAX_PAYLOAD - 4u) / 8u)
 /* Error message bytes on the wire (docs/protocol.md section 4). */
 #define MAX_MESSAGE 63u
+/* A calibrated slowdown inside the timed region, in thousandths of the inference time.
+ * Only for proving that regression detection works (tests build a variant with
+ * -DHIL_SLOWDOWN_PERMILLE=50 for a 5 % slower "firmware"); 0 in every real build. */
+#ifndef HIL_SLOWDOWN_PERMILLE
+#define HIL_SLOWDOWN_PERMILLE 0
+#endif
+
 /* RAW_ECHO is a benchmark of the UART; bound it so a corrupted n cannot hold the DUT. */
 #define HIL_RAW_ECHO_MAX (16u * 1024u * 1024u)
 
@@ -493,6 +500,14 @@ static void on_invoke(uint16_t seq, const uint8_t *p, uint32_t len)
         hil_port_timer_start();
         int rc = hil_rt_invoke(RT, NULL, NULL, &err);
         uint64_t ticks = hil_port_timer_elapsed();
+#if HIL_SLOWDOWN_PERMILLE > 0
+        {
+            uint64_t target = ticks + ticks * (uint64_t)HIL_SLOWDOWN_PERMILLE / 1000u;
+            while (ticks < target) {
+                ticks = hil_port_timer_elapsed();
+            }
+        }
+#endif
         hil_port_timestamp_pin(0);
         if (rc != HIL_OK) {
             send_rt_error(HIL_MSG_INVOKE, seq, rc, &err);

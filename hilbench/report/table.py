@@ -14,7 +14,7 @@ from rich.table import Table
 
 
 def _num(x: object, fmt: str = "{:,.0f}") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return "-"
     return fmt.format(x)
 
@@ -22,8 +22,8 @@ def _num(x: object, fmt: str = "{:,.0f}") -> str:
 def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Table:
     t = Table(title=title, title_justify="left")
     for col, just in [("board", "left"), ("model", "left"), ("n", "right"), ("median cycles", "right"),
-                      ("p90 cycles", "right"), ("median µs", "right"), ("p90 µs", "right"),
-                      ("timing source", "left"), ("top-1", "right"), ("bit-exact", "right")]:
+                      ("p90", "right"), ("p99", "right"), ("CV", "right"), ("median µs", "right"),
+                      ("timing source", "left"), ("top-1", "right"), ("bit-exact", "right"), ("MAC/cycle", "right")]:
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     notes: set[str] = set()
     for r in summary.to_dict("records"):
@@ -36,18 +36,28 @@ def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
             )
         if r.get("timing_source") == "host_clock":
             notes.add("host_clock: microseconds of the host CPU, not of any device")
+        top1 = _num(None if _missing(r.get("top1")) else 100 * r["top1"], "{:.1f} %")
+        tied = r.get("top1_tied")
+        if not _missing(tied) and tied:
+            top1 += f" ({int(tied)} tied)"
+            notes.add("top-1 by argmax (lowest index wins a tie); tied: outputs whose maximum is shared")
         t.add_row(
             str(r["board"]), str(r["model"]), str(int(r["n"])),
-            _num(r.get("cycles_median")) + mark, _num(r.get("cycles_p90")) + mark,
-            _num(r.get("latency_us_median"), "{:,.1f}") + mark, _num(r.get("latency_us_p90"), "{:,.1f}") + mark,
-            str(r["timing_source"]),
-            _num(None if r.get("top1") is None else 100 * r["top1"], "{:.1f} %"),
+            _num(r.get("cycles_median")) + mark, _num(r.get("cycles_p90")) + mark, _num(r.get("cycles_p99")) + mark,
+            _num(r.get("cycles_cv") if not _missing(r.get("cycles_cv")) else r.get("latency_us_cv"), "{:.2%}"),
+            _num(r.get("latency_us_median"), "{:,.1f}") + mark,
+            str(r["timing_source"]), top1,
             _num(r.get("bit_exact_pct"), "{:.1f} %"),
+            _num(r.get("mac_per_cycle"), "{:.3f}"),
         )
     if notes:
         t.caption = "\n".join(sorted(notes))
         t.caption_justify = "left"
     return t
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
 def layers_table(layers: list[dict], title: str = "per-layer profile (one inference)") -> Table:
