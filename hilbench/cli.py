@@ -194,6 +194,34 @@ def history(
     console.print(history_table(df))
 
 
+@app.command()
+@handle_errors
+def compare(
+    baseline: Annotated[str, typer.Argument(help="baseline: run id, tag, or 'last'")],
+    candidate: Annotated[str, typer.Argument(help="candidate: run id, tag, or 'last'")],
+    results_dir: ResultsOpt = None,
+    junit: Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML of the verdicts")] = None,
+    emulated_threshold: Annotated[float, typer.Option(help="relative change of an exact emulated count that counts")] = 0.005,
+    min_effect: Annotated[float, typer.Option(help="smallest relative change of a noisy timing that counts")] = 0.02,
+) -> None:
+    """Regression verdicts per board x model x metric; exit 1 if anything regressed."""
+    from hilbench.compare import compare_runs, junit_cases, verdict_table
+    from hilbench.report.junit import write_junit
+    from hilbench.results.tags import resolve
+    from hilbench.results.verdict import exit_code
+
+    a, b = resolve(baseline, results_dir), resolve(candidate, results_dir)
+    verdicts = compare_runs(a, b, results_dir, emulated_threshold=emulated_threshold, min_effect=min_effect)
+    console.print(verdict_table(verdicts, f"{b} vs baseline {a}"))
+    if junit is not None:
+        write_junit(junit, f"hilbench.compare.{b}", junit_cases(verdicts, {"run_id": b, "baseline_run_id": a}),
+                    {"run_id": b, "baseline": a})
+        console.print(f"junit: {junit}")
+    code = exit_code(verdicts)
+    if code:
+        raise typer.Exit(code)
+
+
 baseline_app = typer.Typer(help="Name runs to compare against (results/tags.json).", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
 
