@@ -35,6 +35,14 @@ LAST_GOOD = "last-good"
 KEY = ["board", "model", "dataset"]
 
 
+def _match(df: pd.DataFrame, key: tuple) -> pd.Series:
+    """Rows of df whose board, model and dataset equal key."""
+    mask = pd.Series(True, index=df.index)
+    for col, val in zip(KEY, key):
+        mask &= df[col] == val
+    return mask
+
+
 def _jobs(run_id: str, results_dir: str | Path | None) -> pd.DataFrame:
     p = run_dir(run_id, results_dir) / JOBS
     return pd.read_parquet(p) if p.is_file() else pd.DataFrame(columns=KEY + ["arena_used"])
@@ -53,8 +61,8 @@ def compare_runs(
     if not keys:
         raise HilbenchError(f"runs {base_id} and {cand_id} share no board x model x dataset to compare")
     for key in keys:
-        b = base[(base[KEY] == key).all(axis=1) & (base.phase == "measure")]
-        c = cand[(cand[KEY] == key).all(axis=1) & (cand.phase == "measure")]
+        b = base[_match(base, key) & (base.phase == "measure")]
+        c = cand[_match(cand, key) & (cand.phase == "measure")]
         board, model = key[0], f"{key[1]}:{key[2]}"
         verdicts.append(_latency(b, c, board, model, emulated_threshold, min_effect))
         acc = _accuracy(b, c, board, model)
@@ -108,7 +116,7 @@ def _arena(bj: pd.DataFrame, cj: pd.DataFrame, key: tuple, board: str, model: st
     def one(j: pd.DataFrame) -> float | None:
         if j.empty or "arena_used" not in j:
             return None
-        m = j[(j[KEY] == key).all(axis=1)]
+        m = j[_match(j, key)]
         v = m.arena_used.dropna()
         return float(v.iloc[0]) if len(v) else None
 
