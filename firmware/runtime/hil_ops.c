@@ -10,11 +10,37 @@
 extern const hil_op_reg_t hil_op_fully_connected;
 extern const hil_op_reg_t hil_op_reshape;
 extern const hil_op_reg_t hil_op_softmax;
+extern const hil_op_reg_t hil_op_add;
+extern const hil_op_reg_t hil_op_mul;
+extern const hil_op_reg_t hil_op_logistic;
+extern const hil_op_reg_t hil_op_concatenation;
+extern const hil_op_reg_t hil_op_mean;
+extern const hil_op_reg_t hil_op_quantize;
+extern const hil_op_reg_t hil_op_dequantize;
+extern const hil_op_reg_t hil_op_conv_2d;
+extern const hil_op_reg_t hil_op_depthwise_conv_2d;
+extern const hil_op_reg_t hil_op_average_pool_2d;
+extern const hil_op_reg_t hil_op_max_pool_2d;
+extern const hil_op_reg_t hil_op_pad;
+extern const hil_op_reg_t hil_op_padv2;
 
 static const hil_op_reg_t *const registry[] = {
     &hil_op_fully_connected,
     &hil_op_reshape,
     &hil_op_softmax,
+    &hil_op_add,
+    &hil_op_mul,
+    &hil_op_logistic,
+    &hil_op_concatenation,
+    &hil_op_mean,
+    &hil_op_quantize,
+    &hil_op_dequantize,
+    &hil_op_conv_2d,
+    &hil_op_depthwise_conv_2d,
+    &hil_op_average_pool_2d,
+    &hil_op_max_pool_2d,
+    &hil_op_pad,
+    &hil_op_padv2,
 };
 
 const hil_op_reg_t *hil_op_find(uint16_t code)

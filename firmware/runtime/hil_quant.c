@@ -230,3 +230,57 @@ int32_t hil_one_over_one_plus_x_for_x_in_0_1(int32_t a)
     /* ExactMulByPot<-1> (Q2 -> Q1), then Rescale<0>: saturating left shift by 1 */
     return hil_srmulpot(x, 1);
 }
+
+/* ---- elementwise broadcasting ---- */
+
+static void extend_shape(const int32_t *d, unsigned n, uint32_t *out)
+{
+    for (unsigned i = 0; i < HIL_BCAST_DIMS; i++)
+        out[i] = 1;
+    for (unsigned i = 0; i < n && i < HIL_BCAST_DIMS; i++)
+        out[HIL_BCAST_DIMS - n + i] = (uint32_t)d[i];
+}
+
+int hil_bcast_prepare(const int32_t *d1, unsigned n1, const int32_t *d2, unsigned n2,
+                      const int32_t *dout, unsigned nout, hil_bcast_t *bc)
+{
+    uint32_t e1[HIL_BCAST_DIMS], e2[HIL_BCAST_DIMS], eo[HIL_BCAST_DIMS];
+    if (n1 > HIL_BCAST_DIMS || n2 > HIL_BCAST_DIMS || nout > HIL_BCAST_DIMS)
+        return -1;
+    extend_shape(d1, n1, e1);
+    extend_shape(d2, n2, e2);
+    extend_shape(dout, nout, eo);
+    uint64_t n_in = 1, n_out = 1;
+    int same = 1;
+    for (unsigned i = 0; i < HIL_BCAST_DIMS; i++) {
+        same &= e1[i] == e2[i];
+        n_in *= e1[i];
+        n_out *= eo[i];
+    }
+    bc->flat = (uint32_t)n_out; /* element counts are bounded at parse time */
+    if (same) {
+        bc->broadcast = 0;
+        return n_in == n_out ? 0 : -2;
+    }
+    bc->broadcast = 1;
+    uint32_t st1 = 1, st2 = 1;
+    for (int i = HIL_BCAST_DIMS - 1; i >= 0; i--) {
+        uint32_t d;
+        if (e1[i] == e2[i])
+            d = e1[i];
+        else if (e1[i] == 1)
+            d = e2[i];
+        else if (e2[i] == 1)
+            d = e1[i];
+        else
+            return -1;
+        if (eo[i] != d)
+            return -2;
+        bc->dims[i] = d;
+        bc->s1[i] = e1[i] == d ? st1 : 0;
+        bc->s2[i] = e2[i] == d ? st2 : 0;
+        st1 *= e1[i];
+        st2 *= e2[i];
+    }
+    return 0;
+}

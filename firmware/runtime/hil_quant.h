@@ -112,4 +112,23 @@ enum {
 int hil_activation_range(int activation, float scale, int32_t zero_point, int32_t qmin,
                          int32_t qmax, int32_t *act_min, int32_t *act_max);
 
+/* ---- elementwise broadcasting of two inputs (ADD, MUL) ----
+ * TFLM's ProcessBroadcastShapes + NdArrayDescsForElementwiseBroadcast: shapes are
+ * right-aligned and extended with 1s to HIL_BCAST_DIMS; equal extended shapes are a flat
+ * elementwise loop, else every dimension must match or be 1 in one input (stride 0). */
+#define HIL_BCAST_DIMS 6
+typedef struct {
+    uint32_t dims[HIL_BCAST_DIMS]; /* extended output shape (broadcast only) */
+    uint32_t s1[HIL_BCAST_DIMS];   /* element strides of input 1 (0: broadcast) */
+    uint32_t s2[HIL_BCAST_DIMS];   /* element strides of input 2 */
+    uint32_t flat;                 /* elements of the output */
+    uint32_t broadcast;            /* 0: flat loop over `flat` elements */
+} hil_bcast_t;
+
+/* Fill bc from the shapes (ndims <= HIL_BCAST_DIMS each). Returns 0, or -1 if the input
+ * shapes do not broadcast, or -2 if the output is not their broadcast shape (same
+ * element count for equal input shapes, same extended shape otherwise). */
+int hil_bcast_prepare(const int32_t *d1, unsigned n1, const int32_t *d2, unsigned n2,
+                      const int32_t *dout, unsigned nout, hil_bcast_t *bc);
+
 #endif

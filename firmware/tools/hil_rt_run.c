@@ -1,13 +1,18 @@
 /*
  * hil-rt-run - run one inference of a TFLite model with hilbench-rt on the host.
  *
- *   hil-rt-run [--arena BYTES] [--repeat N] MODEL.tflite INPUT.bin OUTPUT.bin
+ *   hil-rt-run [--arena BYTES] [--repeat N] MODEL.tflite INPUT.bin OUTPUT.bin [M I O]...
  *   hil-rt-run [--arena BYTES] --check FILE...
  *
- * Copies INPUT.bin (its size must equal input 0's bytes) into input 0, invokes, writes
- * output 0's raw bytes to OUTPUT.bin and prints "arena_used=N ops=N". On failure prints
- * one line "error status=N op_index=N op_code=N value=N: message" and exits 2
- * (status -1: a problem of this tool, e.g. an unreadable file). Usage errors exit 2.
+ * Copies INPUT.bin into the model's inputs, invokes, writes the outputs' raw bytes to
+ * OUTPUT.bin and prints "arena_used=N ops=N". INPUT.bin is the raw bytes of input 0, then
+ * input 1 ... (its size must equal the sum of the inputs' bytes); OUTPUT.bin likewise holds
+ * output 0, then output 1 ... (one input / output: just its bytes; float32 tensors are
+ * raw IEEE-754 little-endian bytes like any other). On failure prints one line
+ * "error status=N op_index=N op_code=N value=N: message" (status -1: a problem of this
+ * tool, e.g. an unreadable file). Several MODEL INPUT OUTPUT triples run one after the
+ * other in one process (one result line each, in order); the exit status is 0 if all
+ * succeeded, else 2. Usage errors exit 2.
  *
  * --check loads each FILE as a model and, if that succeeds, invokes it on zero inputs,
  * printing "FILE status=N" per file (a robustness check of the loader: many malformed
@@ -70,7 +75,8 @@ static uint8_t *read_file(const char *path, size_t *size)
 static void usage(void)
 {
     fprintf(stderr, "usage: hil-rt-run [--arena BYTES] [--repeat N] MODEL.tflite INPUT.bin "
-                    "OUTPUT.bin\n       hil-rt-run [--arena BYTES] --check FILE...\n");
+                    "OUTPUT.bin [MODEL INPUT OUTPUT]...\n"
+                    "       hil-rt-run [--arena BYTES] --check FILE...\n");
 }
 
 static int check_files(hil_rt_t *rt, uint32_t arena_size, int n, char **paths)
@@ -137,16 +143,26 @@ static int run(hil_rt_t *rt, uint32_t arena_size, unsigned long repeat, const ch
         rc = fail(&e);
         goto out;
     }
-    if (input_size != in0->bytes) {
-        hil_rt_error_t e = {HIL_ERR_BAD_LENGTH, HIL_RT_NONE, HIL_RT_NONE, in0->bytes, ""};
-        snprintf(e.message, sizeof(e.message), "input is %lu bytes, model input 0 is %lu",
-                 (unsigned long)input_size, (unsigned long)in0->bytes);
+    size_t in_total = 0;
+    for (uint8_t k = 0; k < hil_rt_num_inputs(rt); k++)
+        in_total += hil_rt_input(rt, k)->bytes;
+    if (input_size != in_total) {
+        hil_rt_error_t e = {HIL_ERR_BAD_LENGTH, HIL_RT_NONE, HIL_RT_NONE, (uint32_t)in_total,
+                            ""};
+        snprintf(e.message, sizeof(e.message), "input is %lu bytes, model input%s %lu",
+                 (unsigned long)input_size,
+                 hil_rt_num_inputs(rt) > 1 ? "s total" : " 0 is", (unsigned long)in_total);
         rc = fail(&e);
         goto out;
     }
     for (unsigned long r = 0; r < repeat; r++) {
-        if (in0->bytes)
-            memcpy(in0->data, input, in0->bytes);
+        size_t pos = 0;
+        for (uint8_t k = 0; k < hil_rt_num_inputs(rt); k++) {
+            const hil_rt_io_t *in = hil_rt_input(rt, k);
+            if (in->bytes)
+                memcpy(in->data, input + pos, in->bytes);
+            pos += in->bytes;
+        }
         st = hil_rt_invoke(rt, NULL, NULL, &err);
         if (st != HIL_OK) {
             rc = fail(&err);
@@ -158,8 +174,13 @@ static int run(hil_rt_t *rt, uint32_t arena_size, unsigned long repeat, const ch
         rc = tool_fail("cannot write", output_path);
         goto out;
     }
-    size_t written = out0->bytes ? fwrite(out0->data, 1, out0->bytes, f) : 0;
-    if (fclose(f) != 0 || written != out0->bytes) {
+    size_t written = 0, out_total = 0;
+    for (uint8_t k = 0; k < hil_rt_num_outputs(rt); k++) {
+        const hil_rt_io_t *o = hil_rt_output(rt, k);
+        out_total += o->bytes;
+        written += o->bytes ? fwrite(o->data, 1, o->bytes, f) : 0;
+    }
+    if (fclose(f) != 0 || written != out_total) {
         rc = tool_fail("cannot write", output_path);
         goto out;
     }
@@ -204,10 +225,16 @@ int main(int argc, char **argv)
     hil_rt_t *rt = (hil_rt_t *)(void *)rt_storage;
     if (check)
         return check_files(rt, arena_size, argc - i, argv + i);
-    if (argc - i != 3) {
+    if (argc - i < 3 || (argc - i) % 3 != 0) {
         usage();
         return 2;
     }
-    return run(rt, arena_size, repeat, argv[i], argv[i + 1], argv[i + 2]);
+    int rc = 0;
+    for (; i < argc; i += 3) {
+        if (run(rt, arena_size, repeat, argv[i], argv[i + 1], argv[i + 2]) != 0)
+            rc = 2;
+        fflush(stdout); /* so that a sanitizer report can be matched to its model */
+    }
+    return rc;
 }
 

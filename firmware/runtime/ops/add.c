@@ -1,0 +1,194 @@
+/*
+ * ADD, int8 + int8 -> int8 (per-tensor quantization), with broadcasting and a fused
+ * activation.
+ *
+ * Bit-exact with TFLM's reference kernel (micro/kernels/add.cc, add_common.cc
+ * CalculateOpDataAdd; reference_integer_ops::AddFunc / Add / BroadcastAdd6DSlow):
+ *  - left_shift = 20; twice_max = 2 * (double)max(in1_scale, in2_scale) (max of the
+ *    floats); input multipliers (double)in_scale / twice_max, output multiplier
+ *    twice_max / ((1 << 20) * (double)out_scale), each through
+ *    QuantizeMultiplierSmallerThanOneExp (must be in (0, 1) with shift <= 0, TFLM aborts
+ *    otherwise: refused here).
+ *  - per element: a = (x - zp1) << 20, b = (y - zp2) << 20, each scaled by its multiplier
+ *    (double rounding: SaturatingRoundingDoublingHighMul then RoundingDivideByPOT), the
+ *    sum scaled by the output multiplier, plus the output zero point, clamped to the
+ *    activation range.
+ *  - equal (extended) input shapes: a flat loop, the output only needs as many elements;
+ *    else each dimension (right-aligned, up to 6) must match or be 1 in one input, and the
+ *    output must have the broadcast shape.
+ */
+#include "../hil_quant.h"
+#include "../hil_rt_internal.h"
+
+#define ADD_OPTIONS_TYPE 11 /* BuiltinOptions_AddOptions */
+#define ADD_LEFT_SHIFT 20
+
+typedef struct {
+    int32_t in1_offset, in2_offset, out_offset;
+    int32_t in1_mult, in1_shift;
+    int32_t in2_mult, in2_shift;
+    int32_t out_mult, out_shift;
+    int32_t act_min, act_max;
+    hil_bcast_t bc;
+} add_state_t;
+
+static int scale_ok(float s)
+{
+    return hil_isfinite_f(s) && s > 0.0f;
+}
+
+/* QuantizeMultiplierSmallerThanOneExp: 0 on success, -1 where TFLM aborts. */
+static int quantize_smaller_than_one(double real, int32_t *mult, int32_t *shift)
+{
+    if (!(real > 0.0 && real < 1.0))
+        return -1;
+    int s;
+    hil_quantize_multiplier(real, mult, &s);
+    if (s > 0)
+        return -1;
+    *shift = s;
+    return 0;
+}
+
+static int add_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *err)
+{
+    if (op->ninputs != 2 || op->noutputs != 1)
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "needs 2 inputs, 1 output");
+    const hil_tensor_t *in1 = hil_op_input(rt, op, 0);
+    const hil_tensor_t *in2 = hil_op_input(rt, op, 1);
+    const hil_tensor_t *out = hil_op_output(rt, op, 0);
+    if (in1 == NULL || in2 == NULL)
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "input missing");
+    if (in1->type != HIL_TYPE_INT8)
+        return hil_err_type(rt, err, oi, op, op->inputs[0]);
+    if (in2->type != HIL_TYPE_INT8)
+        return hil_err_type(rt, err, oi, op, op->inputs[1]);
+    if (out->type != HIL_TYPE_INT8)
+        return hil_err_type(rt, err, oi, op, op->outputs[0]);
+
+    const int idx[3] = {op->inputs[0], op->inputs[1], op->outputs[0]};
+    const hil_tensor_t *qt[3] = {in1, in2, out};
+    for (int k = 0; k < 3; k++) {
+        if (qt[k]->nscales == 0)
+            return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)idx[k],
+                            "tensor %d: not quantized (ADD)", idx[k]);
+        if (!scale_ok(qt[k]->scale))
+            return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)idx[k],
+                            "tensor %d: bad scale", idx[k]);
+    }
+
+    hil_fb_table_t opt;
+    uint8_t act = 0;
+    int r = hil_op_options(rt, op, ADD_OPTIONS_TYPE, &opt);
+    if (r < 0 || (r > 0 && hil_fb_u8(&rt->fb, &opt, 0, 0, &act)))
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "bad options");
+
+    hil_bcast_t bc;
+    r = hil_bcast_prepare(in1->dims, in1->ndims, in2->dims, in2->ndims, out->dims, out->ndims,
+                          &bc);
+    if (r == -1)
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "input shapes do not broadcast");
+    if (r)
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "output shape mismatch");
+
+    int32_t act_min, act_max;
+    r = hil_activation_range(act, out->scale, out->zero_point, -128, 127, &act_min, &act_max);
+    if (r == -2)
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_OP, oi, op->code, act,
+                        "op %u: ADD activation %s unsupported", (unsigned)oi,
+                        act == HIL_ACT_TANH       ? "TANH"
+                        : act == HIL_ACT_SIGN_BIT ? "SIGN_BIT"
+                                                  : "(unknown)");
+    if (r)
+        return hil_err_op(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op, "bad output quantization");
+
+    /* CalculateOpDataAdd */
+    const float max_scale = in1->scale > in2->scale ? in1->scale : in2->scale;
+    const double twice_max = 2 * (double)max_scale;
+    const double real1 = (double)in1->scale / twice_max;
+    const double real2 = (double)in2->scale / twice_max;
+    const double real_out = twice_max / ((1 << ADD_LEFT_SHIFT) * (double)out->scale);
+    int32_t m1, s1, m2, s2, mo, so;
+    if (quantize_smaller_than_one(real1, &m1, &s1) ||
+        quantize_smaller_than_one(real2, &m2, &s2) ||
+        quantize_smaller_than_one(real_out, &mo, &so))
+        return hil_err_op(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op,
+                          "input / output scales out of range");
+
+    add_state_t *st = hil_rt_persist(rt, sizeof(add_state_t));
+    if (st == NULL)
+        return HIL_ERR_ARENA_TOO_SMALL;
+    st->in1_offset = hil_wsub(0, in1->zero_point);
+    st->in2_offset = hil_wsub(0, in2->zero_point);
+    st->out_offset = out->zero_point;
+    st->in1_mult = m1;
+    st->in1_shift = s1;
+    st->in2_mult = m2;
+    st->in2_shift = s2;
+    st->out_mult = mo;
+    st->out_shift = so;
+    st->act_min = act_min;
+    st->act_max = act_max;
+    st->bc = bc;
+    op->state = st;
+    return HIL_OK;
+}
+
+/* reference_integer_ops::AddFunc; shifts are <= 0 (right shifts only) */
+static inline int8_t add_one(const add_state_t *st, int8_t x, int8_t y)
+{
+    const int32_t a = hil_wshl(hil_wadd(st->in1_offset, x), ADD_LEFT_SHIFT);
+    const int32_t b = hil_wshl(hil_wadd(st->in2_offset, y), ADD_LEFT_SHIFT);
+    const int32_t sa = hil_rdivpot(hil_srdhm(a, st->in1_mult), -st->in1_shift);
+    const int32_t sb = hil_rdivpot(hil_srdhm(b, st->in2_mult), -st->in2_shift);
+    const int32_t sum = hil_wadd(sa, sb);
+    int32_t v = hil_wadd(hil_rdivpot(hil_srdhm(sum, st->out_mult), -st->out_shift),
+                         st->out_offset);
+    if (v < st->act_min)
+        v = st->act_min;
+    if (v > st->act_max)
+        v = st->act_max;
+    return (int8_t)v;
+}
+
+static int add_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t *err)
+{
+    (void)oi;
+    (void)err;
+    const add_state_t *st = (const add_state_t *)op->state;
+    const int8_t *x = (const int8_t *)hil_op_input(rt, op, 0)->data;
+    const int8_t *y = (const int8_t *)hil_op_input(rt, op, 1)->data;
+    int8_t *out = (int8_t *)hil_op_output(rt, op, 0)->data;
+    const hil_bcast_t *bc = &st->bc;
+
+    if (!bc->broadcast) {
+        for (uint32_t i = 0; i < bc->flat; i++)
+            out[i] = add_one(st, x[i], y[i]);
+        return HIL_OK;
+    }
+    /* BroadcastAdd6DSlow: odometer over the 5 outer dimensions, inner loop over the last */
+    const uint32_t n_in = bc->dims[HIL_BCAST_DIMS - 1];
+    const uint32_t is1 = bc->s1[HIL_BCAST_DIMS - 1], is2 = bc->s2[HIL_BCAST_DIMS - 1];
+    uint32_t rows = 1;
+    for (unsigned k = 0; k + 1 < HIL_BCAST_DIMS; k++)
+        rows *= bc->dims[k];
+    uint32_t idx[HIL_BCAST_DIMS - 1] = {0};
+    size_t o = 0;
+    for (uint32_t r = 0; r < rows; r++) {
+        size_t p1 = 0, p2 = 0;
+        for (unsigned k = 0; k + 1 < HIL_BCAST_DIMS; k++) {
+            p1 += (size_t)idx[k] * bc->s1[k];
+            p2 += (size_t)idx[k] * bc->s2[k];
+        }
+        for (uint32_t c = 0; c < n_in; c++, p1 += is1, p2 += is2)
+            out[o++] = add_one(st, x[p1], y[p2]);
+        for (int k = HIL_BCAST_DIMS - 2; k >= 0; k--) {
+            if (++idx[k] < bc->dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return HIL_OK;
+}
+
+const hil_op_reg_t hil_op_add = {0, "ADD", add_prepare, add_eval};
