@@ -175,6 +175,68 @@ ResultsOpt = Annotated[Optional[Path], typer.Option("--results-dir", help="resul
 
 @app.command()
 @handle_errors
+def verify(
+    board: Annotated[Optional[str], typer.Option("--board", "-b", help="board name from boards.toml")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
+    dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="dataset vectors to check")] = 3,
+    random: Annotated[int, typer.Option("--random", min=0, help="seeded random input vectors to check")] = 0,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    boards: BoardsOpt = None,
+) -> None:
+    """Per-layer bit-exactness on the DUT: every intermediate tensor vs tflite-micro."""
+    import numpy as np
+
+    from hilbench.config import load_boards
+    from hilbench.datasets import load_dataset
+    from hilbench.devices import make_device
+    from hilbench.fidelity import check_layers
+    from hilbench.models.inspect import inspect_model
+    from hilbench.models.reference import ReferenceInterpreter
+
+    if model is None:
+        from hilbench import demo
+
+        model, dataset = Path(demo.DEMO_MODEL), dataset or Path(demo.DEMO_DATASET)
+    info = inspect_model(model)
+    model_bytes = model.read_bytes()
+    vectors: list[tuple[str, bytes]] = []
+    in_bytes = info.inputs[0].nbytes or 0
+    if dataset is not None and limit:
+        ds = load_dataset(dataset, limit=limit)
+        ds.check_sizes(in_bytes, f"{model.name} input")
+        vectors += [(v.sample_id, ds.read(v)) for v in ds.vectors]
+    rng = np.random.default_rng(seed)
+    vectors += [(f"random{i}", rng.integers(0, 256, in_bytes, dtype=np.uint8).tobytes()) for i in range(random)]
+    if not vectors:
+        raise HilbenchError("nothing to verify: give --dataset with --limit > 0, or --random N")
+    ref = ReferenceInterpreter(model_bytes, preserve_all_tensors=True, name=str(model))
+    b = load_boards(boards or default_boards_file()).get(board)
+    rows: dict[tuple[int, int], list] = {}
+    with make_device(b) as dev:
+        dev.open()
+        dev.load_model(model_bytes, source=str(model))
+        for _, vec in vectors:
+            for c in check_layers(dev.link, info, ref, vec):  # type: ignore[attr-defined]
+                rows.setdefault((c.op_index, c.tensor_index), []).append(c)
+    t = Table(title=f"per-layer fidelity on {b.name}: {model.name}, {len(vectors)} inputs", title_justify="left")
+    for col in ("op", "name", "tensor", "bytes", "bit-exact", "max |diff|"):
+        t.add_column(col, justify="left" if col == "name" else "right")
+    bad = 0
+    for (op_i, t_i), cs in sorted(rows.items()):
+        exact = sum(c.bit_exact for c in cs)
+        bad += len(cs) - exact
+        t.add_row(str(op_i), cs[0].op_name, str(t_i), f"{cs[0].nbytes:,}", f"{exact}/{len(cs)}",
+                  f"{max(c.max_abs_diff for c in cs):g}")
+    console.print(t)
+    if bad:
+        err_console.print(f"hilbench: {bad} tensor comparisons differ from tflite-micro", markup=False)
+        raise typer.Exit(1)
+    console.print(f"all {sum(len(v) for v in rows.values())} tensors bit-exact with tflite-micro")
+
+
+@app.command()
+@handle_errors
 def history(
     board: Annotated[Optional[str], typer.Option("--board", "-b")] = None,
     model: Annotated[Optional[str], typer.Option("--model", "-m")] = None,

@@ -587,6 +587,60 @@ static void on_profile(uint16_t seq, const uint8_t *p, uint32_t len)
     send_response(HIL_MSG_PROFILE, seq, 8u + 8u * count);
 }
 
+/* TENSOR: read any tensor, optionally after running operators 0..run_until only (so an
+ * intermediate tensor is read before later operators reuse its arena bytes). For
+ * per-layer comparison with the reference interpreter; never part of a timed run. */
+static void on_tensor(uint16_t seq, const uint8_t *p, uint32_t len)
+{
+    if (len != 10) {
+        send_error(HIL_MSG_TENSOR, seq, HIL_ERR_BAD_LENGTH, len, "TENSOR payload is 10 bytes");
+        return;
+    }
+    if (model.state != MODEL_LOADED) {
+        send_error(HIL_MSG_TENSOR, seq, HIL_ERR_BAD_STATE, 0, "no model loaded");
+        return;
+    }
+    uint16_t index = rd16(p);
+    uint16_t until = rd16(p + 2);
+    uint32_t offset = rd32(p + 4);
+    uint32_t want = rd16(p + 8);
+    uint32_t bytes = 0;
+    uint8_t type = 0;
+    const uint8_t *data = hil_rt_tensor_data(RT, index, &bytes, &type);
+    if (data == NULL) {
+        send_error(HIL_MSG_TENSOR, seq, HIL_ERR_OUT_OF_RANGE, index, "no such tensor (or it has no data)");
+        return;
+    }
+    if (until != 0xFFFFu) {
+        hil_rt_error_t err;
+        clear_rt_error(&err);
+        restore_inputs();
+        int rc = hil_rt_invoke_until(RT, until, &err);
+        if (rc != HIL_OK) {
+            send_rt_error(HIL_MSG_TENSOR, seq, rc, &err);
+            return;
+        }
+    }
+    if (offset > bytes) {
+        send_error(HIL_MSG_TENSOR, seq, HIL_ERR_OUT_OF_RANGE, offset, "offset past the tensor");
+        return;
+    }
+    uint32_t n = bytes - offset;
+    uint32_t room = (uint32_t)HIL_MAX_PAYLOAD - 8u;
+    if (n > want) {
+        n = want;
+    }
+    if (n > room) {
+        n = room;
+    }
+    resp[0] = type;
+    resp[1] = 0;
+    wr16(resp + 2, 0);
+    wr32(resp + 4, bytes);
+    memcpy(resp + 8, data + offset, n);
+    send_response(HIL_MSG_TENSOR, seq, 8u + n);
+}
+
 static void on_get_output(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 10) {
@@ -721,6 +775,9 @@ static void process_frame(uint32_t n)
             break;
         case HIL_MSG_PROFILE:
             on_profile(seq, p, len);
+            break;
+        case HIL_MSG_TENSOR:
+            on_tensor(seq, p, len);
             break;
         case HIL_MSG_RAW_ECHO:
             echo = on_raw_echo(seq, p, len);

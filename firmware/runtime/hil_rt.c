@@ -339,7 +339,7 @@ const hil_rt_io_t *hil_rt_output(const hil_rt_t *rt, uint8_t index)
     return &rt->outputs[index];
 }
 
-int hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err)
+static int invoke_range(hil_rt_t *rt, uint16_t last, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err)
 {
     hil_rt_error_t local;
     if (err == NULL)
@@ -347,7 +347,7 @@ int hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_er
     hil_errf(err, HIL_OK, HIL_RT_NONE, HIL_RT_NONE, 0, "");
     if (!hil_rt_loaded(rt))
         return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0, "no model loaded");
-    for (uint16_t i = 0; i < rt->nops; i++) {
+    for (uint16_t i = 0; i < rt->nops && i <= last; i++) {
         const hil_op_t *op = &rt->ops[i];
         if (hook)
             hook(hook_ctx, i, 0);
@@ -361,4 +361,33 @@ int hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_er
         }
     }
     return HIL_OK;
+}
+
+int hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err)
+{
+    return invoke_range(rt, 0xFFFFu, hook, hook_ctx, err);
+}
+
+int hil_rt_invoke_until(hil_rt_t *rt, uint16_t last_op, hil_rt_error_t *err)
+{
+    hil_rt_error_t local;
+    if (err == NULL)
+        err = &local;
+    if (hil_rt_loaded(rt) && last_op >= rt->nops) {
+        return hil_errf(err, HIL_ERR_OUT_OF_RANGE, last_op, HIL_RT_NONE, last_op, "op %u past the model",
+                        (unsigned)last_op);
+    }
+    return invoke_range(rt, last_op, NULL, NULL, err);
+}
+
+const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes, uint8_t *type)
+{
+    if (!hil_rt_loaded(rt) || index >= rt->ntensors)
+        return NULL;
+    const hil_tensor_t *t = &rt->tensors[index];
+    if (bytes)
+        *bytes = t->data ? t->bytes : 0u;
+    if (type)
+        *type = t->type;
+    return t->data;
 }

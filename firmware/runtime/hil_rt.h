@@ -108,4 +108,12 @@ const hil_rt_io_t *hil_rt_output(const hil_rt_t *rt, uint8_t index);
 /* Run the model once. hook may be NULL (no profiling: nothing extra in the loop). */
 int hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err);
 
+/* Debugging aid for per-layer comparison with a reference interpreter: run operators
+ * 0..last_op only, so that their output tensors can be read (hil_rt_tensor_data) before
+ * later operators reuse the arena bytes. Never used for timing. */
+int hil_rt_invoke_until(hil_rt_t *rt, uint16_t last_op, hil_rt_error_t *err);
+
+/* Data, size and TFLite type of any tensor of the loaded model (NULL if none). */
+const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes, uint8_t *type);
+
 #endif

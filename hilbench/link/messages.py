@@ -17,6 +17,7 @@ class Msg(IntEnum):
     GET_OUTPUT = 0x07
     PROFILE = 0x08
     RAW_ECHO = 0x09
+    TENSOR = 0x0A
     BOOT = 0x7F
 
 

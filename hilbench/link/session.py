@@ -18,7 +18,7 @@ from hilbench.link import frame as fr
 from hilbench.link.messages import ErrorDetail, Hello, ModelDesc, Msg, Status, parse_invoke, parse_profile
 
 # Responses that carry data must end a pipelined burst (docs/protocol.md §2).
-_DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO, Msg.PROFILE}
+_DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO, Msg.PROFILE, Msg.TENSOR}
 # Before HELLO is answered only this much payload is allowed.
 _MIN_PAYLOAD = 256
 
@@ -159,6 +159,24 @@ class DutLink:
             ticks += got
             first += len(got)
         return ticks
+
+    def tensor(self, index: int, run_until: int | None = None) -> tuple[int, bytes]:
+        """(TFLite type, bytes) of any tensor; with run_until, after running ops 0..run_until
+        on the current input first (TENSOR; for per-layer comparison, never timed)."""
+        out = bytearray()
+        total: int | None = None
+        ttype = 0
+        while total is None or len(out) < total:
+            until = 0xFFFF if (run_until is None or total is not None) else run_until
+            reply = self.request(Msg.TENSOR, struct.pack("<HHIH", index, until, len(out), self._max_payload - 8))
+            if len(reply.payload) < 8:
+                raise LinkError(f"{self.transport.name}: TENSOR response of {len(reply.payload)} bytes")
+            ttype, _, _, total = struct.unpack_from("<BBHI", reply.payload)
+            chunk = reply.payload[8:]
+            if not chunk and len(out) < total:
+                raise LinkError(f"{self.transport.name}: TENSOR returned no data at offset {len(out)} of {total}")
+            out += chunk
+        return ttype, bytes(out)
 
     def get_output(self, nbytes: int, index: int = 0) -> bytes:
         out = bytearray()
