@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from hilbench.errors import DeviceError, ToolMissingError
 
-# Cross compilers a firmware target needs, and the Debian package that provides each.
-_TOOLCHAINS = {
-    "host": ("gcc", "gcc"),
-    "default": ("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
-    "riscv32-virt": ("riscv64-unknown-elf-gcc", "gcc-riscv64-unknown-elf"),
+# The Debian packages that provide each cross-compiler prefix (board.mk's `CROSS ?=`).
+_PACKAGES = {
+    "arm-none-eabi-": "gcc-arm-none-eabi libnewlib-arm-none-eabi",
+    "riscv64-unknown-elf-": "gcc-riscv64-unknown-elf",
 }
+_CROSS_RE = re.compile(r"^\s*CROSS\s*[?:]?=\s*(\S+)\s*$", re.MULTILINE)
 
 
 def firmware_dir() -> Path:
@@ -43,7 +44,22 @@ def image_exists(target: str) -> bool:
 
 
 def toolchain_for(target: str) -> tuple[str, str]:
-    return _TOOLCHAINS.get(target, _TOOLCHAINS["default"])
+    """(compiler, Debian package providing it) for a firmware target, from its board.mk.
+
+    Cross targets name their toolchain prefix as `CROSS ?= <prefix>` in
+    firmware/boards/<target>/board.mk (e.g. riscv64-unknown-elf- for riscv32-virt); a
+    board.mk without one builds with the host's gcc.
+    """
+    try:
+        text = (firmware_dir() / "boards" / target / "board.mk").read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    m = _CROSS_RE.search(text)
+    if m is None:
+        return ("gcc", "gcc")
+    prefix = m.group(1)
+    package = _PACKAGES.get(prefix, f"gcc-{prefix.rstrip('-')}")
+    return (f"{prefix}gcc", package)
 
 
 def build_image(target: str, sanitize: bool = False) -> Path:

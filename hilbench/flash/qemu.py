@@ -27,6 +27,19 @@ _PTY_RE = re.compile(rb"char device redirected to (/dev/pts/\d+)")
 _PR_SET_PDEATHSIG = 1
 
 
+def qemu_package(binary: str) -> str:
+    """The Debian package that provides a qemu-system-* binary."""
+    target = Path(binary).name.removeprefix("qemu-system-")
+    if target in ("arm", "aarch64"):
+        return "qemu-system-arm"
+    if target in ("x86_64", "i386"):
+        return "qemu-system-x86"
+    for family in ("ppc", "mips", "sparc", "s390x"):
+        if target.startswith(family):
+            return f"qemu-system-{family}"
+    return "qemu-system-misc"  # riscv32, riscv64, xtensa, m68k, ...
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: SIGKILL it when hilbench's process ends."""
     try:
@@ -51,7 +64,7 @@ class QemuProcess:
     ) -> None:
         exe = shutil.which(binary)
         if exe is None:
-            pkg = "qemu-system-misc" if "riscv" in binary else "qemu-system-arm"
+            pkg = qemu_package(binary)
             raise ToolMissingError(f"{binary} not found: install it with `apt-get install {pkg}`")
         self._tmp = tempfile.TemporaryDirectory(prefix="hilbench-qemu-")
         self.qmp_path = Path(self._tmp.name) / "qmp.sock"

@@ -1,0 +1,20 @@
+# QEMU mps2-an500: Cortex-M7, code 0x00000000 (4 MiB), RAM 0x20000000 (4 MiB),
+# CMSDK UART0 console, SysTick at the 25 MHz core clock. (The 16 MiB RAM is at 0x60000000
+# on this image, not 0x21000000 as on an386; unused.)
+
+CROSS ?= arm-none-eabi-
+CC := $(CROSS)gcc
+OBJCOPY := $(CROSS)objcopy
+SIZE := $(CROSS)size
+TARGET_EXT := .elf
+TARGET_BIN := 1
+
+CPU_FLAGS := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
+BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections \
+                -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=1048576u \
+                -DHIL_ARENA_SIZE=524288u
+BOARD_LDFLAGS := $(CPU_FLAGS) -T $(BOARD_DIR)/mps2-an500.ld -nostartfiles \
+                 --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections \
+                 -Wl,-Map=$(BUILD_DIR)/hilbench-dut.map
+BOARD_LDLIBS := -Wl,--start-group -lm -lc -lgcc -lnosys -Wl,--end-group
+BOARD_LINK_DEPS := $(BOARD_DIR)/mps2-an500.ld

@@ -1,0 +1,7 @@
+/* main.c - mps3-an547 entry point (called from Reset_Handler). */
+#include "hil_dut.h"
+
+int main(void)
+{
+    hil_dut_main();
+}

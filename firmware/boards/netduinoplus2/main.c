@@ -1,0 +1,7 @@
+/* main.c - netduinoplus2 entry point (called from Reset_Handler). */
+#include "hil_dut.h"
+
+int main(void)
+{
+    hil_dut_main();
+}
