@@ -149,7 +149,7 @@ def boards_cmd(boards: BoardsOpt = None) -> None:
         ok, why = True, "ready"
         if b.kind == "emulated":
             assert b.qemu is not None
-            image = Path(b.image) if b.image else firmware.image_path(b.firmware or name)
+            image = Path(b.image) if b.image else firmware.image_path(b.firmware or name, defines=tuple(b.defines))
             if shutil.which(b.qemu.binary) is None:
                 ok, why = False, f"{b.qemu.binary} not installed"
             elif not image.is_file():

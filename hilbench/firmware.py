@@ -32,11 +32,22 @@ def firmware_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "firmware"
 
 
-def image_path(target: str, sanitize: bool = False) -> Path:
+def build_name(target: str, sanitize: bool = False, defines: tuple[str, ...] = ()) -> str:
+    """Build directory name: one per target, sanitizer setting and set of -D defines, so a
+    variant (e.g. the calibrated-slowdown firmware of the regression tests) never
+    overwrites the normal image."""
+    name = "host-asan" if (target == "host" and sanitize) else target
+    if defines:
+        name += "+" + hashlib.sha256("\n".join(sorted(defines)).encode()).hexdigest()[:10]
+    return name
+
+
+def image_path(target: str, sanitize: bool = False, defines: tuple[str, ...] = ()) -> Path:
     """Where make puts the image of a target."""
+    name = build_name(target, sanitize, defines)
     if target == "host":
-        return firmware_dir() / "build" / ("host-asan" if sanitize else "host") / "hilbench-dut"
-    return firmware_dir() / "build" / target / "hilbench-dut.elf"
+        return firmware_dir() / "build" / name / "hilbench-dut"
+    return firmware_dir() / "build" / name / "hilbench-dut.elf"
 
 
 def image_exists(target: str) -> bool:
@@ -62,7 +73,7 @@ def toolchain_for(target: str) -> tuple[str, str]:
     return (f"{prefix}gcc", package)
 
 
-def build_image(target: str, sanitize: bool = False) -> Path:
+def build_image(target: str, sanitize: bool = False, defines: tuple[str, ...] = ()) -> Path:
     """Build (or confirm up to date) the firmware image for target; return its path."""
     fw = firmware_dir()
     if not (fw / "boards" / target).is_dir():
@@ -73,15 +84,23 @@ def build_image(target: str, sanitize: bool = False) -> Path:
     if shutil.which("make") is None:
         raise ToolMissingError("make not found: install it with `apt-get install make`")
     cmd = ["make", "-s", "-C", str(fw), f"BOARD={target}"] + (["SANITIZE=1"] if sanitize else [])
+    if defines:
+        for d in defines:
+            if not _DEFINE_RE.fullmatch(d):
+                raise DeviceError(f"firmware define '{d}' is not NAME or NAME=VALUE (letters, digits, _)")
+        cmd += [f"BUILD_NAME={build_name(target, sanitize, defines)}", "CFLAGS=" + " ".join(f"-D{d}" for d in defines)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if "error" in ln.lower()]
         first = lines[0] if lines else (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise DeviceError(f"firmware build for '{target}' failed: {first}")
-    path = image_path(target, sanitize)
+    path = image_path(target, sanitize, defines)
     if not path.is_file():
         raise DeviceError(f"firmware build for '{target}' produced no {path}")
     return path
+
+
+_DEFINE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.+-]*)?")
 
 
 def sha256_file(path: Path) -> str:

@@ -44,6 +44,7 @@ class BoardConfig(_Strict):
     features: list[str] = Field(default_factory=list)
     firmware: str | None = None  # firmware/boards/<target> built with make
     image: str | None = None  # a prebuilt image instead of building `firmware`
+    defines: list[str] = Field(default_factory=list)  # -D NAME[=VALUE] for the firmware build
     qemu: QemuConfig | None = None
     port: str | None = None  # serial port or pyserial URL (real boards)
     baudrate: int = 115200

@@ -31,9 +31,10 @@ class EmulatedDevice(McuDevice):
         if self.board.image:
             return Path(self.board.image)
         assert self.board.firmware is not None
+        defines = tuple(self.board.defines)
         if self._build:
-            return firmware.build_image(self.board.firmware)
-        return firmware.image_path(self.board.firmware)
+            return firmware.build_image(self.board.firmware, defines=defines)
+        return firmware.image_path(self.board.firmware, defines=defines)
 
     def _start(self) -> Transport:
         image = self.image()

@@ -27,9 +27,9 @@ class NativeDevice(McuDevice):
 
     def _start(self) -> Transport:
         target = self.board.firmware or "host"
-        image = firmware.build_image(target, sanitize=self._sanitize) if self._build else firmware.image_path(
-            target, self._sanitize
-        )
+        defines = tuple(self.board.defines)
+        image = (firmware.build_image(target, sanitize=self._sanitize, defines=defines) if self._build
+                 else firmware.image_path(target, self._sanitize, defines))
         self.firmware_sha256 = firmware.sha256_file(image)
         self.process_transport = ProcessTransport([str(image)])
         return self.process_transport
