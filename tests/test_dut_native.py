@@ -249,3 +249,12 @@ def test_profile_gives_ticks_per_op(dut: DutLink) -> None:
     with pytest.raises(DutError) as e:
         dut.request(Msg.PROFILE, struct.pack("<HH", desc.n_ops + 1, 1))
     assert e.value.detail.status == Status.OUT_OF_RANGE
+
+
+def test_model_flash_without_partition_is_bad_state(dut: DutLink) -> None:
+    from hilbench.link.messages import CAP_FLASH_MODEL
+
+    assert dut.hello is not None and not dut.hello.has(CAP_FLASH_MODEL)
+    with pytest.raises(DutError) as e:
+        dut.load_flash_model(demo_model())
+    assert e.value.detail.status == Status.BAD_STATE

@@ -39,6 +39,19 @@
 #define HIL_SLOWDOWN_PERMILLE 0
 #endif
 
+/* Flash model partition (DESIGN.md section 5): models larger than RAM stay in flash and
+ * are read in place. A board sets the address and size; the flasher (QEMU's -device
+ * loader on emulated boards; pyocd, esptool or bossac on real ones) writes a 16-byte
+ * header and the model there: "HILM", u32 model size, u32 model CRC-32, u32 CRC-32 of
+ * the first 12 header bytes (docs/protocol.md, MODEL_FLASH). */
+#ifndef HIL_FLASH_MODEL_ADDR
+#define HIL_FLASH_MODEL_ADDR 0u
+#endif
+#ifndef HIL_FLASH_MODEL_SIZE
+#define HIL_FLASH_MODEL_SIZE 0u
+#endif
+#define HIL_FLASH_HEADER_BYTES 16u
+
 /* RAW_ECHO is a benchmark of the UART; bound it so a corrupted n cannot hold the DUT. */
 #define HIL_RAW_ECHO_MAX (16u * 1024u * 1024u)
 
@@ -269,6 +282,9 @@ static void on_hello(uint16_t seq, uint32_t len)
     if (info->has_timestamp_pin) {
         caps |= HIL_CAP_TIMESTAMP_PIN;
     }
+    if (HIL_FLASH_MODEL_SIZE > 0) {
+        caps |= HIL_CAP_FLASH_MODEL;
+    }
     builder_t b = {0, 0};
     put_u8(&b, (uint8_t)HIL_PROTO_VERSION);
     put_u8(&b, info->timer_kind);
@@ -285,6 +301,10 @@ static void on_hello(uint16_t seq, uint32_t len)
     put_str(&b, HIL_GIT_HASH, 255);
     put_str(&b, info->board, 255);
     put_str(&b, info->core, 255);
+    /* Appended in protocol v1 (trailing fields): the flash model partition. */
+    put_u32(&b, (uint32_t)HIL_FLASH_MODEL_ADDR);
+    put_u32(&b, (uint32_t)HIL_FLASH_MODEL_SIZE);
+    put_u32(&b, (uint32_t)HIL_INPUT_CAPACITY);
     if (b.overflow) {
         send_error(HIL_MSG_HELLO, seq, HIL_ERR_TOO_MANY, b.len, "HELLO does not fit max_payload");
         return;
@@ -354,36 +374,16 @@ static void put_io(builder_t *b, const hil_rt_io_t *io)
     }
 }
 
-static void on_model_end(uint16_t seq, uint32_t len)
+/* Validate, plan and prepare a model (in RAM or in the flash partition) and answer with
+ * its description (MODEL_END and MODEL_FLASH share this). */
+static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_bytes, uint32_t size)
 {
-    if (len != 0) {
-        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_LENGTH, len, "MODEL_END takes no payload");
-        return;
-    }
-    if (model.state != MODEL_RECEIVING) {
-        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_STATE, 0, "MODEL_END without MODEL_BEGIN");
-        return;
-    }
-    if (!model.rt_fits) {
-        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_TOO_MANY, (uint32_t)hil_rt_object_size(),
-                   "hil_rt object larger than HIL_RT_OBJECT_BYTES");
-        return;
-    }
-    uint32_t crc = hil_crc32(model_buf, model.total);
-    if (crc != model.crc) {
-        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_MODEL_CRC, crc, "whole-model CRC mismatch");
-        return;
-    }
-    if (model.total == 0) {
-        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_MODEL_INVALID, 0, "empty model");
-        return;
-    }
     hil_rt_error_t err;
     clear_rt_error(&err);
-    int rc = hil_rt_load(RT, model_buf, model.total, arena, (uint32_t)HIL_ARENA_SIZE, &err);
+    int rc = hil_rt_load(RT, model_bytes, size, arena, (uint32_t)HIL_ARENA_SIZE, &err);
     if (rc != HIL_OK) {
         /* Stay in MODEL_RECEIVING: the host may resend chunks and MODEL_END again. */
-        send_rt_error(HIL_MSG_MODEL_END, seq, rc, &err);
+        send_rt_error(msg, seq, rc, &err);
         return;
     }
     uint8_t n_in = hil_rt_num_inputs(RT);
@@ -395,7 +395,7 @@ static void on_model_end(uint16_t seq, uint32_t len)
         input_stage_offset[i] = staged;
         if (bytes > (uint32_t)HIL_INPUT_CAPACITY - staged) {
             hil_rt_unload(RT);
-            send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_TOO_MANY, staged + bytes,
+            send_error(msg, seq, HIL_ERR_TOO_MANY, staged + bytes,
                        "inputs larger than the DUT's input staging buffer");
             return;
         }
@@ -420,12 +420,39 @@ static void on_model_end(uint16_t seq, uint32_t len)
     }
     if (b.overflow) {
         hil_rt_unload(RT);
-        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_TOO_MANY, (uint32_t)n_in + n_out,
+        send_error(msg, seq, HIL_ERR_TOO_MANY, (uint32_t)n_in + n_out,
                    "tensor descriptors do not fit max_payload");
         return;
     }
     model.state = MODEL_LOADED;
-    send_response(HIL_MSG_MODEL_END, seq, b.len);
+    send_response(msg, seq, b.len);
+}
+
+static void on_model_end(uint16_t seq, uint32_t len)
+{
+    if (len != 0) {
+        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_LENGTH, len, "MODEL_END takes no payload");
+        return;
+    }
+    if (model.state != MODEL_RECEIVING) {
+        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_STATE, 0, "MODEL_END without MODEL_BEGIN");
+        return;
+    }
+    if (!model.rt_fits) {
+        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_TOO_MANY, (uint32_t)hil_rt_object_size(),
+                   "hil_rt object larger than HIL_RT_OBJECT_BYTES");
+        return;
+    }
+    uint32_t crc = hil_crc32(model_buf, model.total);
+    if (crc != model.crc) {
+        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_MODEL_CRC, crc, "whole-model CRC mismatch");
+        return;
+    }
+    if (model.total == 0) {
+        send_error(HIL_MSG_MODEL_END, seq, HIL_ERR_MODEL_INVALID, 0, "empty model");
+        return;
+    }
+    load_and_describe(HIL_MSG_MODEL_END, seq, model_buf, model.total);
 }
 
 static void restore_inputs(void)
@@ -437,6 +464,56 @@ static void restore_inputs(void)
             memcpy(io->data, input_stage + input_stage_offset[i], io->bytes);
         }
     }
+}
+
+static uint32_t rd32_mem(const volatile uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* MODEL_FLASH: use the model the flasher wrote to the flash partition, after checking it is
+ * the one the host means (size and CRC-32 of the whole model). */
+static void on_model_flash(uint16_t seq, const uint8_t *p, uint32_t len)
+{
+    if (len != 8) {
+        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_LENGTH, len, "MODEL_FLASH payload is 8 bytes");
+        return;
+    }
+    if (HIL_FLASH_MODEL_SIZE == 0u) {
+        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_STATE, 0, "this board has no flash model partition");
+        return;
+    }
+    if (!model.rt_fits) {
+        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_TOO_MANY, (uint32_t)hil_rt_object_size(),
+                   "hil_rt object larger than HIL_RT_OBJECT_BYTES");
+        return;
+    }
+    model_forget();
+    uint32_t want_size = rd32(p);
+    uint32_t want_crc = rd32(p + 4);
+    const uint8_t *part = (const uint8_t *)(uintptr_t)HIL_FLASH_MODEL_ADDR;
+    uint8_t head[12];
+    memcpy(head, part, sizeof head);
+    if (memcmp(head, "HILM", 4) != 0 || hil_crc32(head, 12) != rd32_mem(part + 12)) {
+        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_CRC, 0, "flash partition holds no model header");
+        return;
+    }
+    uint32_t size = rd32(head + 4);
+    if (size == 0 || size > (uint32_t)HIL_FLASH_MODEL_SIZE - HIL_FLASH_HEADER_BYTES) {
+        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_INVALID, size, "flash model size out of range");
+        return;
+    }
+    if (size != want_size || rd32(head + 8) != want_crc) {
+        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_CRC, size, "flash partition holds another model");
+        return;
+    }
+    const uint8_t *bytes = part + HIL_FLASH_HEADER_BYTES;
+    uint32_t crc = hil_crc32(bytes, size);
+    if (crc != want_crc) {
+        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_CRC, crc, "flash model CRC mismatch");
+        return;
+    }
+    load_and_describe(HIL_MSG_MODEL_FLASH, seq, bytes, size);
 }
 
 static void on_set_input(uint16_t seq, const uint8_t *p, uint32_t len)
@@ -778,6 +855,9 @@ static void process_frame(uint32_t n)
             break;
         case HIL_MSG_TENSOR:
             on_tensor(seq, p, len);
+            break;
+        case HIL_MSG_MODEL_FLASH:
+            on_model_flash(seq, p, len);
             break;
         case HIL_MSG_RAW_ECHO:
             echo = on_raw_echo(seq, p, len);

@@ -59,6 +59,7 @@ enum {
     HIL_MSG_PROFILE = 0x08,
     HIL_MSG_RAW_ECHO = 0x09,
     HIL_MSG_TENSOR = 0x0A,
+    HIL_MSG_MODEL_FLASH = 0x0B,
     HIL_MSG_BOOT = 0x7F,
 };
 

@@ -45,6 +45,9 @@ class BoardConfig(_Strict):
     firmware: str | None = None  # firmware/boards/<target> built with make
     image: str | None = None  # a prebuilt image instead of building `firmware`
     defines: list[str] = Field(default_factory=list)  # -D NAME[=VALUE] for the firmware build
+    # Where models go: "ram" (uploaded over the link), "flash" (written to the flash model
+    # partition by the flasher), "auto" (RAM when it fits, else flash).
+    model_store: Literal["auto", "ram", "flash"] = "auto"
     qemu: QemuConfig | None = None
     port: str | None = None  # serial port or pyserial URL (real boards)
     baudrate: int = 115200

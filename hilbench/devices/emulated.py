@@ -16,6 +16,7 @@ from hilbench.devices.base import Timing
 from hilbench.devices.mcu import McuDevice
 from hilbench.errors import DeviceError
 from hilbench.flash.qemu import QemuProcess
+from hilbench.link.session import DutLink
 from hilbench.link.transport import SerialTransport, Transport
 
 
@@ -36,7 +37,7 @@ class EmulatedDevice(McuDevice):
             return firmware.build_image(self.board.firmware, defines=defines)
         return firmware.image_path(self.board.firmware, defines=defines)
 
-    def _start(self) -> Transport:
+    def _start(self, extra_args: list[str] | None = None) -> Transport:
         image = self.image()
         if not image.is_file():
             raise DeviceError(f"board '{self.name}': firmware image {image} not found")
@@ -44,7 +45,7 @@ class EmulatedDevice(McuDevice):
         q = self.board.qemu
         assert q is not None
         self.qemu = QemuProcess(q.binary, q.machine, image, cpu=q.cpu, icount_shift=q.icount_shift,
-                                extra_args=q.extra_args)
+                                extra_args=list(q.extra_args) + list(extra_args or []))
         assert self.qemu.pty is not None
         transport = SerialTransport(self.qemu.pty)
         self.qemu.resume()
@@ -64,7 +65,32 @@ class EmulatedDevice(McuDevice):
             emulated=True,
         )
 
+    def _write_model_partition(self, image: bytes, address: int) -> None:
+        """QEMU is the flasher: restart the board with the partition preloaded at its flash
+        address (-device loader), as a real flasher would write it, then reconnect."""
+        import tempfile
+
+        self._partition_dir = getattr(self, "_partition_dir", None) or tempfile.TemporaryDirectory(
+            prefix="hilbench-part-")
+        part = Path(self._partition_dir.name) / "model-partition.bin"
+        part.write_bytes(image)
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+        if self.qemu is not None:
+            self.qemu.close()
+            self.qemu = None
+        self.transport = self._start([
+            "-device", f"loader,file={part},addr={address:#x},force-raw=on",
+        ])
+        self.link = DutLink(self.transport)
+        self.link.connect(deadline_s=self._connect_timeout())
+
     def _stop(self) -> None:
+        part = getattr(self, "_partition_dir", None)
+        if part is not None:
+            part.cleanup()
+            self._partition_dir = None
         if self.qemu is not None:
             self.qemu.close()
             self.qemu = None

@@ -12,7 +12,8 @@ from fractions import Fraction
 from hilbench.config import BoardConfig
 from hilbench.devices.base import DeviceInfo, Sample, Timing
 from hilbench.errors import ModelError, NotImplementedFeature
-from hilbench.link.messages import ModelDesc, Status
+from hilbench.flash.partition import fits, partition_image
+from hilbench.link.messages import CAP_FLASH_MODEL, Hello, ModelDesc, Status
 from hilbench.link.session import DutError, DutLink
 from hilbench.link.transport import Transport
 
@@ -80,15 +81,44 @@ class McuDevice:
         return self._info
 
     def load_model(self, model: bytes, source: str = "model") -> ModelDesc:
-        assert self.link is not None
+        """Upload the model into RAM, or have it written to the flash model partition when
+        it does not fit (or the board says model_store = "flash")."""
+        assert self.link is not None and self.link.hello is not None
+        hello = self.link.hello
         try:
-            self.model = self.link.load_model(model)
+            if self._use_flash(model, hello, source):
+                self._write_model_partition(partition_image(model), hello.flash_model_addr)
+                assert self.link is not None
+                self.model = self.link.load_flash_model(model)
+            else:
+                self.model = self.link.load_model(model)
         except DutError as exc:
             d = exc.detail
             if d.status in (Status.MODEL_TOO_LARGE, Status.ARENA_TOO_SMALL):
                 raise ModelError(f"{source}: does not fit board '{self.name}': {d.describe()}") from None
             raise ModelError(f"{source}: refused by the DUT on '{self.name}': {d.describe()}") from None
         return self.model
+
+    def _use_flash(self, model: bytes, hello: Hello, source: str) -> bool:
+        store = self.board.model_store
+        has_flash = hello.has(CAP_FLASH_MODEL) and hello.flash_model_capacity > 0
+        if store == "ram" or (store == "auto" and (len(model) <= hello.model_capacity_bytes or not has_flash)):
+            return False
+        if not has_flash:
+            raise ModelError(f"{source}: board '{self.name}' has no flash model partition (model_store = \"flash\")")
+        if not fits(model, hello.flash_model_capacity):
+            raise ModelError(
+                f"{source}: {len(model):,} bytes fit neither board '{self.name}' RAM "
+                f"({hello.model_capacity_bytes:,} B) nor its flash model partition ({hello.flash_model_capacity:,} B)"
+            )
+        return True
+
+    def _write_model_partition(self, image: bytes, address: int) -> None:
+        """Put image at address in the DUT's flash and bring the DUT back up."""
+        raise NotImplementedFeature(
+            f"board '{self.name}': writing the flash model partition of a real board (pyocd, esptool, bossac) "
+            "is not implemented yet"
+        )
 
     def run(self, vector: bytes) -> Sample:
         assert self.link is not None and self.model is not None

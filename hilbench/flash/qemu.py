@@ -114,7 +114,21 @@ class QemuProcess:
 
     def resume(self) -> None:
         """Let the CPU run (QMP `cont`); call after the pty is open."""
-        self._qmp("cont")
+        try:
+            self._qmp("cont")
+        except (OSError, ValueError) as exc:
+            raise DeviceError(f"QEMU ({self.argv[0]} -M {self.argv[2]}) stopped before it ran: {self._stderr_tail() or exc}") from None
+
+    def _stderr_tail(self) -> str:
+        proc = self._proc
+        if proc is None or proc.stderr is None:
+            return ""
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return ""
+        lines = [ln for ln in proc.stderr.read().decode(errors="replace").splitlines() if ln.strip()]
+        return lines[0].strip() if lines else ""
 
     def _qmp(self, command: str, timeout: float = 5.0) -> dict:
         end = time.monotonic() + timeout

@@ -18,6 +18,7 @@ class Msg(IntEnum):
     PROFILE = 0x08
     RAW_ECHO = 0x09
     TENSOR = 0x0A
+    MODEL_FLASH = 0x0B
     BOOT = 0x7F
 
 
@@ -107,6 +108,10 @@ class Hello:
     git_hash: str
     board: str
     core: str
+    # Trailing fields (added within v1; 0 when an older DUT does not send them).
+    flash_model_addr: int = 0
+    flash_model_capacity: int = 0
+    input_capacity: int = 0
 
     @classmethod
     def parse(cls, payload: bytes) -> "Hello":
@@ -114,9 +119,10 @@ class Hello:
         proto, timer_kind, max_payload = r.take("BBH")
         rx, arena, cap, clock, timer_hz, caps, max_ops = r.take("7I")
         strings = [r.string() for _ in range(5)]
+        extra = r.take("3I") if len(payload) - r.pos >= 12 else (0, 0, 0)
         return cls(
             proto, TIMER_KINDS.get(timer_kind, f"unknown({timer_kind})"), max_payload, rx, arena, cap,
-            clock, timer_hz, caps, max_ops, *strings,
+            clock, timer_hz, caps, max_ops, *strings, *extra,
         )
 
     def has(self, capability: int) -> bool:

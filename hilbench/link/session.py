@@ -18,7 +18,7 @@ from hilbench.link import frame as fr
 from hilbench.link.messages import ErrorDetail, Hello, ModelDesc, Msg, Status, parse_invoke, parse_profile
 
 # Responses that carry data must end a pipelined burst (docs/protocol.md §2).
-_DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO, Msg.PROFILE, Msg.TENSOR}
+_DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO, Msg.PROFILE, Msg.TENSOR, Msg.MODEL_FLASH}
 # Before HELLO is answered only this much payload is allowed.
 _MIN_PAYLOAD = 256
 
@@ -118,6 +118,11 @@ class DutLink:
         burst.append((Msg.MODEL_END, b""))
         replies = self.pipeline(burst)
         return ModelDesc.parse(replies[-1].payload)
+
+    def load_flash_model(self, model: bytes) -> ModelDesc:
+        """Use the model the flasher wrote to the DUT's flash partition (MODEL_FLASH)."""
+        reply = self.request(Msg.MODEL_FLASH, struct.pack("<II", len(model), zlib.crc32(model)))
+        return ModelDesc.parse(reply.payload)
 
     def set_input(self, data: bytes, index: int = 0, then: list[tuple[Msg, bytes]] | None = None) -> list[fr.Frame]:
         """Write an input tensor in chunks; `then` appends requests to the same burst."""

@@ -15,8 +15,9 @@ TARGET_BIN := 1
 
 CPU_FLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections \
-                -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=102400u \
-                -DHIL_ARENA_SIZE=61440u -DHIL_INPUT_CAPACITY=4096u \
+                -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=40960u \
+                -DHIL_ARENA_SIZE=94208u -DHIL_INPUT_CAPACITY=27648u \
+                -DHIL_FLASH_MODEL_ADDR=0x08020000u -DHIL_FLASH_MODEL_SIZE=0xE0000u \
                 -DHIL_RT_MAX_TENSORS=128 -DHIL_RT_MAX_OPS=64 -DHIL_RT_OBJECT_BYTES=13312
 BOARD_LDFLAGS := $(CPU_FLAGS) -T $(BOARD_DIR)/netduinoplus2.ld -nostartfiles \
                  --specs=nano.specs --specs=nosys.specs -Wl,--gc-sections \
