@@ -79,6 +79,7 @@ def run(
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="measured inferences per vector")] = 1,
     profile: Annotated[bool, typer.Option("--profile/--no-profile", help="per-layer profile of one inference")] = True,
     layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profile table")] = False,
+    confusion: Annotated[bool, typer.Option("--confusion", help="print the confusion matrix of each classifier")] = False,
     baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression")] = None,
     junit: Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")] = None,
 ) -> None:
@@ -117,6 +118,12 @@ def run(
         console.print(summary_table(summary, title=f"hilbench run {result.run_id}"))
     if layers and result.layers:
         console.print(layers_table(result.layers))
+    if confusion and result.rows:
+        from hilbench.report.table import confusion_table
+
+        for rec in summary.to_dict("records"):
+            if rec.get("confusion_matrix") is not None:
+                console.print(confusion_table(rec))
     for o in result.outcomes:
         if o.arena_used is not None:
             console.print(f"{o.job.job_id}: arena used on the DUT {o.arena_used:,} bytes")

@@ -102,3 +102,19 @@ def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
         t.caption = "* emulated: QEMU instruction counts (qemu_icount), ms at the board's nominal clock"
         t.caption_justify = "left"
     return t
+
+
+def confusion_table(rec: dict) -> Table:
+    """Confusion matrix of one board x model: rows are true labels, columns predictions."""
+    cm = rec["confusion_matrix"]
+    t = Table(title=f"confusion matrix: {rec['board']} / {rec['model']} (rows true, columns predicted)",
+              title_justify="left")
+    t.add_column("true", justify="right")
+    for j in range(len(cm)):
+        t.add_column(str(j), justify="right")
+    t.add_column("recall", justify="right")
+    for i, row in enumerate(cm):
+        total = sum(row)
+        cells = [f"[bold]{v}[/]" if i == j else (str(v) if v else "·") for j, v in enumerate(row)]
+        t.add_row(str(i), *cells, f"{100 * row[i] / total:.1f} %" if total else "-")
+    return t
