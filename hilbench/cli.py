@@ -210,8 +210,7 @@ def verify(
     vectors: list[tuple[str, bytes]] = []
     in_bytes = info.inputs[0].nbytes or 0
     if dataset is not None and limit:
-        ds = load_dataset(dataset, limit=limit)
-        ds.check_sizes(in_bytes, f"{model.name} input")
+        ds = load_dataset(dataset, limit=limit).for_model_input(info.inputs[0], f"{model.name} input")
         vectors += [(v.sample_id, ds.read(v)) for v in ds.vectors]
     rng = np.random.default_rng(seed)
     vectors += [(f"random{i}", rng.integers(0, 256, in_bytes, dtype=np.uint8).tobytes()) for i in range(random)]

@@ -52,6 +52,9 @@ SCHEMA = pa.schema(
         ("reference_output", pa.binary()),
         ("max_abs_diff_vs_reference", pa.int64()),
         ("bit_exact", pa.bool_()),
+        # anomaly detection: the window's anomaly score, MSE between the dequantized output
+        # and the float input window (hilbench.datasets_ad); null for other models
+        ("score", pa.float64()),
     ]
 )
 

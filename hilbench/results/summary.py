@@ -4,6 +4,12 @@ Per board x model x dataset: latency statistics over the measured inferences (cy
 microseconds, each with its timing source), the cold first inference after the model was
 loaded kept apart, accuracy over the accuracy pass (top-1 by the argmax convention, with
 ties reported), and fidelity against the reference interpreter from the raw outputs.
+
+Anomaly-detection jobs (rows with a `score`: one row per window, docs/datasets.md) report
+instead of top-1: `file_scores` (per file, the mean of its window scores, as MLPerf Tiny
+scores a clip), `auc` and `pauc` (ROC AUC and the McClish partial AUC at FPR <= 0.1 of the
+file scores against the labels, 1 = anomaly; None unless both classes are present),
+`score_mean` (mean of the file scores) and `n_files`.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hilbench.results.metrics import classification_summary, fidelity
+from hilbench.datasets import ad_file_of
+from hilbench.datasets_ad import AD_PAUC_MAX_FPR
+from hilbench.results.metrics import classification_summary, fidelity, roc_auc
 from hilbench.results.stats import latency_stats
 
 GROUP = ["board", "model", "dataset", "timing_source", "emulated"]
@@ -25,6 +33,59 @@ def _outputs(col: pd.Series) -> np.ndarray | None:
     if not vals or len(vals) != len(col) or len({len(v) for v in vals}) != 1:
         return None
     return np.frombuffer(b"".join(vals), dtype=np.int8).reshape(len(vals), -1)
+
+
+def ad_file_scores(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per AD file (in order of first appearance): file, label (1 anomaly, 0 normal, None),
+    windows, score = mean of the window scores.
+
+    `rows` are sample rows of one job; only accuracy-pass rows with a score count
+    (performance windows and the warm-up are ignored), and with --repeat only the first
+    row of each window. The mean is taken over the windows in window order with
+    ``np.mean`` in float64, as `hilbench.datasets_ad.score_file` does, so bit-exact
+    outputs give the very same file score as the reference interpreter.
+    """
+    cols = ["file", "label", "windows", "score"]
+    if "score" not in rows:
+        return pd.DataFrame(columns=cols)
+    r = rows[(rows["phase"] == "measure") & rows["score"].notna()]
+    if "window" in r:
+        r = r[r["window"].isna()]
+    r = r.drop_duplicates("sample_id", keep="first")
+    if r.empty:
+        return pd.DataFrame(columns=cols)
+    files = r["sample_id"].map(ad_file_of)
+    k = r["sample_id"].str.rsplit("#w", n=1).str[-1]
+    order = pd.to_numeric(k, errors="coerce")
+    out = []
+    for f, g in r.assign(_file=files, _k=order).groupby("_file", sort=False):
+        g = g.sort_values("_k", kind="stable")
+        lab = g["label"].dropna()
+        out.append({"file": f, "label": int(lab.iloc[0]) if len(lab) else None, "windows": len(g),
+                    "score": float(np.mean(g["score"].to_numpy(dtype=np.float64)))})
+    df = pd.DataFrame(out, columns=cols)
+    df["label"] = pd.Series([o["label"] for o in out], dtype=object)  # 1, 0 or None (not NaN)
+    return df
+
+
+def ad_summary(rows: pd.DataFrame) -> dict[str, Any]:
+    """file_scores, auc, pauc (max_fpr 0.1), score_mean and n_files of one AD job's rows."""
+    fs = ad_file_scores(rows)
+    labelled = fs[fs["label"].notna()]
+    y = labelled["label"].astype(int).to_numpy()
+    both = len(labelled) > 0 and 0 < y.sum() < len(y)
+    sc = labelled["score"].to_numpy(dtype=np.float64)
+    return {
+        "file_scores": dict(zip(fs["file"], fs["score"].astype(float))),
+        "n_files": len(fs),
+        "auc": roc_auc(sc, y) if both else None,
+        "pauc": roc_auc(sc, y, max_fpr=AD_PAUC_MAX_FPR) if both else None,
+        "score_mean": float(np.mean(fs["score"].to_numpy(dtype=np.float64))) if len(fs) else None,
+    }
+
+
+def is_ad_rows(rows: pd.DataFrame) -> bool:
+    return "score" in rows and bool(rows["score"].notna().any())
 
 
 def summarize_group(g: pd.DataFrame, macs: int | None = None) -> dict[str, Any]:
@@ -45,7 +106,9 @@ def summarize_group(g: pd.DataFrame, macs: int | None = None) -> dict[str, Any]:
     acc = measured[measured["window"].isna()] if "window" in measured else measured
     labelled = acc[acc["label"].notna()]
     outs = _outputs(labelled["output"]) if "output" in labelled else None
-    if outs is not None and len(labelled):
+    if is_ad_rows(acc):
+        out.update(top1=None, **ad_summary(acc))
+    elif outs is not None and len(labelled):
         ncls = outs.shape[1]
         cs = classification_summary(outs, labelled["label"].astype(int).to_numpy(), ncls,
                                     ks=tuple(k for k in (1, 5) if k < ncls))

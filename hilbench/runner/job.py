@@ -4,6 +4,12 @@ Preparation checks everything the host can check (the model file, the dataset ag
 model input, the reference interpreter) before any emulator starts, so bad input fails in
 a second with one line. Execution appends rows as they are measured, so an interrupted job
 loses nothing it measured.
+
+An anomaly-detection dataset (`*_hist_librosa.bin` feature files, docs/datasets.md) runs
+one inference per window: the host quantizes the window with the model's input scale and
+zero point, and each row carries the window's anomaly `score` (MSE between the dequantized
+DUT output and the float input window, `hilbench.datasets_ad.window_scores`); per-file
+scores and AUC are computed by the summary from these rows.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import numpy as np
 
 from hilbench.config import BoardConfig, MeasureConfig
 from hilbench.datasets import Dataset, load_dataset
+from hilbench.datasets_ad import window_scores
 from hilbench.devices import DeviceInfo
 from hilbench.errors import ModelError
 from hilbench.models.inspect import ModelInfo, inspect_model
@@ -83,13 +90,30 @@ def prepare(job: Job) -> PreparedJob:
         )
     dataset = load_dataset(job.dataset, limit=job.limit)
     in_t, out_t = info.inputs[0], info.outputs[0]
-    dataset.check_sizes(in_t.nbytes or 0, f"{job.model.name} input {list(in_t.shape)} {in_t.dtype}")
+    dataset = dataset.for_model_input(in_t, f"{job.model.name} input {list(in_t.shape)} {in_t.dtype}")
+    if dataset.is_ad and (out_t.dtype not in ("int8", "uint8") or len(out_t.scale) != 1 or len(out_t.zero_point) != 1
+                          or out_t.num_elements != in_t.num_elements):
+        raise ModelError(
+            f"{job.model}: output {list(out_t.shape)} {out_t.dtype} cannot score AD windows "
+            f"(needs a quantized int8/uint8 output of {in_t.num_elements} values, one scale and zero point)"
+        )
     from hilbench.models.reference import ReferenceInterpreter
 
     model_bytes = job.model.read_bytes()
     reference = ReferenceInterpreter(model_bytes, name=str(job.model))
     return PreparedJob(job, info, model_bytes, dataset, dataset.sha256(), reference,
                        np.dtype(_NP.get(out_t.dtype, "u1")))
+
+
+def _ad_score(pj: PreparedJob, vec: Any, got: np.ndarray) -> float | None:
+    """The anomaly score of one AD window: MSE(dequantized output, float input window)."""
+    if vec.window is None:
+        return None
+    out_t = pj.info.outputs[0]
+    win = pj.dataset.float_window(vec)
+    if got.size != win.size:
+        return None
+    return float(window_scores(got[None], win[None], out_t.scale[0], out_t.zero_point[0])[0])
 
 
 def _predict(values: np.ndarray, num_classes: int | None) -> int | None:
@@ -133,6 +157,7 @@ def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
             output_sha256=hashlib.sha256(sample.output).hexdigest(), output=sample.output,
             reference_output=ref.tobytes(), max_abs_diff_vs_reference=diff,
             bit_exact=bool(same_size and np.array_equal(got, ref)),
+            score=_ad_score(pj, vec, got),
         ))
         if progress:
             progress(1)
@@ -162,7 +187,7 @@ def _windows(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any]
                 base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=w, iteration=i,
                 ticks=t, cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t), prediction=None,
                 correct=None, output_sha256=None, output=None, reference_output=None,
-                max_abs_diff_vs_reference=None, bit_exact=None,
+                max_abs_diff_vs_reference=None, bit_exact=None, score=None,
             ))
 
 

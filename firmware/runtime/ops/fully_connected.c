@@ -4,9 +4,10 @@
  * Bit-exact with TFLM's reference kernel (micro/kernels/fully_connected.cc,
  * fully_connected_common.cc; reference_integer_ops::FullyConnected and
  * FullyConnectedPerChannel):
- *  - per-tensor weights: real multiplier = (double)(float)(input_scale * filter_scale)
- *    / (double)output_scale  -- the scale product is rounded to float FIRST
- *    (kernel_util.cc GetQuantizedConvolutionMultipler); the filter zero point is applied;
+ *  - per-tensor weights: real multiplier = (double)input_scale * (double)filter_scale
+ *    / (double)output_scale, all in double, as the installed tflite-micro computes it
+ *    (a float-rounded product, as older TFLM sources read, is off by 1 LSB on AD01);
+ *    the filter zero point is applied;
  *    the bias scale must be within 2 % of an output step of input*filter scale
  *    (computed in double there), as TFLM checks.
  *  - per-channel weights (more than one filter scale): real multiplier per channel =
@@ -135,8 +136,9 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
                                 "tensor %d: bias scale != input*weights scale",
                                 (int)op->inputs[2]);
         }
-        const float product = input->scale * filter->scale; /* float product, as TFLM */
-        const double real_multiplier = (double)product / (double)output->scale;
+        /* All in double, as the tflite-micro we are checked against computes it: a float
+         * product is off by 1 LSB on one AD01 output (docs/design-notes.md). */
+        const double real_multiplier = (double)input->scale * (double)filter->scale / (double)output->scale;
         hil_quantize_multiplier(real_multiplier, &multiplier, &shift);
     }
 
