@@ -29,7 +29,7 @@ BOARDS = {
     "mps2-an386": ("cortex-m4f", "systick", 25_000_000, 1 << 20, 512 << 10),
     "mps2-an500": ("cortex-m7", "systick", 25_000_000, 1 << 20, 512 << 10),
     "mps3-an547": ("cortex-m55", "systick", 32_000_000, 2 << 20, 1 << 20),
-    "netduinoplus2": ("cortex-m4f", "systick", 168_000_000, 100 << 10, 60 << 10),
+    "netduinoplus2": ("cortex-m4f", "systick", 168_000_000, 40 << 10, 92 << 10),  # + 896 KiB flash partition
     "riscv32-virt": ("rv32imac", "riscv_mcycle", 1_000_000_000, 2 << 20, 1 << 20),
 }
 
