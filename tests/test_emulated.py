@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -30,16 +31,30 @@ def tools() -> None:
     need_tool("arm-none-eabi-gcc")
 
 
-def qemu_pids() -> set[int]:
+def qemu_pids(tag: str | None = None) -> set[int]:
+    """QEMU processes started by hilbench; with tag, only those whose environment carries
+    HILBENCH_TEST_TAG=tag (QEMU inherits it from the hilbench run that started it), so
+    emulators of other concurrent runs on this machine are never counted."""
     out = subprocess.run(["pgrep", "-f", "hilbench-qemu-"], capture_output=True, text=True).stdout
-    return {int(p) for p in out.split()}
+    pids = {int(p) for p in out.split()}
+    if tag is None:
+        return pids
+    mine = set()
+    for pid in pids:
+        try:
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"HILBENCH_TEST_TAG={tag}".encode() in env:
+            mine.add(pid)
+    return mine
 
 
 def test_demo_run_is_exact_and_repeatable(tmp_path: Path) -> None:
-    before = qemu_pids()
+    tag = uuid.uuid4().hex
     runs = []
     for _ in range(2):
-        r = run_cli("run", "--results-dir", str(tmp_path))
+        r = run_cli("run", "--results-dir", str(tmp_path), env={"HILBENCH_TEST_TAG": tag})
         assert r.code == 0, r.stderr
         assert "qemu_icount" in r.stdout and "mps2-an386" in r.stdout and "emulated" in r.stdout
         runs.append(hilbench.results.load(run_id_from(r.stdout), tmp_path))
@@ -55,7 +70,7 @@ def test_demo_run_is_exact_and_repeatable(tmp_path: Path) -> None:
     assert len(layers) == 2 and layers.timing_source.eq("qemu_icount").all()
     first = a.cycles.iloc[0]
     assert 0.9 * first <= layers.cycles.sum() <= first * 1.05 + 400  # ops only; the hook adds a little
-    assert qemu_pids() <= before, "QEMU left running"
+    assert not qemu_pids(tag), "QEMU left running"
 
 
 def test_unsupported_op_refused_by_emulated_dut(tmp_path: Path) -> None:
@@ -69,22 +84,23 @@ def test_unsupported_op_refused_by_emulated_dut(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_no_orphan_qemu_when_hilbench_is_stopped(tmp_path: Path, sig: int) -> None:
-    before = qemu_pids()
+    tag = uuid.uuid4().hex
     proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--results-dir", str(tmp_path), "--repeat", "20"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, HILBENCH_TEST_TAG=tag))
     deadline = time.monotonic() + 120
     mine: set[int] = set()
     while time.monotonic() < deadline and not mine:
         time.sleep(0.2)
-        mine = qemu_pids() - before
+        mine = qemu_pids(tag)
     assert mine, "QEMU never started"
     time.sleep(3)  # let it stream vectors
     proc.send_signal(sig)
     proc.wait(timeout=30)
     end = time.monotonic() + 10
-    while time.monotonic() < end and (qemu_pids() & mine):
+    while time.monotonic() < end and qemu_pids(tag):
         time.sleep(0.1)
-    assert not (qemu_pids() & mine), f"QEMU {mine} outlived hilbench after signal {sig}"
+    assert not qemu_pids(tag), f"QEMU {mine} outlived hilbench after signal {sig}"
     if sig == signal.SIGINT:
         assert proc.returncode == 130
         assert list(tmp_path.glob("*/samples.partial.parquet")), "measured rows were lost"
