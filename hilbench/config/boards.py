@@ -6,12 +6,12 @@ a default); every error names the file, the table and the key.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hilbench.config.toml_file import read_toml, validate
 from hilbench.errors import ConfigError
 
 DeviceKind = Literal["emulated", "native", "mcu", "litert", "remote"]
@@ -94,14 +94,7 @@ def _where(loc: tuple) -> str:
 def load_boards(path: str | Path) -> BoardsFile:
     """Read and validate a boards.toml; raise ConfigError with one line on any fault."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    raw = read_toml(path)
     boards = raw.get("boards")
     if isinstance(boards, dict):
         for name, table in boards.items():
@@ -110,13 +103,7 @@ def load_boards(path: str | Path) -> BoardsFile:
                 image = table.get("image")
                 if isinstance(image, str) and not Path(image).is_absolute():
                     table["image"] = str(path.parent / image)  # relative to boards.toml
-    try:
-        parsed = BoardsFile.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ConfigError(f"{path}: {_where(tuple(err['loc']))}: {msg}{more}") from None
+    parsed = validate(BoardsFile, raw, path, _where)
     parsed = parsed.model_copy(update={"path": path})
     if parsed.default_board and parsed.default_board not in parsed.boards:
         raise ConfigError(f"{path}: key 'default_board': no board named '{parsed.default_board}'")

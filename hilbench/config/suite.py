@@ -22,13 +22,12 @@ unknown key is an error naming the file, table and key.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from hilbench.errors import ConfigError
+from hilbench.config.toml_file import read_toml, validate
 
 
 class _Strict(BaseModel):
@@ -82,25 +81,12 @@ def _where(loc: tuple) -> str:
 def load_suite(path: str | Path) -> Suite:
     """Read and validate a suite file; paths in it become absolute (relative to the file)."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    raw = read_toml(path)
     raw.setdefault("name", path.stem)
     for entry in raw.get("models", []) if isinstance(raw.get("models"), list) else []:
         if isinstance(entry, dict):
             for key in ("model", "dataset"):
                 if isinstance(entry.get(key), str) and not Path(entry[key]).is_absolute():
                     entry[key] = str((path.parent / entry[key]).resolve())
-    try:
-        suite = Suite.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ConfigError(f"{path}: {_where(tuple(err['loc']))}: {msg}{more}") from None
+    suite = validate(Suite, raw, path, _where)
     return suite.model_copy(update={"path": path})
