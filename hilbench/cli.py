@@ -82,6 +82,7 @@ def run(
     confusion: Annotated[bool, typer.Option("--confusion", help="print the confusion matrix of each classifier")] = False,
     baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression")] = None,
     junit: Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")] = None,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="write report.html into the run directory")] = True,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
     from hilbench.config import load_boards, load_suite
@@ -131,6 +132,8 @@ def run(
         err_console.print(f"hilbench: error: {o.job.job_id}: {o.error}", markup=False, highlight=False, soft_wrap=True)
     if result.samples_file is not None:
         console.print(f"samples: {result.samples_file}")
+        if report:
+            _run_report(result.run_id, results_dir, baseline)
     code = 2 if result.errors else 0
     if baseline is not None or junit is not None:
         from hilbench.compare import finish_run
@@ -139,6 +142,22 @@ def run(
                           infra_error=bool(result.errors))
     if code:
         raise typer.Exit(code)
+
+
+def _run_report(run_id: str, results_dir: Optional[Path], baseline: Optional[str]) -> None:
+    """report.html beside the results; a report that cannot be written never fails the run."""
+    from hilbench.report.html import write_report
+
+    try:
+        try:
+            path = write_report(run_id, results_dir=results_dir, baseline=baseline)
+        except HilbenchError:
+            if baseline is None:
+                raise
+            path = write_report(run_id, results_dir=results_dir)  # e.g. no earlier run for --baseline last
+        console.print(f"report: {path}", soft_wrap=True, highlight=False)
+    except Exception as exc:  # noqa: BLE001 - the measured results are written; say why the report is not
+        err_console.print(f"hilbench: warning: report not written: {exc}", markup=False, highlight=False)
 
 
 @app.command("boards")
@@ -288,6 +307,49 @@ def compare(
     code = exit_code(verdicts)
     if code:
         raise typer.Exit(code)
+
+
+@app.command("report")
+@handle_errors
+def report_cmd(
+    run_id: Annotated[str, typer.Argument(help="run id, tag, or 'last'")] = "last",
+    baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': add the comparison")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="file to write (default: results/<run>/report.html; Markdown: stdout)")] = None,
+    format: Annotated[str, typer.Option("--format", help="html (one self-contained file) or md (a CI comment)")] = "html",
+    results_dir: ResultsOpt = None,
+) -> None:
+    """A run's report: one self-contained HTML file that works offline, or Markdown."""
+    from hilbench.report.html import collect, resolve_run, write_report
+
+    if format not in ("html", "md"):
+        raise HilbenchError(f"--format must be html or md, not '{format}'")
+    rid = resolve_run(run_id, results_dir)
+    if format == "md" and output is None:
+        from hilbench.report.markdown import render_markdown
+        from hilbench.report.html import REPORT_NAME
+        from hilbench.results.store import run_dir
+
+        html = run_dir(rid, results_dir) / REPORT_NAME
+        print(render_markdown(collect(rid, results_dir, baseline), html if html.is_file() else None), end="")
+        return
+    path = write_report(rid, output, results_dir, baseline, fmt_=format)
+    console.print(f"report: {path}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+@handle_errors
+def show(
+    run_id: Annotated[str, typer.Argument(help="run id, tag, or 'last'")] = "last",
+    baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': add the verdicts")] = None,
+    layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profiles")] = False,
+    results_dir: ResultsOpt = None,
+) -> None:
+    """A run's summary in the terminal: results table, verdicts, device choice."""
+    from hilbench.report.html import collect, resolve_run
+    from hilbench.report.terminal import show_run
+
+    rid = resolve_run(run_id, results_dir)
+    show_run(collect(rid, results_dir, baseline), console, layers=layers, results_dir=results_dir)
 
 
 baseline_app = typer.Typer(help="Name runs to compare against (results/tags.json).", no_args_is_help=True)

@@ -1,0 +1,63 @@
+"""`hilbench show <run-id>`: a run's summary in the terminal, from the same collected data
+as the HTML report (`hilbench.report.html.collect`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from hilbench.report.html import REPORT_NAME, Report, fmt, pct
+from hilbench.report.table import layers_table, summary_table
+from hilbench.results.store import run_dir
+
+
+def show_run(rep: Report, console: Console, layers: bool = False, results_dir: object = None) -> None:
+    m = rep.meta
+    status = "[red]failed (partial results)[/]" if rep.partial else "[green]complete[/]"
+    console.print(f"[bold]run {rep.run_id}[/]  {status}")
+    bits = [f"suite {m['suite']}" if m.get("suite") else None, f"started {m.get('started_at', '-')}",
+            f"host {m.get('host', '-')}", f"commit {str(m.get('git_commit'))[:12]}" if m.get("git_commit") else None,
+            f"hilbench {m.get('hilbench_version', '-')}"]
+    console.print("  ".join(b for b in bits if b), highlight=False)
+    if rep.combos:
+        df = pd.DataFrame([dict(board=c.board, model=c.model, dataset=c.dataset, timing_source=c.timing_source,
+                                emulated=c.emulated, **c.summary) for c in rep.combos])
+        console.print(summary_table(df, title=f"hilbench run {rep.run_id}"))
+    else:
+        console.print("no measured inferences")
+    for c in rep.combos:
+        arena = c.job.get("arena_used")
+        extra = f", arena {fmt(arena)} bytes" if arena is not None else ""
+        e = c.energy
+        energy = f", energy median {e.median():,.2f} µJ/inference" if len(e) else ""
+        if extra or energy:
+            console.print(f"{c.key}{extra}{energy}", highlight=False)
+    if not rep.has_energy:
+        console.print("no energy measured in this run", style="dim")
+    if layers:
+        for c in rep.combos:
+            if len(c.layers):
+                console.print(layers_table(c.layers.sort_values("op_index").to_dict("records"),
+                                           title=f"per-layer profile: {c.key}"))
+    if rep.baseline:
+        from hilbench.compare import verdict_table
+
+        console.print(verdict_table(rep.verdicts, f"{rep.run_id} vs baseline {rep.baseline}"))
+    t = Table(title="device choice: Pareto front (accuracy vs median latency; vs RAM)", title_justify="left")
+    for col, j in [("dataset", "left"), ("board", "left"), ("model", "left"), ("median ms", "right"),
+                   ("accuracy", "right"), ("arena B", "right"), ("front", "left"), ("run", "left")]:
+        t.add_column(col, justify=j)  # type: ignore[arg-type]
+    for p in sorted(rep.choice, key=lambda p: (p["dataset"], p["latency_ms"] if p["latency_ms"] == p["latency_ms"] else 1e30)):
+        fronts = [n for n, k in (("latency", "front_latency_ms"), ("RAM", "front_arena"), ("energy", "front_energy_uj"))
+                  if p.get(k)]
+        if not fronts:
+            continue
+        t.add_row(p["dataset"], p["board"], p["model"], fmt(p["latency_ms"], "{:,.3f}") + ("*" if p["emulated"] else ""),
+                  f"{p['accuracy_name']} {pct(p['accuracy'])}", fmt(p["arena"]), ", ".join(fronts),
+                  "this run" if p["current"] else p["run_id"])
+    if t.row_count:
+        console.print(t)
+    html = run_dir(rep.run_id, results_dir) / REPORT_NAME  # type: ignore[arg-type]
+    if html.is_file():
+        console.print(f"report: {html}")
