@@ -1,11 +1,52 @@
-"""Public API for results: `load(run_id)` returns one run's samples as pandas.
+"""Public Python API for results (the results store is a directory: no server).
 
->>> import hilbench.results
->>> df = hilbench.results.load("20261128T120102Z-3f2a9c")
->>> df.groupby("board").cycles.median()
+>>> import hilbench.results as hr
+>>> df = hr.load("20261128T120102Z-3f2a9c")          # samples: one row per inference
+>>> hr.summarize(df)                                   # latency stats, top-k, fidelity, ...
+>>> hr.load_layers("20261128T120102Z-3f2a9c")         # per-operator profile
+>>> hr.history(where="latency_ms < 50 and top1 > 0.9") # every run, via DuckDB, as pandas
+>>> hr.compare_runs("last-good-run-id", "20261128T120102Z-3f2a9c")  # regression verdicts
+
+docs/results.md describes the files and every column.
 """
 
-from hilbench.results.schema import COLUMNS, SCHEMA
-from hilbench.results.store import default_results_dir, load, load_layers, load_meta, new_run_id, write_run
+from __future__ import annotations
 
-__all__ = ["COLUMNS", "SCHEMA", "default_results_dir", "load", "load_layers", "load_meta", "new_run_id", "write_run"]
+from typing import Any
+
+from hilbench.results.schema import COLUMNS, JOB_SCHEMA, LAYER_SCHEMA, SCHEMA
+from hilbench.results.store import (
+    default_results_dir,
+    load,
+    load_layers,
+    load_meta,
+    new_run_id,
+    write_run,
+)
+
+
+def summarize(df: Any, jobs: Any = None) -> Any:
+    """Summary per board x model x dataset (see hilbench.results.summary)."""
+    from hilbench.results.summary import summarize as _summarize
+
+    return _summarize(df, jobs)
+
+
+def history(results_dir: Any = None, **filters: Any) -> Any:
+    """One row per run x board x model, newest first (see hilbench.results.history)."""
+    from hilbench.results.history import history as _history
+
+    return _history(results_dir, **filters)
+
+
+def compare_runs(baseline: str, candidate: str, results_dir: Any = None, **options: Any) -> Any:
+    """Regression verdicts per board x model x metric (see hilbench.compare)."""
+    from hilbench.compare import compare_runs as _compare
+
+    return _compare(baseline, candidate, results_dir, **options)
+
+
+__all__ = [
+    "COLUMNS", "JOB_SCHEMA", "LAYER_SCHEMA", "SCHEMA", "compare_runs", "default_results_dir", "history", "load",
+    "load_layers", "load_meta", "new_run_id", "summarize", "write_run",
+]
