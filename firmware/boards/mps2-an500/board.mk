@@ -10,7 +10,7 @@ TARGET_EXT := .elf
 TARGET_BIN := 1
 
 CPU_FLAGS := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
-BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections \
+BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections -DHIL_USE_DSP \
                 -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=1048576u \
                 -DHIL_ARENA_SIZE=524288u
 BOARD_LDFLAGS := $(CPU_FLAGS) -T $(BOARD_DIR)/mps2-an500.ld -nostartfiles \

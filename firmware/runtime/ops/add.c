@@ -17,6 +17,7 @@
  *    else each dimension (right-aligned, up to 6) must match or be 1 in one input, and the
  *    output must have the broadcast shape.
  */
+#include "../hil_kernels.h"
 #include "../hil_quant.h"
 #include "../hil_rt_internal.h"
 
@@ -151,6 +152,42 @@ static inline int8_t add_one(const add_state_t *st, int8_t x, int8_t y)
     return (int8_t)v;
 }
 
+#if HIL_KERNELS_OPT
+/* The flat loop with the one-SMLAL requantization of hil_kernels.h (the same bytes as
+ * add_one: each step is MultiplyByQuantizedMultiplier; every shift here is <= 0).
+ * mode: bit 0 input 1 has a right shift (else shift 0: a plain rounding doubling high
+ * multiply), bit 1 the same for input 2, bit 2 all general (hil_k_rq). */
+static inline __attribute__((always_inline)) int32_t add_rq(int32_t a, const hil_k_rq_t *q,
+                                                            int shifted, int general)
+{
+    if (general)
+        return hil_k_rq(a, q);
+    if (shifted)
+        return hil_k_rq_hi(a, q->m, q->clo, q->chi) >> q->e1;
+    return (int32_t)(((int64_t)a * q->m + (1 << 30)) >> 31);
+}
+
+static inline __attribute__((always_inline)) void add_flat(const add_state_t *st,
+                                                           const int8_t *x, const int8_t *y,
+                                                           int8_t *out, uint32_t n, int mode)
+{
+    hil_k_rq_t q1, q2, qo;
+    hil_k_rq_init(&q1, st->in1_mult, st->in1_shift);
+    hil_k_rq_init(&q2, st->in2_mult, st->in2_shift);
+    hil_k_rq_init(&qo, st->out_mult, st->out_shift);
+    const hil_k_out_t o = {st->out_offset, st->act_min, st->act_max};
+    const int general = (mode & 4) != 0;
+    for (uint32_t i = 0; i < n; i++) {
+        /* |x + offset| <= 255: the << 20 cannot overflow */
+        const int32_t a = (int32_t)((uint32_t)(x[i] + st->in1_offset) << ADD_LEFT_SHIFT);
+        const int32_t b = (int32_t)((uint32_t)(y[i] + st->in2_offset) << ADD_LEFT_SHIFT);
+        const int32_t sum =
+            hil_wadd(add_rq(a, &q1, mode & 1, general), add_rq(b, &q2, mode & 2, general));
+        out[i] = hil_k_out(add_rq(sum, &qo, 1, general), &o);
+    }
+}
+#endif
+
 static int add_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t *err)
 {
     (void)oi;
@@ -162,6 +199,24 @@ static int add_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_
     const hil_bcast_t *bc = &st->bc;
 
     if (!bc->broadcast) {
+#if HIL_KERNELS_OPT
+        /* in_offset in [-127, 128], so x + offset fits 9 bits */
+        if (st->in1_offset >= -128 && st->in1_offset <= 128 && st->in2_offset >= -128 &&
+            st->in2_offset <= 128) {
+            const int m = (st->in1_shift < 0 ? 1 : 0) | (st->in2_shift < 0 ? 2 : 0);
+            if (st->out_shift >= 0)
+                add_flat(st, x, y, out, bc->flat, 4);
+            else if (m == 3)
+                add_flat(st, x, y, out, bc->flat, 3);
+            else if (m == 2)
+                add_flat(st, x, y, out, bc->flat, 2);
+            else if (m == 1)
+                add_flat(st, x, y, out, bc->flat, 1);
+            else
+                add_flat(st, x, y, out, bc->flat, 0);
+            return HIL_OK;
+        }
+#endif
         for (uint32_t i = 0; i < bc->flat; i++)
             out[i] = add_one(st, x[i], y[i]);
         return HIL_OK;

@@ -17,6 +17,7 @@
  * it), TANH / SIGN_BIT activations (ignored by TFLM), shapes that do not match.
  */
 #include "../hil_conv_util.h"
+#include "../hil_kernels.h"
 #include "../hil_quant.h"
 
 typedef struct {
@@ -26,8 +27,26 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t filter_c;      /* filter input depth */
     int32_t groups;
-    int32_t channel[];     /* multiplier[out_c], then shift[out_c] */
+#if HIL_KERNELS_OPT
+    hil_k_im2col_t im2col; /* the im2col path (in_c % 4 != 0), kp = 0 if unused */
+    uint32_t *pw_scratch;  /* the pointwise path's int16 columns, NULL if unused */
+#endif
+    int32_t channel[];     /* multiplier[out_c], then int8 shift[out_c] */
 } conv_state_t;
+
+#if HIL_KERNELS_OPT
+static int cs_groups_ok(int32_t in_c, int32_t filter_c)
+{
+    return in_c == filter_c; /* groups == 1 */
+}
+
+/* 1x1, stride 1 (then the padding is 0): the input is a [pixels][in_c] matrix */
+static int conv_pointwise(const hil_window_t *w)
+{
+    return (w->in_c & 3) == 0 && w->f_h == 1 && w->f_w == 1 && w->stride_h == 1 &&
+           w->stride_w == 1;
+}
+#endif
 
 static int conv_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *err)
 {
@@ -87,8 +106,21 @@ static int conv_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t 
                                    NULL, err)))
         return st;
 
+    uint32_t extra = 0;
+#if HIL_KERNELS_OPT
+    /* im2col path: folded biases, weights with rows padded to a multiple of 4 and a
+     * column scratch, in the arena (the constant filter and bias are read here) */
+    hil_k_im2col_t ic = {0};
+    if (cs_groups_ok(w.in_c, filter_c) && (w.in_c & 3) != 0 &&
+        (filter->flags & HIL_TF_CONST) && (bias == NULL || (bias->flags & HIL_TF_CONST)))
+        extra = hil_k_im2col_plan(&w, &ic);
+    /* pointwise: two pixels widened to int16 */
+    else if (cs_groups_ok(w.in_c, filter_c) && conv_pointwise(&w))
+        extra = hil_k_pointwise_scratch_bytes((uint32_t)w.in_c);
+#endif
+    const uint64_t table = hil_k_channel_bytes((uint64_t)out_c);
     conv_state_t *cs =
-        hil_rt_persist(rt, (uint32_t)(sizeof(conv_state_t) + 8u * (uint64_t)out_c));
+        hil_rt_persist(rt, (uint32_t)(sizeof(conv_state_t) + table + (uint64_t)extra));
     if (cs == NULL)
         return HIL_ERR_ARENA_TOO_SMALL;
     cs->w = w;
@@ -98,8 +130,16 @@ static int conv_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t 
     cs->act_max = act_max;
     cs->filter_c = filter_c;
     cs->groups = w.in_c / filter_c;
-    hil_conv_multipliers(rt, oi, op, input, filter, output, (uint32_t)out_c, cs->channel,
-                         cs->channel + out_c, err);
+    hil_k_channel_multipliers(rt, input, filter, output, (uint32_t)out_c, cs->channel,
+                              (int8_t *)(cs->channel + out_c));
+#if HIL_KERNELS_OPT
+    if (extra && ic.kp)
+        hil_k_im2col_init(&ic, (uint8_t *)cs->channel + table, filter->data,
+                          bias ? bias->data : NULL, cs->input_offset);
+    cs->im2col = ic;
+    cs->pw_scratch = extra && !ic.kp ? (uint32_t *)(void *)((uint8_t *)cs->channel + table)
+                                     : NULL;
+#endif
     op->state = cs;
     return HIL_OK;
 }
@@ -115,9 +155,39 @@ static int conv_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error
     const int8_t *filter = (const int8_t *)hil_op_input(rt, op, 1)->data;
     const uint8_t *bias = bias_t ? bias_t->data : NULL; /* may be unaligned: byte loads */
     int8_t *output = (int8_t *)hil_op_output(rt, op, 0)->data;
+#if HIL_KERNELS_OPT
+    if (cs->groups == 1 && conv_pointwise(w)) {
+        const hil_k_conv_params_t kp = {cs->channel, (const int8_t *)(cs->channel + w->out_c), bias,
+                                        cs->input_offset,
+                                        {cs->output_offset, cs->act_min, cs->act_max}};
+        const uint32_t n = (uint32_t)w->batches * (uint32_t)w->out_h * (uint32_t)w->out_w;
+        if (cs->pw_scratch)
+            hil_k_pointwise(input, n, (uint32_t)w->in_c, filter, (uint32_t)w->out_c, &kp,
+                            cs->pw_scratch, output);
+        else
+            hil_k_gemm(input, n, (uint32_t)w->in_c, filter, (uint32_t)w->out_c, &kp, output,
+                       (uint32_t)w->out_c);
+        return HIL_OK;
+    }
+    if (cs->im2col.kp) {
+        const hil_k_conv_params_t kp = {cs->channel, (const int8_t *)(cs->channel + w->out_c), bias,
+                                        cs->input_offset,
+                                        {cs->output_offset, cs->act_min, cs->act_max}};
+        hil_k_conv_im2col(w, input, &cs->im2col, &kp, output);
+        return HIL_OK;
+    }
+    if (cs->groups == 1 && (w->in_c & 3) == 0) {
+        const hil_k_conv_params_t kp = {cs->channel, (const int8_t *)(cs->channel + w->out_c), bias,
+                                        cs->input_offset,
+                                        {cs->output_offset, cs->act_min, cs->act_max}};
+        hil_k_conv_direct(w, input, filter, &kp, output);
+        return HIL_OK;
+    }
+#endif
     const int32_t out_c = w->out_c, fc = cs->filter_c;
     const int32_t per_group = out_c / cs->groups;
-    const int32_t *mult = cs->channel, *shift = cs->channel + out_c;
+    const int32_t *mult = cs->channel;
+    const int8_t *shift = (const int8_t *)(cs->channel + out_c);
     const uint32_t uoff = (uint32_t)cs->input_offset;
     const size_t in_row = (size_t)w->in_w * (size_t)w->in_c;
     const size_t f_row = (size_t)w->f_w * (size_t)fc;

@@ -11,6 +11,7 @@
  * filter dimension 0 != 1, a filter zero point other than 0, TANH / SIGN_BIT activations.
  */
 #include "../hil_conv_util.h"
+#include "../hil_kernels.h"
 #include "../hil_quant.h"
 
 typedef struct {
@@ -19,7 +20,10 @@ typedef struct {
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
     int32_t depth_multiplier;
-    int32_t channel[];     /* multiplier[out_c], then shift[out_c] */
+#if HIL_KERNELS_OPT
+    uint32_t *ring;        /* the 3x3 row ring of hil_k_dwconv, NULL if unused */
+#endif
+    int32_t channel[];     /* multiplier[out_c], then int8 shift[out_c] */
 } dw_state_t;
 
 static int dw_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *err)
@@ -80,7 +84,12 @@ static int dw_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
                                    NULL, err)))
         return st;
 
-    dw_state_t *ds = hil_rt_persist(rt, (uint32_t)(sizeof(dw_state_t) + 8u * (uint64_t)out_c));
+    const uint64_t table = hil_k_channel_bytes((uint64_t)out_c);
+    uint32_t ring_bytes = 0;
+#if HIL_KERNELS_OPT
+    ring_bytes = hil_k_dw_ring_bytes(&w, o.depth_multiplier);
+#endif
+    dw_state_t *ds = hil_rt_persist(rt, (uint32_t)(sizeof(dw_state_t) + table + ring_bytes));
     if (ds == NULL)
         return HIL_ERR_ARENA_TOO_SMALL;
     ds->w = w;
@@ -89,8 +98,11 @@ static int dw_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
     ds->act_min = act_min;
     ds->act_max = act_max;
     ds->depth_multiplier = o.depth_multiplier;
-    hil_conv_multipliers(rt, oi, op, input, filter, output, (uint32_t)out_c, ds->channel,
-                         ds->channel + out_c, err);
+#if HIL_KERNELS_OPT
+    ds->ring = ring_bytes ? (uint32_t *)(void *)((uint8_t *)ds->channel + table) : NULL;
+#endif
+    hil_k_channel_multipliers(rt, input, filter, output, (uint32_t)out_c, ds->channel,
+                              (int8_t *)(ds->channel + out_c));
     op->state = ds;
     return HIL_OK;
 }
@@ -106,8 +118,18 @@ static int dw_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t
     const int8_t *filter = (const int8_t *)hil_op_input(rt, op, 1)->data;
     const uint8_t *bias = bias_t ? bias_t->data : NULL; /* may be unaligned: byte loads */
     int8_t *output = (int8_t *)hil_op_output(rt, op, 0)->data;
+#if HIL_KERNELS_OPT
+    if (hil_k_dwconv_supported(w, ds->depth_multiplier)) {
+        const hil_k_conv_params_t kp = {ds->channel, (const int8_t *)(ds->channel + w->out_c), bias,
+                                        ds->input_offset,
+                                        {ds->output_offset, ds->act_min, ds->act_max}};
+        hil_k_dwconv(w, input, filter, &kp, ds->ring, output);
+        return HIL_OK;
+    }
+#endif
     const int32_t in_c = w->in_c, out_c = w->out_c, dm = ds->depth_multiplier;
-    const int32_t *mult = ds->channel, *shift = ds->channel + out_c;
+    const int32_t *mult = ds->channel;
+    const int8_t *shift = (const int8_t *)(ds->channel + out_c);
     const uint32_t uoff = (uint32_t)ds->input_offset;
     const size_t in_row = (size_t)w->in_w * (size_t)in_c;
     const size_t f_row = (size_t)w->f_w * (size_t)out_c;

@@ -17,6 +17,7 @@
  *    count without its last dimension and accum_depth = the filter's last dimension
  *    (TFLM uses the model's output shape; keep_num_dims only changes that shape).
  */
+#include "../hil_kernels.h"
 #include "../hil_quant.h"
 #include "../hil_rt_internal.h"
 
@@ -28,10 +29,10 @@ typedef struct {
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
     int32_t multiplier;    /* per-tensor */
-    int32_t shift;
+    int8_t shift;
     uint32_t batches, out_depth, accum_depth;
     uint32_t per_channel;
-    int32_t channel[];     /* per channel: multiplier[out_depth], then shift[out_depth] */
+    int32_t channel[];     /* per channel: multiplier[out_depth], then int8 shift[out_depth] */
 } fc_state_t;
 
 static int scale_ok(float s)
@@ -143,7 +144,8 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
     }
 
     const uint32_t nch = per_channel ? out_depth : 0;
-    fc_state_t *st = hil_rt_persist(rt, (uint32_t)(sizeof(fc_state_t) + 8u * (uint64_t)nch));
+    fc_state_t *st =
+        hil_rt_persist(rt, (uint32_t)(sizeof(fc_state_t) + hil_k_channel_bytes(nch)));
     if (st == NULL)
         return HIL_ERR_ARENA_TOO_SMALL;
     st->input_offset = hil_wsub(0, input->zero_point);
@@ -152,7 +154,9 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
     st->act_min = act_min;
     st->act_max = act_max;
     st->multiplier = multiplier;
-    st->shift = shift;
+    /* QuantizeMultiplier gives shift >= -31; every shift >= 32 shifts everything out
+     * (hil_wshl), so 32 stands for them all in an int8 */
+    st->shift = (int8_t)(shift > 32 ? 32 : shift);
     st->batches = (uint32_t)batches;
     st->out_depth = out_depth;
     st->accum_depth = accum_depth;
@@ -164,7 +168,7 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
         int s;
         hil_quantize_multiplier(effective, &m, &s);
         st->channel[c] = m;
-        st->channel[nch + c] = s;
+        ((int8_t *)(st->channel + nch))[c] = (int8_t)(s > 32 ? 32 : s);
     }
     op->state = st;
     return HIL_OK;
@@ -182,6 +186,18 @@ static int fc_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t
     int8_t *output = (int8_t *)hil_op_output(rt, op, 0)->data;
     const uint32_t depth = st->out_depth, accum = st->accum_depth;
     const int32_t input_offset = st->input_offset;
+#if HIL_KERNELS_OPT
+    if ((accum & 3u) == 0 && accum > 0 && (st->per_channel || st->filter_offset == 0)) {
+        const hil_k_conv_params_t kp = {
+            st->per_channel ? st->channel : &st->multiplier,
+            st->per_channel ? (const int8_t *)(st->channel + depth) : &st->shift,
+            bias,
+            input_offset,
+            {st->output_offset, st->act_min, st->act_max}};
+        hil_k_fc(input, st->batches, accum, filter, depth, &kp, st->per_channel, output);
+        return HIL_OK;
+    }
+#endif
 
     for (uint32_t b = 0; b < st->batches; b++) {
         const int8_t *in_row = input + (size_t)b * accum;
@@ -194,7 +210,7 @@ static int fc_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t
                     acc += (uint32_t)(int32_t)f_row[d] *
                            (uint32_t)hil_wadd(in_row[d], input_offset);
                 multiplier = st->channel[oc];
-                shift = st->channel[depth + oc];
+                shift = ((const int8_t *)(st->channel + depth))[oc];
             } else {
                 const int32_t filter_offset = st->filter_offset;
                 for (uint32_t d = 0; d < accum; d++)
