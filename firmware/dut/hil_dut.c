@@ -12,6 +12,7 @@
 
 #include "hil_cobs.h"
 #include "hil_crc32.h"
+#include "hil_mlperf.h"
 #include "hil_port.h"
 #include "hil_rt.h"
 
@@ -44,11 +45,22 @@
  * loader on emulated boards; pyocd, esptool or bossac on real ones) writes a 16-byte
  * header and the model there: "HILM", u32 model size, u32 model CRC-32, u32 CRC-32 of
  * the first 12 header bytes (docs/protocol.md, MODEL_FLASH). */
+/* Where the partition's bytes are read from. A board whose partition is at a fixed address
+ * (every MCU) needs nothing more; a board whose "flash" is elsewhere (the host build: a file
+ * loaded at start-up into a static buffer) sets -DHIL_BOARD_FLASH=1 and provides
+ * boards/<board>/hil_board_flash.h, which defines HIL_FLASH_MODEL_PTR and
+ * HIL_FLASH_MODEL_SIZE (both may be run-time expressions). */
+#if defined(HIL_BOARD_FLASH) && HIL_BOARD_FLASH
+#include "hil_board_flash.h"
+#endif
 #ifndef HIL_FLASH_MODEL_ADDR
 #define HIL_FLASH_MODEL_ADDR 0u
 #endif
 #ifndef HIL_FLASH_MODEL_SIZE
 #define HIL_FLASH_MODEL_SIZE 0u
+#endif
+#ifndef HIL_FLASH_MODEL_PTR
+#define HIL_FLASH_MODEL_PTR ((const uint8_t *)(uintptr_t)HIL_FLASH_MODEL_ADDR)
 #endif
 #define HIL_FLASH_HEADER_BYTES 16u
 
@@ -374,20 +386,39 @@ static void put_io(builder_t *b, const hil_rt_io_t *io)
     }
 }
 
-/* Validate, plan and prepare a model (in RAM or in the flash partition) and answer with
- * its description (MODEL_END and MODEL_FLASH share this). */
-static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_bytes, uint32_t size)
+/* Fill err with a status, a value and a message (docs/protocol.md section 4). */
+static int set_error(hil_rt_error_t *err, int32_t status, uint32_t value, const char *message)
 {
-    hil_rt_error_t err;
-    clear_rt_error(&err);
-    int rc = hil_rt_load(RT, model_bytes, size, arena, (uint32_t)HIL_ARENA_SIZE, &err);
+    clear_rt_error(err);
+    err->status = status;
+    err->value = value;
+    size_t n = strlen(message);
+    if (n > sizeof err->message - 1u) {
+        n = sizeof err->message - 1u;
+    }
+    memcpy(err->message, message, n);
+    err->message[n] = '\0';
+    return (int)status;
+}
+
+/* Validate, plan and prepare a model (in RAM or in the flash partition) and assign the
+ * input staging offsets. On success the model is LOADED (MODEL_END, MODEL_FLASH and the
+ * MLPerf Tiny text mode share this); on failure err says why. */
+static int model_prepare(const uint8_t *model_bytes, uint32_t size, hil_rt_error_t *err)
+{
+    clear_rt_error(err);
+    if (!model.rt_fits) {
+        return set_error(err, HIL_ERR_TOO_MANY, (uint32_t)hil_rt_object_size(),
+                         "hil_rt object larger than HIL_RT_OBJECT_BYTES");
+    }
+    int rc = hil_rt_load(RT, model_bytes, size, arena, (uint32_t)HIL_ARENA_SIZE, err);
     if (rc != HIL_OK) {
-        /* Stay in MODEL_RECEIVING: the host may resend chunks and MODEL_END again. */
-        send_rt_error(msg, seq, rc, &err);
-        return;
+        if (err->status == HIL_OK) {
+            err->status = rc;
+        }
+        return rc;
     }
     uint8_t n_in = hil_rt_num_inputs(RT);
-    uint8_t n_out = hil_rt_num_outputs(RT);
     uint32_t staged = 0;
     for (uint8_t i = 0; i < n_in && i < HIL_RT_MAX_IO; i++) {
         const hil_rt_io_t *io = hil_rt_input(RT, i);
@@ -395,15 +426,23 @@ static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_by
         input_stage_offset[i] = staged;
         if (bytes > (uint32_t)HIL_INPUT_CAPACITY - staged) {
             hil_rt_unload(RT);
-            send_error(msg, seq, HIL_ERR_TOO_MANY, staged + bytes,
-                       "inputs larger than the DUT's input staging buffer");
-            return;
+            return set_error(err, HIL_ERR_TOO_MANY, staged + bytes,
+                             "inputs larger than the DUT's input staging buffer");
         }
         staged += (bytes + 15u) & ~15u;
         if (staged > (uint32_t)HIL_INPUT_CAPACITY) {
             staged = (uint32_t)HIL_INPUT_CAPACITY;
         }
     }
+    model.state = MODEL_LOADED;
+    return HIL_OK;
+}
+
+/* Answer MODEL_END / MODEL_FLASH for the model just prepared: its description. */
+static void describe_model(uint8_t msg, uint16_t seq)
+{
+    uint8_t n_in = hil_rt_num_inputs(RT);
+    uint8_t n_out = hil_rt_num_outputs(RT);
     memset(input_stage, 0, sizeof input_stage);
     builder_t b = {0, 0};
     put_u32(&b, hil_rt_arena_used(RT));
@@ -420,12 +459,24 @@ static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_by
     }
     if (b.overflow) {
         hil_rt_unload(RT);
+        model.state = MODEL_NONE;
         send_error(msg, seq, HIL_ERR_TOO_MANY, (uint32_t)n_in + n_out,
                    "tensor descriptors do not fit max_payload");
         return;
     }
-    model.state = MODEL_LOADED;
     send_response(msg, seq, b.len);
+}
+
+static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_bytes, uint32_t size)
+{
+    hil_rt_error_t err;
+    int rc = model_prepare(model_bytes, size, &err);
+    if (rc != HIL_OK) {
+        /* Stay in MODEL_RECEIVING: the host may resend chunks and MODEL_END again. */
+        send_rt_error(msg, seq, rc, &err);
+        return;
+    }
+    describe_model(msg, seq);
 }
 
 static void on_model_end(uint16_t seq, uint32_t len)
@@ -471,6 +522,64 @@ static uint32_t rd32_mem(const volatile uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+/* The flash model partition, checked: the header (magic, header CRC), the model size
+ * against the partition, optionally the size and CRC the host expects (want != NULL:
+ * {size, crc}), then the CRC-32 of the model bytes themselves. A stale or half-written
+ * partition is refused. On success *bytes / *size describe the model, read in place. */
+static int flash_model_check(const uint32_t *want, const uint8_t **bytes, uint32_t *size,
+                             hil_rt_error_t *err)
+{
+    clear_rt_error(err);
+    if ((uint32_t)HIL_FLASH_MODEL_SIZE == 0u) {
+        return set_error(err, HIL_ERR_BAD_STATE, 0, "this board has no flash model partition");
+    }
+    if ((uint32_t)HIL_FLASH_MODEL_SIZE < HIL_FLASH_HEADER_BYTES) {
+        return set_error(err, HIL_ERR_MODEL_INVALID, (uint32_t)HIL_FLASH_MODEL_SIZE,
+                         "flash model partition smaller than its header");
+    }
+    const uint8_t *part = HIL_FLASH_MODEL_PTR;
+    uint8_t head[12];
+    memcpy(head, part, sizeof head);
+    if (memcmp(head, "HILM", 4) != 0) {
+        return set_error(err, HIL_ERR_MODEL_CRC, 0, "no model in flash partition (bad magic)");
+    }
+    if (hil_crc32(head, 12) != rd32_mem(part + 12)) {
+        return set_error(err, HIL_ERR_MODEL_CRC, 0, "flash model header CRC mismatch");
+    }
+    uint32_t n = rd32(head + 4);
+    uint32_t head_crc = rd32(head + 8);
+    if (n == 0 || n > (uint32_t)HIL_FLASH_MODEL_SIZE - HIL_FLASH_HEADER_BYTES) {
+        return set_error(err, HIL_ERR_MODEL_INVALID, n, "flash model size out of range");
+    }
+    if (want != NULL && (n != want[0] || head_crc != want[1])) {
+        return set_error(err, HIL_ERR_MODEL_CRC, n, "flash partition holds another model");
+    }
+    uint32_t crc = hil_crc32(part + HIL_FLASH_HEADER_BYTES, n);
+    if (crc != head_crc) {
+        return set_error(err, HIL_ERR_MODEL_CRC, crc, "flash model CRC mismatch");
+    }
+    *bytes = part + HIL_FLASH_HEADER_BYTES;
+    *size = n;
+    return HIL_OK;
+}
+
+/* Forget any model; check the flash partition (against want, if not NULL) and prepare the
+ * model in it. *runtime_refused: 1 if the partition was good but the runtime refused it. */
+static int flash_model_load(const uint32_t *want, hil_rt_error_t *err, int *runtime_refused)
+{
+    model_forget();
+    const uint8_t *bytes = NULL;
+    uint32_t size = 0;
+    *runtime_refused = 0;
+    int rc = flash_model_check(want, &bytes, &size, err);
+    if (rc != HIL_OK) {
+        return rc;
+    }
+    rc = model_prepare(bytes, size, err);
+    *runtime_refused = rc != HIL_OK;
+    return rc;
+}
+
 /* MODEL_FLASH: use the model the flasher wrote to the flash partition, after checking it is
  * the one the host means (size and CRC-32 of the whole model). */
 static void on_model_flash(uint16_t seq, const uint8_t *p, uint32_t len)
@@ -479,7 +588,7 @@ static void on_model_flash(uint16_t seq, const uint8_t *p, uint32_t len)
         send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_LENGTH, len, "MODEL_FLASH payload is 8 bytes");
         return;
     }
-    if (HIL_FLASH_MODEL_SIZE == 0u) {
+    if ((uint32_t)HIL_FLASH_MODEL_SIZE == 0u) {
         send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_STATE, 0, "this board has no flash model partition");
         return;
     }
@@ -488,32 +597,33 @@ static void on_model_flash(uint16_t seq, const uint8_t *p, uint32_t len)
                    "hil_rt object larger than HIL_RT_OBJECT_BYTES");
         return;
     }
-    model_forget();
-    uint32_t want_size = rd32(p);
-    uint32_t want_crc = rd32(p + 4);
-    const uint8_t *part = (const uint8_t *)(uintptr_t)HIL_FLASH_MODEL_ADDR;
-    uint8_t head[12];
-    memcpy(head, part, sizeof head);
-    if (memcmp(head, "HILM", 4) != 0 || hil_crc32(head, 12) != rd32_mem(part + 12)) {
-        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_CRC, 0, "flash partition holds no model header");
+    const uint32_t want[2] = {rd32(p), rd32(p + 4)};
+    hil_rt_error_t err;
+    int refused = 0;
+    int rc = flash_model_load(want, &err, &refused);
+    if (rc != HIL_OK) {
+        send_rt_error(HIL_MSG_MODEL_FLASH, seq, rc, &err);
         return;
     }
-    uint32_t size = rd32(head + 4);
-    if (size == 0 || size > (uint32_t)HIL_FLASH_MODEL_SIZE - HIL_FLASH_HEADER_BYTES) {
-        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_INVALID, size, "flash model size out of range");
-        return;
-    }
-    if (size != want_size || rd32(head + 8) != want_crc) {
-        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_CRC, size, "flash partition holds another model");
-        return;
-    }
-    const uint8_t *bytes = part + HIL_FLASH_HEADER_BYTES;
-    uint32_t crc = hil_crc32(bytes, size);
-    if (crc != want_crc) {
-        send_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_MODEL_CRC, crc, "flash model CRC mismatch");
-        return;
-    }
-    load_and_describe(HIL_MSG_MODEL_FLASH, seq, bytes, size);
+    describe_model(HIL_MSG_MODEL_FLASH, seq);
+}
+
+/* ---- shared with the MLPerf Tiny text mode (hil_mlperf.c) ---------------------------- */
+
+int hil_dut_load_flash_model(hil_rt_error_t *err, int *runtime_refused)
+{
+    return flash_model_load(NULL, err, runtime_refused);
+}
+
+hil_rt_t *hil_dut_rt(void)
+{
+    return model.state == MODEL_LOADED ? RT : NULL;
+}
+
+uint8_t *hil_dut_input_buffer(uint32_t *capacity)
+{
+    *capacity = (uint32_t)HIL_INPUT_CAPACITY;
+    return input_stage;
 }
 
 static void on_set_input(uint16_t seq, const uint8_t *p, uint32_t len)
@@ -914,11 +1024,25 @@ _Noreturn void hil_dut_main(void)
 {
     hil_port_init();
     hil_dut_reset();
+#if HIL_MLPERF_TINY
+    hil_mlperf_main(0); /* text mode only: MLPerf Tiny boot lines, then commands */
+#else
     send_frame(HIL_MSG_BOOT, 0, 0, (uint8_t)(HIL_FLAG_EVENT | HIL_FLAG_RESPONSE), 0);
+    /* Auto-detection, sticky until reset: the first byte received decides. A lowercase
+     * ASCII letter starts an MLPerf Tiny text command (`name%`, `profile%`, ...); anything
+     * else (a hilbench host always sends 0x00 first) selects binary protocol v1. */
+    uint8_t first;
+    while (!hil_port_read_byte(&first)) {
+    }
+    if (first >= (uint8_t)'a' && first <= (uint8_t)'z') {
+        hil_mlperf_main(first);
+    }
+    hil_dut_feed(first);
     for (;;) {
         uint8_t b;
         if (hil_port_read_byte(&b)) {
             hil_dut_feed(b);
         }
     }
+#endif
 }

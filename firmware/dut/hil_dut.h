@@ -12,11 +12,16 @@
  *                        against hil_rt_object_size(); too small -> MODEL_END TOO_MANY)
  *   HIL_FW_VERSION       firmware version string
  *   HIL_GIT_HASH         git hash string (the Makefile provides it)
+ *   HIL_MLPERF_TINY      1: speak only the MLPerf Tiny text protocol (hil_mlperf.h);
+ *                        0 (default, "auto"): binary protocol v1, or the text protocol
+ *                        when the first byte received is a lowercase ASCII letter
  */
 #ifndef HIL_DUT_H
 #define HIL_DUT_H
 
 #include <stdint.h>
+
+#include "hil_rt.h"
 
 #ifndef HIL_MAX_PAYLOAD
 #define HIL_MAX_PAYLOAD 1024
@@ -87,5 +92,21 @@ void hil_dut_reset(void);
 /* Feed one received byte to the frame receiver; a completed good frame is executed and
  * answered (through hil_port_write) before this returns. */
 void hil_dut_feed(uint8_t byte);
+
+/* For the MLPerf Tiny text mode (hil_mlperf.c), which shares the model and buffers. */
+
+/* Forget any loaded model, check the flash model partition (header, size, CRC-32 of the
+ * model) and validate, plan and prepare its model exactly as MODEL_FLASH does. Returns
+ * HIL_OK, or a status with err filled (message names the reason); *runtime_refused is 1
+ * when the partition was good but hilbench-rt refused the model (unsupported op, ...). */
+int hil_dut_load_flash_model(hil_rt_error_t *err, int *runtime_refused);
+
+/* The interpreter holding the loaded model, or NULL when none is loaded. */
+hil_rt_t *hil_dut_rt(void);
+
+/* The input staging buffer (HIL_INPUT_CAPACITY bytes, 16-byte aligned). The text mode
+ * uses it as its `db` buffer; the binary protocol's staged inputs live there too (the two
+ * modes never run in the same boot). */
+uint8_t *hil_dut_input_buffer(uint32_t *capacity);
 
 #endif

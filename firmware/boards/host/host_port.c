@@ -3,16 +3,24 @@
  * fd 1 (stdout), raw binary; the timer is CLOCK_MONOTONIC in nanoseconds.
  * EOF on stdin or a closed stdout ends the process with status 0, so a test that
  * drops its pipes never leaves the DUT behind.
+ *
+ * Flash model partition: the file named by $HIL_FLASH_IMAGE (a partition image, "HILM"
+ * header + model), read at start-up into a static buffer (hil_board_flash.h). A file that
+ * cannot be read or is larger than the partition ends the process with status 2 and a
+ * message on stderr.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "hil_board_flash.h"
 #include "hil_port.h"
 
 static const hil_port_info_t info = {
@@ -29,9 +37,47 @@ static size_t in_len;
 static size_t in_pos;
 static uint64_t t0;
 
+static uint8_t flash[HIL_HOST_FLASH_BYTES];
+static uint32_t flash_size;
+
+const uint8_t *hil_host_flash(void)
+{
+    return flash;
+}
+
+uint32_t hil_host_flash_size(void)
+{
+    return flash_size;
+}
+
+static void flash_load(const char *path)
+{
+    memset(flash, 0xFF, sizeof flash); /* erased flash */
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "hilbench-dut: HIL_FLASH_IMAGE=%s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    size_t n = fread(flash, 1, sizeof flash, f);
+    int more = fgetc(f) != EOF;
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || more) {
+        fprintf(stderr, "hilbench-dut: HIL_FLASH_IMAGE=%s: %s\n", path,
+                bad ? "read error" : "larger than the flash partition (HIL_HOST_FLASH_BYTES)");
+        exit(2);
+    }
+    (void)n;
+    flash_size = (uint32_t)sizeof flash;
+}
+
 void hil_port_init(void)
 {
     signal(SIGPIPE, SIG_IGN); /* a closed stdout shows up as EPIPE, handled below */
+    const char *image = getenv("HIL_FLASH_IMAGE");
+    if (image != NULL && image[0] != '\0') {
+        flash_load(image);
+    }
 }
 
 const hil_port_info_t *hil_port_info(void)
