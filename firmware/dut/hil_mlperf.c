@@ -347,6 +347,7 @@ static int ensure_model(void)
         return 0;
     }
     hil_rt_error_t err;
+    memset(&err, 0, sizeof err);
     int runtime_refused = 0;
     int rc = hil_dut_load_flash_model(&err, &runtime_refused);
     if (rc != HIL_OK || hil_dut_rt() == NULL) {
@@ -875,7 +876,9 @@ void hil_mlperf_feed(uint8_t byte)
         return;
     }
     if (line_len < (uint32_t)HIL_MLPERF_LINE_MAX) {
-        line[line_len++] = c;
+        /* The command is parsed as a C string: a NUL byte is stored as SUB (0x1A), which
+         * is as invalid as the NUL everywhere (and echoed as '?'). */
+        line[line_len++] = c != '\0' ? c : '\x1a';
     } else {
         line_overflow = 1; /* discard up to the next '%' */
     }
