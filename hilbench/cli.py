@@ -83,8 +83,21 @@ def run(
     baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression")] = None,
     junit: Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="write report.html into the run directory")] = True,
+    mlperf_tiny: Annotated[Optional[str], typer.Option(
+        "--mlperf-tiny", metavar="MODE",
+        help="MLPerf Tiny scoring mode, performance | accuracy, on a board with protocol = \"mlperf-tiny\": "
+             "writes results.txt")] = None,
+    window_seconds: Annotated[float, typer.Option(
+        "--window-seconds", min=0.0, help="--mlperf-tiny performance: least DUT seconds per window (rules: 10)")] = 10.0,
+    windows: Annotated[int, typer.Option("--windows", min=1, help="--mlperf-tiny performance: windows (rules: 5)")] = 5,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
+    if mlperf_tiny is not None:
+        if suite is not None:
+            raise HilbenchError("--mlperf-tiny runs one board, not a suite file")
+        _run_mlperf_tiny(mlperf_tiny, board, model, dataset, boards, results_dir, limit, window_seconds, windows,
+                         report)
+        return
     from hilbench.config import load_boards, load_suite
     from hilbench.report.table import layers_table, summary_table
     from hilbench.results.summary import summarize
@@ -144,6 +157,32 @@ def run(
         raise typer.Exit(code)
 
 
+def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dataset: Optional[Path],
+                     boards: Optional[Path], results_dir: Optional[Path], limit: Optional[int],
+                     window_seconds: float, windows: int, report: bool) -> None:
+    """`hilbench run --mlperf-tiny MODE`: MLPerf Tiny's rules over its own protocol."""
+    from hilbench.config import load_boards
+    from hilbench.mlperf_tiny import run_mlperf
+
+    if dataset is None:
+        raise HilbenchError("--mlperf-tiny needs --dataset (a directory in MLPerf Tiny layout, e.g. kws01 "
+                            "with y_labels.csv; performance mode uses its first file)")
+    b = load_boards(boards or default_boards_file()).get(board)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("starting the DUT", total=None)
+        result = run_mlperf(
+            b, mode, dataset, model=model, results_dir=results_dir, windows=windows, min_window_s=window_seconds,
+            limit=limit, progress=lambda done, total: bar.update(task, completed=done, total=total),
+            on_open=lambda info: bar.update(task, description=f"MLPerf Tiny {mode}"))
+    for line in result.lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"results.txt: {result.results_txt}", soft_wrap=True, highlight=False)
+    console.print(f"samples: {result.samples_file}", soft_wrap=True, highlight=False)
+    if report:
+        _run_report(result.run_id, results_dir, None)
+
+
 def _run_report(run_id: str, results_dir: Optional[Path], baseline: Optional[str]) -> None:
     """report.html beside the results; a report that cannot be written never fails the run."""
     from hilbench.report.html import write_report
@@ -162,14 +201,19 @@ def _run_report(run_id: str, results_dir: Optional[Path], baseline: Optional[str
 
 @app.command("boards")
 @handle_errors
-def boards_cmd(boards: BoardsOpt = None) -> None:
-    """List the boards in boards.toml and whether each is available now."""
+def boards_cmd(
+    boards: BoardsOpt = None,
+    probe: Annotated[bool, typer.Option("--probe/--no-probe",
+                                        help="ask available MLPerf Tiny DUTs which model they run")] = True,
+) -> None:
+    """List the boards in boards.toml, whether each is available now, and (MLPerf Tiny
+    boards) the model id the DUT reports."""
     from hilbench import firmware
     from hilbench.config import load_boards
 
     cfg = load_boards(boards or default_boards_file())
     t = Table(title=f"boards in {cfg.path}", title_justify="left")
-    for col in ("board", "kind", "core", "available", "why", "description"):
+    for col in ("board", "kind", "protocol", "core", "available", "why", "model id", "description"):
         t.add_column(col)
     for name, b in cfg.boards.items():
         ok, why = True, "ready"
@@ -187,13 +231,30 @@ def boards_cmd(boards: BoardsOpt = None) -> None:
             port = b.port or ""
             if "://" not in port and not Path(port).exists():
                 ok, why = False, f"serial port {port} not present"
-            else:
-                ok, why = False, "real-board support not implemented yet"
+            elif b.protocol != "mlperf-tiny":
+                ok, why = False, "real boards with hilbench firmware: flashing not implemented yet"
         else:
             ok, why = False, f"device kind '{b.kind}' not implemented yet"
+        model_id = ""
+        if b.protocol == "mlperf-tiny" and ok and probe:
+            model_id, ok, why = _probe_mlperf(b)
         default = " (default)" if name == cfg.default_board else ""
-        t.add_row(name + default, b.kind, b.core, "yes" if ok else "no", why, b.description)
+        t.add_row(name + default, b.kind, b.protocol, b.core, "yes" if ok else "no", why, model_id, b.description)
     console.print(t)
+
+
+def _probe_mlperf(board) -> tuple[str, bool, str]:  # type: ignore[no-untyped-def]
+    """(model id, available, why) as an MLPerf Tiny DUT answers `profile%`."""
+    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+
+    try:
+        with MlperfTinyDevice(board, build=False) as dev:
+            dev.open()
+            ident = dev.identity
+            assert ident is not None
+            return ident.model_id or "?", True, f"answers as {ident.name!r}"
+    except HilbenchError as exc:
+        return "", False, str(exc)
 
 
 ResultsOpt = Annotated[Optional[Path], typer.Option("--results-dir", help="results directory [env HILBENCH_RESULTS]")]

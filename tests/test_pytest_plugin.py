@@ -125,7 +125,7 @@ def test_selection_filters_and_skip_reasons(tmp_path: Path) -> None:
     r = sel(Requirement(board="stm32*", min_ram=256_000))
     assert r.reason == ("no board matches hil(board='stm32*', min_ram=256000): nothing named stm32* in "
                         "boards.toml (known: mps2-an386, mps2-an500, mps3-an547, netduinoplus2, riscv32-virt, "
-                        "host, nano33ble, uart-loop)")
+                        "host, mps2-an386-mlperf, nano33ble, uart-loop)")
     r = sel(Requirement(board="mps2-*"), cli="nano33ble")
     assert r.reason is not None and "--hil-board='nano33ble'" in r.reason and "nano33ble" in r.reason
 

@@ -53,6 +53,19 @@ class BoardConfig(_Strict):
     baudrate: int = 115200
     flasher: Literal["pyocd", "esptool", "bossac", "openocd", "none"] | None = None
     serial_number: str | None = None
+    # Which DUT protocol the board's firmware speaks: hilbench's own (docs/protocol.md) or
+    # the MLPerf Tiny / EEMBC text protocol (docs/mlperf-tiny.md), for boards that run
+    # MLPerf Tiny submission firmware as they are, and hilbench firmware in that mode.
+    protocol: Literal["hilbench", "mlperf-tiny"] = "hilbench"
+    # mlperf-tiny: the .tflite the board's firmware runs. An emulated or native board gets it
+    # written to its flash model partition by the flasher; on a real board it names the
+    # model already flashed (used as the reference for fidelity), optional there.
+    model: str | None = None
+    # mlperf-tiny: bytes per `db` hex line (default: 31 as the official runner, or what a
+    # hilbench DUT's command buffer allows) and whether to read the input back with
+    # `db print%` after loading it (default: on for hilbench firmware only).
+    hex_chunk_bytes: int | None = Field(None, ge=1, le=2048)
+    verify_load: bool | None = None
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "BoardConfig":
@@ -62,6 +75,14 @@ class BoardConfig(_Strict):
             raise ValueError("needs `firmware` (a target under firmware/boards/) or `image`")
         if self.kind == "mcu" and not self.port:
             raise ValueError("an mcu board needs `port` (serial device or pyserial URL)")
+        if self.protocol == "mlperf-tiny":
+            if self.kind not in ("emulated", "native", "mcu"):
+                raise ValueError(f"protocol \"mlperf-tiny\" is for boards on a serial link, not kind \"{self.kind}\"")
+            if self.kind in ("emulated", "native") and not self.model:
+                raise ValueError("an emulated or native mlperf-tiny board needs `model` (the .tflite its "
+                                 "flash model partition holds)")
+        elif self.model or self.hex_chunk_bytes is not None or self.verify_load is not None:
+            raise ValueError("`model`, `hex_chunk_bytes` and `verify_load` are for protocol = \"mlperf-tiny\" boards")
         return self
 
 
@@ -100,9 +121,10 @@ def load_boards(path: str | Path) -> BoardsFile:
         for name, table in boards.items():
             if isinstance(table, dict):
                 table.setdefault("name", name)
-                image = table.get("image")
-                if isinstance(image, str) and not Path(image).is_absolute():
-                    table["image"] = str(path.parent / image)  # relative to boards.toml
+                for key in ("image", "model"):  # paths relative to boards.toml
+                    value = table.get(key)
+                    if isinstance(value, str) and not Path(value).is_absolute():
+                        table[key] = str(path.parent / value)
     parsed = validate(BoardsFile, raw, path, _where)
     parsed = parsed.model_copy(update={"path": path})
     if parsed.default_board and parsed.default_board not in parsed.boards:

@@ -91,6 +91,9 @@ def name_matches(name: str, pattern: str) -> bool:
 
 def mismatch(board: Any, req: Requirement) -> str | None:
     """Why `board` does not satisfy the marker's attributes (not its name), or None."""
+    protocol = getattr(board, "protocol", "hilbench")
+    if protocol != "hilbench":
+        return f"speaks the {protocol} protocol (the dut fixture drives hilbench's)"
     if req.core is not None and not name_matches(board.core, req.core):
         return f"core {board.core!r} is not {req.core!r}"
     if req.kind is not None and not name_matches(board.kind, req.kind):

@@ -55,6 +55,9 @@ SCHEMA = pa.schema(
         # anomaly detection: the window's anomaly score, MSE between the dequantized output
         # and the float input window (hilbench.datasets_ad); null for other models
         ("score", pa.float64()),
+        # the output as the DUT printed it, where it prints text: MLPerf Tiny's
+        # m-results-[...] (dequantized, 3 decimals); null for binary outputs
+        ("output_text", pa.string()),
     ]
 )
 

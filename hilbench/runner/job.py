@@ -26,7 +26,7 @@ from hilbench.config import BoardConfig, MeasureConfig
 from hilbench.datasets import Dataset, load_dataset
 from hilbench.datasets_ad import window_scores
 from hilbench.devices import DeviceInfo
-from hilbench.errors import ModelError
+from hilbench.errors import HilbenchError, ModelError
 from hilbench.models.inspect import ModelInfo, inspect_model
 
 Progress = Callable[[int], None]
@@ -82,6 +82,11 @@ class JobOutcome:
 
 def prepare(job: Job) -> PreparedJob:
     """Host-side checks; raises a one-line HilbenchError naming the culprit."""
+    if job.board.protocol == "mlperf-tiny":
+        raise HilbenchError(
+            f"board '{job.board.name}' speaks the MLPerf Tiny protocol: run it with "
+            "`hilbench run --mlperf-tiny performance|accuracy` (docs/mlperf-tiny.md)"
+        )
     info = inspect_model(job.model)
     if len(info.inputs) != 1 or len(info.outputs) != 1:
         raise ModelError(

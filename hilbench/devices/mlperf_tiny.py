@@ -1,0 +1,175 @@
+"""A board whose firmware speaks the MLPerf Tiny protocol (boards.toml `protocol = "mlperf-tiny"`).
+
+Three ways to reach one, the protocol above them identical:
+- kind "mcu": a real board already running MLPerf Tiny submission firmware (or hilbench
+  firmware), on a serial port or pyserial URL: nothing is flashed;
+- kind "emulated": hilbench firmware under QEMU with the board's `model` written to its
+  flash model partition by QEMU as flasher (the firmware's MLPerf Tiny mode reads the
+  model from there, as MLPerf Tiny firmware has its model built in);
+- kind "native": the host build of hilbench firmware, partition image given in
+  HIL_FLASH_IMAGE (tests of the protocol under sanitizers, in milliseconds).
+
+Timing source `dut_timer_us`: the DUT's own microsecond timer (`m-lap-us-`), never the
+host's clock. Under QEMU it runs on virtual time (instruction counts, `-icount`), so rows
+say `emulated`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+from hilbench import firmware
+from hilbench.config import BoardConfig
+from hilbench.devices.base import DeviceInfo, Timing
+from hilbench.errors import DeviceError, ModelError
+from hilbench.flash.partition import fits, partition_image
+from hilbench.link.mlperf_tiny import Identity, InferResult, MlperfStats, MlperfTinyLink
+from hilbench.link.transport import ProcessTransport, SerialTransport, Transport
+
+TIMING_SOURCE = "dut_timer_us"
+
+
+class MlperfTinyDevice:
+    """Open with `open()` (or `with`); then `load(bytes)` + `infer(n, w)`."""
+
+    def __init__(self, board: BoardConfig, *, model: Path | None = None, sanitize: bool = False,
+                 build: bool = True, log=None) -> None:  # type: ignore[no-untyped-def]
+        self.board = board
+        self.name = board.name
+        self.model_path = model or (Path(board.model) if board.model else None)
+        self._sanitize = sanitize
+        self._build = build
+        self._log = log
+        self.link: MlperfTinyLink | None = None
+        self.identity: Identity | None = None
+        self.firmware_sha256: str | None = None
+        self._emulated = None  # the EmulatedDevice that owns QEMU
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._info: DeviceInfo | None = None
+        self.stats: MlperfStats | None = None  # the link's counters, kept after close()
+
+    # ------------------------------------------------------------------ start
+
+    def _model_bytes(self) -> bytes:
+        if self.model_path is None:
+            raise ModelError(f"board '{self.name}': no `model` to write to the flash model partition")
+        try:
+            return self.model_path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"{self.model_path}: cannot read: {exc.strerror}") from None
+
+    def _partition_file(self, model: bytes) -> Path:
+        self._tmp = self._tmp or tempfile.TemporaryDirectory(prefix="hilbench-mlperf-")
+        part = Path(self._tmp.name) / "model-partition.bin"
+        part.write_bytes(partition_image(model))
+        return part
+
+    def _start(self) -> Transport:
+        b = self.board
+        if b.kind == "mcu":
+            assert b.port is not None
+            return SerialTransport(b.port, baudrate=b.baudrate)
+        model = self._model_bytes()
+        if b.kind == "native":
+            target = b.firmware or "host"
+            defines = tuple(b.defines)
+            image = (firmware.build_image(target, sanitize=self._sanitize, defines=defines) if self._build
+                     else firmware.image_path(target, self._sanitize, defines))
+            self.firmware_sha256 = firmware.sha256_file(image)
+            env = dict(os.environ, HIL_FLASH_IMAGE=str(self._partition_file(model)))
+            return ProcessTransport([str(image)], env=env)
+        return self._start_emulated(model)
+
+    def _start_emulated(self, model: bytes) -> Transport:
+        """Boot once over hilbench's own protocol to learn where the flash model partition
+        is (HELLO), then boot again with the partition written there by QEMU as flasher,
+        sending nothing: the first bytes the firmware hears are MLPerf Tiny commands."""
+        from hilbench.devices.emulated import EmulatedDevice
+
+        emu = EmulatedDevice(self.board, build=self._build)
+        self._emulated = emu
+        emu.open()
+        assert emu.link is not None and emu.link.hello is not None
+        hello = emu.link.hello
+        if not hello.flash_model_capacity:
+            raise DeviceError(f"board '{self.name}': its firmware has no flash model partition for the MLPerf Tiny mode")
+        if not fits(model, hello.flash_model_capacity):
+            raise ModelError(f"{self.model_path}: {len(model):,} bytes do not fit the flash model partition of "
+                             f"board '{self.name}' ({hello.flash_model_capacity:,} B)")
+        addr = hello.flash_model_addr
+        assert emu.transport is not None
+        emu.transport.close()
+        emu.transport = None
+        if emu.qemu is not None:
+            emu.qemu.close()
+            emu.qemu = None
+        part = self._partition_file(model)
+        transport = emu._start(["-device", f"loader,file={part},addr={addr:#x},force-raw=on"])
+        self.firmware_sha256 = emu.firmware_sha256
+        return transport
+
+    def open(self) -> DeviceInfo:
+        try:
+            transport = self._start()
+            self.link = MlperfTinyLink(transport, chunk_bytes=self.board.hex_chunk_bytes,
+                                       verify=self.board.verify_load, log=self._log)
+            self.link.sync(deadline_s=20.0)
+            self.identity = self.link.identify()
+        except BaseException:
+            self.close()
+            raise
+        ident = self.identity
+        self._info = DeviceInfo(
+            board=self.board.name,
+            board_serial=self.board.serial_number,
+            device_kind=self.board.kind,
+            core=self.board.core,
+            clock_hz=self.board.clock_hz,
+            firmware_name=ident.name or None,
+            firmware_version=ident.profile or None,
+            firmware_sha256=self.firmware_sha256,
+            runtime="hilbench-rt" if ident.is_hilbench else "mlperf-tiny-firmware",
+            timing=Timing(source=TIMING_SOURCE, cycles_per_tick=None, us_per_tick=Fraction(1),
+                          emulated=self.board.kind == "emulated"),
+        )
+        return self._info
+
+    def describe(self) -> DeviceInfo:
+        if self._info is None:
+            raise RuntimeError("device not open")
+        return self._info
+
+    @property
+    def model_id(self) -> str | None:
+        return self.identity.model_id if self.identity else None
+
+    # ------------------------------------------------------------------ work
+
+    def load(self, data: bytes) -> None:
+        assert self.link is not None
+        self.link.load(data)
+
+    def infer(self, count: int, warmup: int | None = None) -> InferResult:
+        assert self.link is not None
+        return self.link.infer(count, warmup)
+
+    def close(self) -> None:
+        if self.link is not None:
+            self.stats = self.link.stats
+            self.link.close()
+            self.link = None
+        if self._emulated is not None:
+            self._emulated.close()
+            self._emulated = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> "MlperfTinyDevice":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,170 @@
+"""MLPerf Tiny interoperability on an emulated board (issue [7/12] acceptance).
+
+hilbench's firmware on QEMU mps2-an386, MLPerf Tiny's KWS model written to its flash
+model partition by QEMU as flasher, driven over the pty by hilbench's MLPerf Tiny link
+driver: accuracy on all of kws01, performance windows on the DUT's timer, recovery from a
+corrupted hex line, the same board reached as a "real" serial board (kind = "mcu"), and
+the command line.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hilbench.config import BoardConfig, load_boards
+from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+from hilbench.link.transport import Transport
+from hilbench.mlperf_tiny import run_mlperf
+from tests.clihelp import ROOT, assert_one_line_error, run_cli
+from tests.conftest import need_tool, shared_path
+
+pytestmark = pytest.mark.emulated
+
+BOARD = "mps2-an386-mlperf"
+
+
+@pytest.fixture(scope="module")
+def kws() -> tuple[Path, Path]:
+    need_tool("qemu-system-arm")
+    return shared_path("models", "mlperf-tiny", "kws_ref_model.tflite"), shared_path("datasets", "kws01")
+
+
+def _board(model: Path, **update: object) -> BoardConfig:
+    b = load_boards(ROOT / "boards.toml").get(BOARD)
+    return b.model_copy(update=dict(model=str(model), **update))
+
+
+def test_accuracy_902_and_the_same_predictions_as_hilbench_protocol(tmp_path: Path, kws: tuple[Path, Path]) -> None:
+    model, data = kws
+    run = run_mlperf(_board(model), "accuracy", data, results_dir=tmp_path)
+    assert run.model_id == "kws01" and len(run.rows) == 1000
+    assert run.accuracy is not None
+    assert f"{run.accuracy.top1_mlperf:.1f}" == "90.2" and run.accuracy.tied == 3
+    assert f"{run.accuracy.top1_argmax:.1f}" == "90.1"
+    assert "Top 1% = 90.2" in run.results_txt.read_text()  # type: ignore[union-attr]
+    assert all(r["bit_exact"] for r in run.rows)  # printed outputs == tflite-micro's, every file
+    assert all(r["emulated"] and r["timing_source"] == "dut_timer_us" and r["latency_us"] > 0 for r in run.rows)
+
+    # The same board over hilbench's own protocol: the very same predictions, file by file.
+    from hilbench.runner import BenchRequest, jobs_for_request, run_jobs
+
+    jobs = jobs_for_request(BenchRequest(board="mps2-an386", model=model, dataset=data, boards_file=ROOT / "boards.toml",
+                                         warmup=0, profile=False))
+    own = run_jobs(jobs, tmp_path)
+    assert not own.errors
+    ours = {r["sample_id"]: r["prediction"] for r in own.rows if r["phase"] == "measure" and r["window"] is None}
+    theirs = {r["sample_id"]: r["prediction"] for r in run.rows}
+    assert ours == theirs
+
+
+def test_performance_median_throughput_on_the_dut_timer(tmp_path: Path, kws: tuple[Path, Path]) -> None:
+    model, data = kws
+    run = run_mlperf(_board(model), "performance", data, results_dir=tmp_path, min_window_s=0.2)
+    assert len(run.windows) == 5 and all(w.elapsed_us >= 200_000 for w in run.windows)
+    # ~5.6 M instructions per KWS inference; QEMU -icount shift=0: 1 instruction = 1 ns.
+    per_inf = [w.elapsed_us / w.count for w in run.windows]
+    assert all(4_000 < us < 8_000 for us in per_inf), per_inf
+    m = re.search(r"Median throughput is ([0-9.]+) inf\./sec\.", run.results_txt.read_text())  # type: ignore[union-attr]
+    assert m and 125 < float(m.group(1)) < 250
+
+
+class _CorruptOneHexLine:
+    """A noisy line: corrupts one byte of the n-th `db <hex>` line on its way to the DUT."""
+
+    def __init__(self, inner: Transport, nth: int, replacement: bytes | None) -> None:
+        self.inner, self.nth, self.replacement = inner, nth, replacement
+        self.name = inner.name
+        self.seen = 0
+        self.corrupted = 0
+
+    def write(self, data: bytes) -> None:
+        if data.startswith(b"db ") and not data.startswith((b"db load", b"db print")):
+            self.seen += 1
+            if self.seen == self.nth:
+                pos = 3 + 7  # the 8th hex digit of the line
+                new = self.replacement
+                if new is None:  # another valid hex digit: only a read-back can see it
+                    new = b"1" if data[pos:pos + 1] == b"0" else b"0"
+                assert new != data[pos:pos + 1]
+                data = data[:pos] + new + data[pos + 1:]
+                self.corrupted += 1
+        self.inner.write(data)
+
+    def read(self, timeout: float) -> bytes:
+        return self.inner.read(timeout)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _NoisyDevice(MlperfTinyDevice):
+    def __init__(self, board: BoardConfig, nth: int, replacement: bytes | None) -> None:
+        super().__init__(board)
+        self.nth, self.replacement = nth, replacement
+        self.noisy: _CorruptOneHexLine | None = None
+
+    def _start(self) -> Transport:
+        self.noisy = _CorruptOneHexLine(super()._start(), self.nth, self.replacement)
+        return self.noisy
+
+
+@pytest.mark.parametrize("replacement, what", [(b"g", "invalid hex digit"), (b"%", "line cut short"),
+                                               (None, "still valid hex")])
+def test_one_corrupted_hex_line_is_recovered(tmp_path: Path, kws: tuple[Path, Path], replacement: bytes | None,
+                                             what: str) -> None:
+    """The official runner aborts on the DUT's e-[...]; hilbench loads the input again.
+    A corruption that is still valid hex is only visible in the read-back (`db print%`)."""
+    model, data = kws
+    board = _board(model, hex_chunk_bytes=31)
+    dev = _NoisyDevice(board, nth=7, replacement=replacement)
+    run = run_mlperf(board, "accuracy", data, results_dir=tmp_path, limit=5, device=dev)
+    assert dev.noisy is not None and dev.noisy.corrupted == 1
+    assert all(r["bit_exact"] for r in run.rows), what
+    assert len(run.rows) == 5
+    assert dev.stats is not None and dev.stats.reloads == 1
+    if what != "still valid hex":
+        assert dev.stats.dut_errors, "the DUT should have answered the corrupted line with e-[...]"
+    assert run.meta["mlperf_tiny"]["results_txt"][-1].startswith("Top 1% = ")
+
+
+def test_real_board_path_on_the_qemu_pty_and_boards_probe(tmp_path: Path, kws: tuple[Path, Path]) -> None:
+    """kind = "mcu": nothing flashed, only a serial port: here the pty of a QEMU board that
+    was started with the model in its partition (the same bytes a USB UART carries)."""
+    model, data = kws
+    with MlperfTinyDevice(_board(model)) as emu:
+        emu._start()  # QEMU up, nothing sent yet
+        assert emu._emulated is not None and emu._emulated.qemu is not None
+        pty = emu._emulated.qemu.pty
+        toml = tmp_path / "boards.toml"
+        toml.write_text(
+            '[boards.bench-kws]\nkind = "mcu"\nprotocol = "mlperf-tiny"\ncore = "cortex-m4f"\n'
+            f'clock_hz = 25_000_000\nport = "{pty}"\nhex_chunk_bytes = 64\n'
+            'description = "an MLPerf Tiny board on a serial port"\n')
+        board = load_boards(toml).get("bench-kws")
+        run = run_mlperf(board, "accuracy", data, results_dir=tmp_path, limit=8)
+        assert run.model_id == "kws01" and len(run.rows) == 8
+        assert all(r["device_kind"] == "mcu" and r["runtime"] == "hilbench-rt" for r in run.rows)
+        assert all(r["bit_exact"] is None for r in run.rows)  # no model file given: nothing to compare with
+        r = run_cli("boards", "--boards", str(toml))
+        assert r.code == 0, r.stderr
+        row = next(ln for ln in r.stdout.splitlines() if "bench-kws" in ln)
+        assert "kws01" in row and "mlperf-tiny" in row and "yes" in row
+
+
+def test_cli_modes_and_one_line_errors(tmp_path: Path, kws: tuple[Path, Path]) -> None:
+    model, data = kws
+    r = run_cli("run", "-b", BOARD, "--mlperf-tiny", "accuracy", "-d", str(data), "--limit", "10",
+                "--results-dir", str(tmp_path), "--no-report")
+    assert r.code == 0, r.stderr
+    assert "Top 1% = " in r.stdout and "results.txt:" in r.stdout
+    txt = next(tmp_path.glob("*/results.txt"))
+    assert "Top 1% = " in txt.read_text()
+    assert_one_line_error(run_cli("run", "-b", BOARD, "-d", str(data), "--results-dir", str(tmp_path)),
+                          "MLPerf Tiny protocol", "--mlperf-tiny")
+    assert_one_line_error(run_cli("run", "-b", BOARD, "--mlperf-tiny", "energy", "-d", str(data),
+                                  "--results-dir", str(tmp_path)), "energy")
+    assert_one_line_error(run_cli("run", "-b", "mps2-an386", "--mlperf-tiny", "accuracy", "-d", str(data),
+                                  "--results-dir", str(tmp_path)), "mps2-an386", "mlperf-tiny")

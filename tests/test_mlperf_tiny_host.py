@@ -1,0 +1,136 @@
+"""MLPerf Tiny interoperability without an emulator: the scoring rules, the driver's parsing
+and wrap handling, and the whole driver + modes against the host build of hilbench's
+firmware in its MLPerf Tiny mode (real firmware bytes over stdin/stdout, under ASan/UBSan).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hilbench.config import BoardConfig
+from hilbench.errors import HilbenchError
+from hilbench.link.mlperf_tiny import InferResult, MlperfTinyError, _bracket, _floats
+from hilbench.mlperf_tiny import run_mlperf, scoring
+from tests.conftest import shared_path
+
+
+def test_elapsed_handles_one_wrap_of_the_32_bit_us_timer() -> None:
+    r = InferResult(10, 0, 0xFFFF_FF00, 0x0000_0100, (0.1,), "0.100")
+    assert r.elapsed_us == 0x200 and r.latency_us == 0x200 / 10
+    assert InferResult(1, 0, 5, 17, (1.0,), "1.000").elapsed_us == 12
+
+
+def test_parsing_helpers() -> None:
+    assert _bracket(["m-x", "m-model-[kws01]"], "m-model-") == "kws01"
+    assert _bracket(["m-name-dut-[acme [v2]]"], "m-name-dut-") == "acme [v2]"
+    assert _floats("0.000,0.996, 0.004", "infer") == (0.0, 0.996, 0.004)
+    with pytest.raises(MlperfTinyError, match="unreadable results"):
+        _floats("0.1,abc", "infer")
+    with pytest.raises(MlperfTinyError):
+        _floats("", "infer")
+
+
+def test_top1_counts_a_tie_at_the_top_mlperf_way_and_reports_strict_argmax() -> None:
+    scores = [(0.1, 0.9, 0.0), (0.5, 0.5, 0.0), (0.5, 0.5, 0.0), (0.0, 0.2, 0.8)]
+    acc = scoring.accuracy(scores, [1, 1, 0, 1])
+    assert acc.n == 4 and acc.tied == 2
+    assert acc.top1_mlperf == pytest.approx(75.0)  # files 0, 1 (tie), 2 (tie)
+    assert acc.top1_argmax == pytest.approx(50.0)  # files 0, 2
+
+
+def test_median_throughput_and_results_txt_lines() -> None:
+    ws = [scoring.Window(100, 10_000_000), scoring.Window(100, 12_500_000), scoring.Window(100, 8_000_000)]
+    assert scoring.median_throughput(ws) == pytest.approx(10.0)
+    lines = scoring.results_txt_lines(mode="performance", board="b", dut_name="d", model_id="kws01",
+                                      emulated=True, windows=ws, min_window_s=10.0)
+    assert lines[-1] == "Median throughput is 10.000 inf./sec."
+    assert any("EMULATED" in ln for ln in lines) and not any("not a compliant" in ln for ln in lines)
+    short = scoring.results_txt_lines(mode="performance", board="b", dut_name="d", model_id="kws01",
+                                      emulated=False, windows=ws, min_window_s=0.5)
+    assert any("not a compliant result" in ln for ln in short)
+    acc = scoring.accuracy([(0.1, 0.9)] * 9 + [(0.9, 0.1)], [1] * 10)
+    assert scoring.results_txt_lines(mode="accuracy", board="b", dut_name="d", model_id="vww01", emulated=False,
+                                     acc=acc)[-1] == "Top 1% = 90.0"
+
+
+def test_ad_file_scores_and_auc() -> None:
+    ad = scoring.ad_result([("n1", 0, 1.0), ("n1", 0, 3.0), ("a1", 1, 5.0), ("n2", 0, 4.0), ("a2", 1, 3.5)])
+    assert ad.file_scores == {"n1": 2.0, "a1": 5.0, "n2": 4.0, "a2": 3.5}
+    assert ad.auc == pytest.approx(0.75)  # a1 beats both normals; a2 beats n1 only
+    assert scoring.ad_result([("n1", 0, 1.0)]).auc is None
+
+
+def _native(tmp_path: Path, model: Path, **extra: object) -> BoardConfig:
+    return BoardConfig(name="host-mlperf", kind="native", protocol="mlperf-tiny", core="host",
+                       clock_hz=1_000_000_000, firmware="host", model=str(model), **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def kws_model() -> Path:
+    return shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
+
+
+def test_native_accuracy_matches_tflite_micro_and_writes_results_txt(tmp_path: Path, kws_model: Path) -> None:
+    kws = shared_path("datasets", "kws01")
+    run = run_mlperf(_native(tmp_path, kws_model), "accuracy", kws, results_dir=tmp_path, limit=40)
+    assert run.model_id == "kws01" and len(run.rows) == 40
+    assert all(r["bit_exact"] for r in run.rows), [r["sample_id"] for r in run.rows if not r["bit_exact"]]
+    assert all(r["timing_source"] == "dut_timer_us" and r["output_text"] for r in run.rows)
+    assert run.accuracy is not None and run.accuracy.n == 40
+    text = run.results_txt.read_text()  # type: ignore[union-attr]
+    assert f"Top 1% = {run.accuracy.top1_mlperf:.1f}" in text
+    assert (run.run_dir / "samples.parquet").is_file()
+
+
+def test_native_chunk_sizes_and_verify_give_the_same_outputs(tmp_path: Path, kws_model: Path) -> None:
+    """31-byte chunks (official), one-byte chunks, and the DUT's largest line all load the
+    same input; the read-back check passes."""
+    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.inputs import load_mlperf_dataset
+
+    data = load_mlperf_dataset(shared_path("datasets", "kws01"), "kws01", limit=2)
+    texts = []
+    for chunk in (None, 31, 1):
+        board = _native(tmp_path, kws_model, hex_chunk_bytes=chunk, verify_load=True)
+        with MlperfTinyDevice(board, sanitize=True) as dev:
+            dev.open()
+            assert dev.identity is not None and dev.identity.is_hilbench
+            for v in data.vectors:
+                dev.load(data.wire_bytes(v))
+                texts.append(dev.infer(1, 0).results_text)
+            assert dev.link is not None and dev.link.stats.reloads == 0
+            if chunk is None:
+                assert dev.link.effective_chunk() > 31
+    assert texts[0:2] == texts[2:4] == texts[4:6]
+
+
+def test_native_performance_windows_on_the_dut_timer(tmp_path: Path, kws_model: Path) -> None:
+    run = run_mlperf(_native(tmp_path, kws_model), "performance", shared_path("datasets", "kws01"),
+                     results_dir=tmp_path, windows=3, min_window_s=0.02, warmup=1)
+    assert len(run.windows) == 3 and all(w.elapsed_us >= 20_000 for w in run.windows)
+    assert [r["window"] for r in run.rows] == [0, 1, 2]
+    assert "Median throughput is" in run.lines[-1]
+    assert any("not a compliant result" in ln for ln in run.lines)
+
+
+def test_native_ad_window_scores_match_the_host(tmp_path: Path) -> None:
+    ad_model = shared_path("models", "mlperf-tiny", "ad01_int8.tflite")
+    ad_dir = shared_path("datasets", "samples", "ad01")
+    run = run_mlperf(_native(tmp_path, ad_model), "accuracy", ad_dir, results_dir=tmp_path, limit=12)
+    assert run.model_id == "ad01" and len(run.rows) == 12
+    assert all(r["bit_exact"] for r in run.rows)  # printed score within 1.5e-3 of the float64 host score
+    assert run.ad is not None and run.ad.auc is None  # one normal file: no AUC
+    scores = np.array([r["score"] for r in run.rows])
+    assert np.all(scores > 0)
+    assert "AUC = n/a" in run.lines[-1]
+
+
+def test_wrong_protocol_and_unknown_mode_are_one_line_errors(tmp_path: Path, kws_model: Path) -> None:
+    board = BoardConfig(name="host", kind="native", core="host", clock_hz=1, firmware="host")
+    with pytest.raises(HilbenchError, match="protocol = \"mlperf-tiny\""):
+        run_mlperf(board, "accuracy", tmp_path)
+    with pytest.raises(HilbenchError, match="energy monitor"):
+        run_mlperf(_native(tmp_path, kws_model), "energy", tmp_path)
