@@ -18,3 +18,5 @@ BOARD_LDFLAGS := $(CPU_FLAGS) -T $(BOARD_DIR)/mps2-an386.ld -nostartfiles \
                  -Wl,-Map=$(BUILD_DIR)/hilbench-dut.map
 BOARD_LDLIBS := -Wl,--start-group -lm -lc -lgcc -lnosys -Wl,--end-group
 BOARD_LINK_DEPS := $(BOARD_DIR)/mps2-an386.ld
+# Shared Cortex-M code (boards/common/): timer, CMSDK UART link, vector table + reset.
+BOARD_COMMON := systick.c cmsdk_uart.c cortexm_startup.c

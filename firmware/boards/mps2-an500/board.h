@@ -1,40 +1,15 @@
-/* mps2_an500.h - the few registers this board port touches. */
-#ifndef MPS2_AN500_H
-#define MPS2_AN500_H
+/* board.h - QEMU mps2-an500 (Cortex-M7): the device addresses this port and the shared
+ * Cortex-M code in boards/common/ use. */
+#ifndef BOARD_H
+#define BOARD_H
 
-#include <stdint.h>
+#include "cortexm.h"
 
-#define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+/* cortexm_startup.c: the vector table is fetched from 0x00000000, where the image is. */
+#define HIL_CORTEXM_N_EXTERNAL_IRQS 32
 
-/* System control block */
-#define SCB_ICSR REG32(0xE000ED04u)
-#define SCB_ICSR_PENDSTSET (1u << 26)
-#define SCB_ICSR_PENDSTCLR (1u << 25)
-#define SCB_AIRCR REG32(0xE000ED0Cu)
-#define SCB_AIRCR_VECTKEY (0x05FAu << 16)
-#define SCB_AIRCR_SYSRESETREQ (1u << 2)
-#define SCB_SHPR3 REG32(0xE000ED20u)
-#define SCB_CPACR REG32(0xE000ED88u)
-
-/* SysTick */
-#define SYST_CSR REG32(0xE000E010u)
-#define SYST_RVR REG32(0xE000E014u)
-#define SYST_CVR REG32(0xE000E018u)
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2)
-
-/* CMSDK APB UART0 */
-#define UART0_BASE 0x40004000u
-#define UART0_DATA REG32(UART0_BASE + 0x00u)
-#define UART0_STATE REG32(UART0_BASE + 0x04u)
-#define UART0_CTRL REG32(UART0_BASE + 0x08u)
-#define UART0_INTSTATUS REG32(UART0_BASE + 0x0Cu)
-#define UART0_BAUDDIV REG32(UART0_BASE + 0x10u)
-#define UART_STATE_TXFULL (1u << 0)
-#define UART_STATE_RXFULL (1u << 1)
-#define UART_CTRL_TXEN (1u << 0)
-#define UART_CTRL_RXEN (1u << 1)
+/* cmsdk_uart.c: CMSDK APB UART0 */
+#define HIL_CMSDK_UART_BASE 0x40004000u
 
 /* FPGA IO: LED register, bit 0 is the timestamp "pin" */
 #define FPGAIO_LED REG32(0x40028000u)

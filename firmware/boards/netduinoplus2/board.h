@@ -1,28 +1,15 @@
-/* stm32f405.h - the few registers this board port touches (STM32F405, RM0090). */
-#ifndef STM32F405_H
-#define STM32F405_H
+/* board.h - QEMU netduinoplus2 (STM32F405, Cortex-M4F; RM0090): the device registers
+ * this port and the shared Cortex-M code in boards/common/ use. */
+#ifndef BOARD_H
+#define BOARD_H
 
-#include <stdint.h>
+#include "cortexm.h"
 
-#define REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
-
-/* System control block */
-#define SCB_ICSR REG32(0xE000ED04u)
-#define SCB_ICSR_PENDSTSET (1u << 26)
-#define SCB_ICSR_PENDSTCLR (1u << 25)
-#define SCB_VTOR REG32(0xE000ED08u)
-#define SCB_AIRCR REG32(0xE000ED0Cu)
-#define SCB_AIRCR_VECTKEY (0x05FAu << 16)
-#define SCB_AIRCR_SYSRESETREQ (1u << 2)
-#define SCB_CPACR REG32(0xE000ED88u)
-
-/* SysTick */
-#define SYST_CSR REG32(0xE000E010u)
-#define SYST_RVR REG32(0xE000E014u)
-#define SYST_CVR REG32(0xE000E018u)
-#define SYST_CSR_ENABLE (1u << 0)
-#define SYST_CSR_TICKINT (1u << 1)
-#define SYST_CSR_CLKSOURCE (1u << 2)
+/* cortexm_startup.c: the image sits in flash at 0x08000000, which the chip (and QEMU)
+ * also maps at 0x00000000 where the core fetches the vector table at reset; VTOR is set
+ * to the flash address, not the alias. */
+#define HIL_CORTEXM_N_EXTERNAL_IRQS 82 /* STM32F405: IRQ 0..81 */
+#define HIL_CORTEXM_SET_VTOR 1
 
 /* RCC: clock enables (QEMU 7.2 does not model the RCC; the writes are harmless there
  * and needed on silicon) */

@@ -24,3 +24,5 @@ BOARD_LDFLAGS := $(CPU_FLAGS) -T $(BOARD_DIR)/netduinoplus2.ld -nostartfiles \
                  -Wl,-Map=$(BUILD_DIR)/hilbench-dut.map
 BOARD_LDLIBS := -Wl,--start-group -lm -lc -lgcc -lnosys -Wl,--end-group
 BOARD_LINK_DEPS := $(BOARD_DIR)/netduinoplus2.ld
+# Shared Cortex-M code (boards/common/): timer, vector table + reset.
+BOARD_COMMON := systick.c cortexm_startup.c
