@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import textwrap
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -391,18 +389,9 @@ def test_a_plain_pytest_run_is_unchanged(tmp_path: Path) -> None:
     assert "HILBENCH_PLUGIN_LOADED True" in on.stdout  # the plugin was there, and imported nothing heavy
     assert "HILBENCH_PLUGIN_LOADED False" in off.stdout
 
-    def startup(*extra: str) -> float:
-        t = time.perf_counter()
-        r = run_pytest("-q", *extra, cwd=proj)
-        assert r.returncode == 0
-        return time.perf_counter() - t
-
-    with_plugin, without = [], []
-    for _ in range(5):
-        with_plugin.append(startup())
-        without.append(startup("-p", "no:hilbench"))
-    added = statistics.median(with_plugin) - statistics.median(without)
-    assert added < 0.3, (with_plugin, without)
+    # The start-up time this adds is a speed figure: benchmarks/plugin_overhead.py prints it
+    # beside its goal (< 0.3 s); here only the reason it stays small is asserted (nothing
+    # heavy is imported, checked inside the plain test run above).
 
 
 def test_strict_markers_accept_the_hil_marker(tmp_path: Path) -> None:
