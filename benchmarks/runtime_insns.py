@@ -7,11 +7,15 @@ AD autoencoder): hilbench-rt's instructions per inference on the emulated Cortex
 5 timed inferences of one random input), beside two anchors measured on the same emulated
 core with TFLM (reference kernels, and CMSIS-NN kernels), the ratios, hilbench-rt's arena
 bytes (TFLM's beside) and the firmware's .text (arm-none-eabi-size). Then the same for the
-Cortex-M7 (mps2-an500) and Cortex-M55 (mps3-an547) boards (no anchors: ours only).
+Cortex-M7 (mps2-an500) and Cortex-M55 (mps3-an547) boards (no anchors: ours only). Each
+board's kernel set is read from its board.mk: the Arm DSP-extension kernels
+(-DHIL_USE_DSP: M4, M7) or the Helium / MVE kernels (-DHIL_USE_MVE: M55, since the MVE
+kernels landed; the M55 figures of its earlier DSP-kernel build are printed beside them).
 
 These are EMULATED INSTRUCTION COUNTS, not silicon cycles: QEMU counts retired
 instructions, one per instruction whatever its latency (an SMLAD counts as one, as does a
-divide or a load that would stall on silicon).
+divide or a load that would stall on silicon; an MVE instruction such as VMLADAVA.S8,
+16 MACs that the Cortex-M55 executes in several beats, also counts as one).
 
 Goals: at most half of TFLM's reference-kernel count on every model (bar), at or below
 TFLM + CMSIS-NN (goal).
@@ -51,6 +55,23 @@ MODELS = {
 ANCHOR_BOARD = "mps2-an386"
 DEFAULT_BOARDS = ["mps2-an386", "mps2-an500", "mps3-an547"]
 TFLM_CMSIS_TEXT = 65_000  # TFLM + CMSIS-NN int8-only .text without the model, about
+# mps3-an547 (Cortex-M55) built with the DSP-extension kernels (-DHIL_USE_DSP), before the
+# MVE kernels: instructions per inference, same measurement
+M55_DSP_INSNS = {"kws": 5.55e6, "vww": 15.60e6, "ic": 23.50e6, "ad": 0.49e6}
+
+
+def kernel_set(board_name: str, boards) -> str:  # type: ignore[no-untyped-def]
+    """The optimised kernels the board's firmware builds, from its board.mk."""
+    b = boards.get(board_name)
+    try:
+        mk = (ROOT / "firmware" / "boards" / (b.firmware or board_name) / "board.mk").read_text()
+    except OSError:
+        return "?"
+    if "-DHIL_USE_MVE" in mk:
+        return "MVE"
+    if "-DHIL_USE_DSP" in mk:
+        return "DSP"
+    return "portable"
 
 
 def text_size(board_name: str, boards) -> int | None:  # type: ignore[no-untyped-def]
@@ -137,10 +158,13 @@ def main() -> int:
         res = measure(bn, boards, models, args.repeat)
         text, rt_text = text_size(bn, boards), runtime_text(bn, boards)
         b = boards.get(bn)
+        ks = kernel_set(bn, boards)
+        ks_long = {"MVE": "Helium/MVE kernels (-DHIL_USE_MVE)",
+                   "DSP": "Arm DSP-extension kernels (-DHIL_USE_DSP)"}.get(ks, "portable kernels")
         print()
-        print(f"== {bn} ({b.core}), firmware .text {text:,} B"
+        print(f"== {bn} ({b.core}, {ks_long}), firmware .text {text:,} B"
               + (f" (hilbench-rt: {rt_text:,} B; the rest: DUT protocol, board, libc)" if rt_text else "")
-              if text else f"== {bn} ({b.core})")
+              if text else f"== {bn} ({b.core}, {ks_long})")
         if bn == ANCHOR_BOARD:
             print(f"{'model':<6}{'MACs':>8}{'hilbench-rt':>14}{'TFLM ref':>12}{'TFLM+CMSIS':>12}"
                   f"{'/ref':>7}{'/CMSIS':>8}{'MAC/insn':>9}{'arena':>9}{'TFLM arena':>11}  verdict")
@@ -157,11 +181,17 @@ def main() -> int:
                       f"{ins / ref:>7.3f}{ins / cmsis:>8.3f}{macs / ins:>9.3f}{arena:>9,}{tarena:>11,}  {verdict}")
             print(f"(TFLM + CMSIS-NN int8-only .text: about {TFLM_CMSIS_TEXT:,} B without the model)")
         else:
-            print(f"{'model':<6}{'MACs':>8}{'hilbench-rt':>14}{'MAC/insn':>9}{'arena':>9}")
+            prev = bn == "mps3-an547" and ks == "MVE"
+            print(f"{'model':<6}{'kernels':>8}{'MACs':>8}{'hilbench-rt':>14}{'MAC/insn':>9}{'arena':>9}"
+                  + (f"{'DSP build':>11}{'/DSP':>7}" if prev else ""))
             for m in models:
                 _, macs, *_rest = MODELS[m]
                 ins, arena = res[m]
-                print(f"{m:<6}{macs / 1e6:>7.2f}M{ins / 1e6:>13.2f}M{macs / ins:>9.3f}{arena:>9,}")
+                print(f"{m:<6}{ks:>8}{macs / 1e6:>7.2f}M{ins / 1e6:>13.2f}M{macs / ins:>9.3f}{arena:>9,}"
+                      + (f"{M55_DSP_INSNS[m] / 1e6:>10.2f}M{ins / M55_DSP_INSNS[m]:>7.3f}" if prev else ""))
+            if prev:
+                print("(DSP build: the same board with the DSP-extension kernels, recorded before the MVE"
+                      " kernels; one MVE instruction counts as one, like any other)")
     print()
     print("Emulated instruction counts (QEMU icount), not silicon cycles.")
     return 0 if ok else 1

@@ -1,6 +1,8 @@
-"""hilbench-rt's optimised kernels (HIL_USE_DSP: SMLAD / SXTB16 ...) against tflite-micro.
+"""hilbench-rt's optimised kernels (HIL_USE_DSP: SMLAD / SXTB16 ...; HIL_USE_MVE: Helium)
+against tflite-micro.
 
-The Arm boards build hilbench-rt with -DHIL_USE_DSP; the host build keeps the portable
+The Cortex-M4 / M7 boards build hilbench-rt with -DHIL_USE_DSP, the Cortex-M55 board
+(mps3-an547) with -DHIL_USE_MVE (hil_kernels_mve.c); the host build keeps the portable
 kernels (tests/test_ops_conv.py & co. check those). Here, seeded random models aimed at
 every optimised path -- pointwise CONV_2D (GEMM with the offset folded into the bias),
 direct CONV_2D on in_c % 4 == 0 (interior two-pixel tiles, border pixels), the im2col
@@ -11,8 +13,9 @@ arithmetic hinges on: int32 accumulators that wrap, requantization multipliers >
 counts, zero points at the ends of the range. Each model's output bytes must equal
 tflite-micro's.
 
-* `emulated`: all models on mps2-an386 (Cortex-M4, the real instructions under QEMU),
-  many per QEMU session through the device API;
+* `emulated`: all models on mps2-an386 (Cortex-M4, DSP kernels) and on mps3-an547
+  (Cortex-M55, MVE kernels), the real instructions under QEMU, one QEMU session per board
+  through the device API;
 * host: the same models through a sanitizer build of `hil-rt-run` with -DHIL_USE_DSP on
   the C emulations of the DSP instructions (hil_kernels.h), which also catches any read
   outside a tensor.
@@ -362,13 +365,21 @@ def _report(bad: list[str], n: int) -> None:
 # --------------------------------------------------------------------------- emulated board
 
 
+# board -> the kernel set its firmware builds (board.mk): the DSP-extension kernels on the
+# Cortex-M4, the Helium (MVE) kernels of hil_kernels_mve.c on the Cortex-M55
+EMULATED_BOARDS = {"mps2-an386": "HIL_USE_DSP", "mps3-an547": "HIL_USE_MVE"}
+
+
 @pytest.mark.emulated
-def test_optimised_kernels_bit_exact_on_cortex_m4(cases: list[Case]) -> None:
+@pytest.mark.parametrize("board_name", list(EMULATED_BOARDS))
+def test_optimised_kernels_bit_exact_emulated(board_name: str, cases: list[Case]) -> None:
     from hilbench import firmware
     from hilbench.config import load_boards
     from hilbench.devices import make_device
 
-    board = load_boards(ROOT / "boards.toml").get("mps2-an386")
+    mk = (FW / "boards" / board_name / "board.mk").read_text()
+    assert f"-D{EMULATED_BOARDS[board_name]}" in mk, f"{board_name} no longer builds that kernel set"
+    board = load_boards(ROOT / "boards.toml").get(board_name)
     assert board.qemu is not None
     for tool in (board.qemu.binary, firmware.toolchain_for(board.firmware or board.name)[0]):
         if shutil.which(tool) is None:

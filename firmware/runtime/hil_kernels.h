@@ -4,6 +4,10 @@
  *   -DHIL_USE_DSP   Arm DSP extension (Cortex-M4 / M7 / M33 / M55): SMLAD, SXTB16, SXTAB16,
  *                   SMLAxy, SSAT through ACLE (arm_acle.h); the hot loops and the 64-bit
  *                   requantization as inline asm (hil_kernels_dsp.c).
+ *   -DHIL_USE_MVE   Arm Helium / MVE-I (Cortex-M55): the same kernels on arm_mve.h
+ *                   intrinsics (VMLADAVA, VMULLB/T, VQRDMULH, VRSHL, tail predication) in
+ *                   hil_kernels_mve.c, which then replaces hil_kernels_dsp.c; the scalar
+ *                   helpers below (ADD's requantization) stay on the DSP extension.
  *   (none)          the portable C kernels in ops/ (the reference: host, RISC-V).
  *
  * With -DHIL_USE_DSP on a compiler without __ARM_FEATURE_DSP (the host), the same
@@ -50,7 +54,16 @@ static inline uint64_t hil_k_channel_bytes(uint64_t channels)
     return 4u * channels + ((channels + 3u) & ~(uint64_t)3u);
 }
 
-#if defined(HIL_USE_DSP)
+#if defined(HIL_USE_MVE)
+#if !defined(__ARM_FEATURE_MVE) || !(__ARM_FEATURE_MVE & 1) || !defined(__ARM_FEATURE_DSP)
+#error "HIL_USE_MVE needs a compiler targeting MVE-I and the DSP extension (-mcpu=cortex-m55)"
+#endif
+#define HIL_KERNELS_MVE 1
+#else
+#define HIL_KERNELS_MVE 0
+#endif
+
+#if defined(HIL_USE_DSP) || defined(HIL_USE_MVE)
 #define HIL_KERNELS_OPT 1
 #if defined(__ARM_FEATURE_DSP)
 #define HIL_DSP_NATIVE 1
@@ -259,7 +272,7 @@ HIL_K_INLINE int8_t hil_k_out(int32_t v, const hil_k_out_t *o)
     return (int8_t)v;
 }
 
-/* ---- kernels (hil_kernels_dsp.c) ---- */
+/* ---- kernels (hil_kernels_dsp.c, or hil_kernels_mve.c with HIL_USE_MVE) ---- */
 
 /* Per-channel parameters of a convolution-like op. */
 typedef struct {

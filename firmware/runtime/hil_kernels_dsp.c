@@ -11,7 +11,7 @@
  */
 #include "hil_kernels.h"
 
-#if HIL_KERNELS_OPT
+#if HIL_KERNELS_OPT && !HIL_KERNELS_MVE /* HIL_USE_MVE: hil_kernels_mve.c instead */
 
 typedef int hil_kernels_dsp_nonempty_t; /* ISO C: no empty translation unit */
 

@@ -11,7 +11,7 @@ TARGET_EXT := .elf
 TARGET_BIN := 1
 
 CPU_FLAGS := -mcpu=cortex-m55 -mthumb -mfloat-abi=hard
-BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections -DHIL_USE_DSP \
+BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections -DHIL_USE_MVE \
                 -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=2097152u \
                 -DHIL_ARENA_SIZE=1048576u
 BOARD_LDFLAGS := $(CPU_FLAGS) -T $(BOARD_DIR)/mps3-an547.ld -nostartfiles \
