@@ -29,12 +29,40 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hilbench.errors import HilbenchError
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+def lock_timeout() -> float | None:
+    """$HIL_LOCK_TIMEOUT seconds (default 1800; 0 or negative: wait for ever)."""
+    raw = os.environ.get("HIL_LOCK_TIMEOUT", "1800")
+    try:
+        t = float(raw)
+    except ValueError:
+        return 1800.0
+    return t if t > 0 else None
+
+
+@contextmanager
+def physical_board_lock(board: Any, owner: str) -> Iterator[None]:
+    """Hold the board's lock while the block runs if the board is a physical device
+    (kind "mcu": one serial port, one board). Emulated and native boards are new
+    processes per session, so two runs on one of them never collide and take no lock."""
+    if getattr(board, "kind", None) != "mcu":
+        yield
+        return
+    lock = BoardLock(lock_key(board), owner=owner)
+    lock.acquire(timeout=lock_timeout())
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class LockTimeout(HilbenchError):

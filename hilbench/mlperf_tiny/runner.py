@@ -28,6 +28,7 @@ from hilbench.config import BoardConfig
 from hilbench.datasets_ad import window_scores
 from hilbench.devices.base import DeviceInfo
 from hilbench.errors import HilbenchError, ModelError
+from hilbench.locks import physical_board_lock
 from hilbench.mlperf_tiny import scoring
 from hilbench.mlperf_tiny.inputs import INPUT_BYTES, MlperfDataset, load_mlperf_dataset
 from hilbench.results.store import default_results_dir, new_run_id, write_run
@@ -103,6 +104,8 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
     started = datetime.now(timezone.utc)
     out = MlperfRun(run_id, Path(results_dir or default_results_dir()) / run_id, mode)
     complete = False
+    lock = physical_board_lock(board, owner=f"hilbench run --mlperf-tiny {mode} {run_id}")
+    lock.__enter__()
     try:
         info = dev.open()
         if on_open:
@@ -125,6 +128,7 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
         complete = True
     finally:
         dev.close()
+        lock.__exit__(None, None, None)
         out.meta = {
             "run_id": run_id, "started_at": started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "host": platform.node(), "hilbench_version": __version__, "suite": None,

@@ -21,20 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hilbench.locks import BoardLock, lock_key
+from hilbench.locks import BoardLock, lock_key, lock_timeout
 
 # Sessions of this process that are open now (and so hold their board's lock).
 _OPEN: dict[int, "DutSession"] = {}
-
-
-def lock_timeout() -> float | None:
-    """$HIL_LOCK_TIMEOUT seconds (default 1800; 0 or negative: wait for ever)."""
-    raw = os.environ.get("HIL_LOCK_TIMEOUT", "1800")
-    try:
-        t = float(raw)
-    except ValueError:
-        return 1800.0
-    return t if t > 0 else None
 
 
 def acquire_board(board: Any, owner: str, keep: "DutSession | None" = None) -> BoardLock:

@@ -22,6 +22,7 @@ from typing import Any
 from hilbench import __version__
 from hilbench.config import BoardsFile, Suite, load_boards
 from hilbench.devices import DeviceInfo, make_device
+from hilbench.locks import physical_board_lock
 from hilbench.errors import DatasetError, HilbenchError, ModelError
 from hilbench.results import new_run_id
 from hilbench.results.store import default_results_dir, write_run
@@ -143,6 +144,11 @@ def run_jobs(
     rows_by_job: dict[int, list[dict[str, Any]]] = {id(p): [] for p in prepared}
 
     def run_board(group: list[PreparedJob]) -> None:
+        board = group[0].job.board
+        with physical_board_lock(board, owner=f"hilbench run {run_id}"):
+            run_board_locked(group)
+
+    def run_board_locked(group: list[PreparedJob]) -> None:
         device = make_device(group[0].job.board)
         try:
             try:
