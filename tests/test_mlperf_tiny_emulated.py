@@ -130,6 +130,50 @@ def test_one_corrupted_hex_line_is_recovered(tmp_path: Path, kws: tuple[Path, Pa
     assert run.meta["mlperf_tiny"]["results_txt"][-1].startswith("Top 1% = ")
 
 
+class _SpoilOneInfer:
+    """A noisy line for `infer`: the n-th one is garbled (the DUT answers e-[Unknown
+    command]) or lost entirely (no answer, no m-ready)."""
+
+    def __init__(self, inner: Transport, nth: int, how: str) -> None:
+        self.inner, self.nth, self.how = inner, nth, how
+        self.name = inner.name
+        self.seen = 0
+
+    def write(self, data: bytes) -> None:
+        if data.startswith(b"infer"):
+            self.seen += 1
+            if self.seen == self.nth:
+                if self.how == "lost":
+                    return
+                data = b"infxr" + data[5:]
+        self.inner.write(data)
+
+    def read(self, timeout: float) -> bytes:
+        return self.inner.read(timeout)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _SpoiledInferDevice(MlperfTinyDevice):
+    def __init__(self, board: BoardConfig, how: str) -> None:
+        super().__init__(board)
+        self.how = how
+
+    def _start(self) -> Transport:
+        return _SpoilOneInfer(super()._start(), 2, self.how)
+
+
+@pytest.mark.parametrize("how", ["garbled", "lost"])
+def test_a_spoiled_infer_command_is_run_again(tmp_path: Path, kws: tuple[Path, Path], how: str) -> None:
+    model, data = kws
+    board = _board(model)
+    dev = _SpoiledInferDevice(board, how)
+    run = run_mlperf(board, "accuracy", data, results_dir=tmp_path, limit=4, device=dev)
+    assert len(run.rows) == 4 and all(r["bit_exact"] for r in run.rows)
+    assert dev.stats is not None and dev.stats.reruns == 1
+
+
 def test_real_board_path_on_the_qemu_pty_and_boards_probe(tmp_path: Path, kws: tuple[Path, Path]) -> None:
     """kind = "mcu": nothing flashed, only a serial port: here the pty of a QEMU board that
     was started with the model in its partition (the same bytes a USB UART carries)."""

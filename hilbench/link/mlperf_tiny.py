@@ -91,6 +91,7 @@ class MlperfStats:
     commands: int = 0
     db_lines: int = 0
     reloads: int = 0  # inputs loaded again after an e-[...] or a failed read-back
+    reruns: int = 0  # load + infer run again after an e-[...] or a lost answer to `infer`
     dut_errors: list[str] = field(default_factory=list)
 
 

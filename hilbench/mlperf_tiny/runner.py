@@ -161,13 +161,13 @@ def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: Mlper
     """Windows of N inferences of the first vector, each at least min_window_s of DUT time;
     N sized from one timed inference and grown if a window falls short."""
     vec = data.vectors[0]
-    dev.load(data.wire_bytes(vec))
-    probe = dev.infer(1, 0)
+    wire = data.wire_bytes(vec)
+    probe = dev.run(wire, 1, 0)
     target_us = min_window_s * 1e6
     n = max(1, math.ceil(target_us / max(probe.elapsed_us, 1) * 1.05))
     short = 0
     while len(out.windows) < n_windows:
-        r = dev.infer(n, warmup)
+        r = dev.run(wire, n, warmup)
         if r.elapsed_us < target_us:
             short += 1
             if short > 10:
@@ -197,8 +197,7 @@ def _accuracy(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRu
     if not is_ad and all(v.label is None for v in data.vectors):
         raise HilbenchError(f"{data.dataset.root}: no labels (y_labels.csv): accuracy mode needs them")
     for i, vec in enumerate(data.vectors):
-        dev.load(data.wire_bytes(vec))
-        r = dev.infer(1, 0)
+        r = dev.run(data.wire_bytes(vec), 1, 0)
         values = r.results
         row: dict[str, Any] = dict(
             base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=None, iteration=0,
