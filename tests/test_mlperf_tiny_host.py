@@ -162,3 +162,38 @@ def test_a_physical_board_held_by_another_process_is_waited_for_then_named(tmp_p
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_hilbench_firmware_lines_parse_as_the_official_runner_parses_them(tmp_path: Path, kws_model: Path) -> None:
+    """The official runner (mlcommons/tiny benchmark/runner) sends `cmd%`, reads lines up to
+    `m-ready`, and matches whole lines: name `^m-name-dut-\\[([^]]+)]$`, profile/model
+    `^m-(model|profile)-\\[([^]]+)]$`, results `^m-results-\\[([^]]+)\\]$` (floats split on
+    ','), and takes the first `^m-lap-us-([0-9]+)$` of an infer as start, the second as end.
+    hilbench firmware's answers must satisfy exactly that, with 31-byte hex lines."""
+    import re
+
+    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.inputs import load_mlperf_dataset
+
+    data = load_mlperf_dataset(shared_path("datasets", "kws01"), "kws01", limit=1)
+    with MlperfTinyDevice(_native(tmp_path, kws_model, hex_chunk_bytes=31, verify_load=False), sanitize=True) as dev:
+        dev.open()
+        link = dev.link
+        assert link is not None
+        assert any(re.match(r"^m-(name)-dut-\[([^]]+)]$", ln) for ln in link.command("name"))
+        prof = {m.group(1): m.group(2) for ln in link.command("profile")
+                if (m := re.match(r"^m-(model|profile)-\[([^]]+)]$", ln))}
+        assert prof == {"profile": "ULPMark for tinyML Firmware V0.0.1", "model": "kws01"}
+        wire = data.wire_bytes(data.vectors[0])
+        link.command(f"db load {len(wire)}")
+        last: list[str] = []
+        for i in range(0, len(wire), 31):
+            last = link.command("db " + "".join(f"{d:02x}" for d in wire[i:i + 31]))
+        assert "m-load-done" in last
+        lines = link.command("infer 3 0")
+        laps = [int(m.group(1)) for ln in lines if (m := re.match(r"^m-lap-us-([0-9]+)$", ln))]
+        assert len(laps) == 2 and laps[1] >= laps[0]
+        res = [m.group(1) for ln in lines if (m := re.match(r"^m-results-\[([^]]+)\]$", ln))]
+        assert len(res) == 1
+        values = [float(x) for x in res[0].split(",") if x.strip()]
+        assert len(values) == 12 and all(re.fullmatch(r"-?\d+\.\d{3}", x) for x in res[0].split(","))
