@@ -71,16 +71,38 @@ def test_performance_median_throughput_on_the_dut_timer(tmp_path: Path, kws: tup
     assert m and 125 < float(m.group(1)) < 250
 
 
-class _CorruptOneHexLine:
-    """A noisy line: corrupts one byte of the n-th `db <hex>` line on its way to the DUT."""
+class _NoisyLine:
+    """A transport between the driver and the DUT that spoils what `spoil` says."""
 
-    def __init__(self, inner: Transport, nth: int, replacement: bytes | None) -> None:
-        self.inner, self.nth, self.replacement = inner, nth, replacement
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
         self.name = inner.name
         self.seen = 0
-        self.corrupted = 0
+
+    def spoil(self, data: bytes) -> bytes | None:
+        return data
 
     def write(self, data: bytes) -> None:
+        out = self.spoil(data)
+        if out is not None:
+            self.inner.write(out)
+
+    def read(self, timeout: float) -> bytes:
+        return self.inner.read(timeout)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _CorruptOneHexLine(_NoisyLine):
+    """Corrupts one byte of the n-th `db <hex>` line on its way to the DUT."""
+
+    def __init__(self, inner: Transport, nth: int, replacement: bytes | None) -> None:
+        super().__init__(inner)
+        self.nth, self.replacement = nth, replacement
+        self.corrupted = 0
+
+    def spoil(self, data: bytes) -> bytes | None:
         if data.startswith(b"db ") and not data.startswith((b"db load", b"db print")):
             self.seen += 1
             if self.seen == self.nth:
@@ -91,13 +113,7 @@ class _CorruptOneHexLine:
                 assert new != data[pos:pos + 1]
                 data = data[:pos] + new + data[pos + 1:]
                 self.corrupted += 1
-        self.inner.write(data)
-
-    def read(self, timeout: float) -> bytes:
-        return self.inner.read(timeout)
-
-    def close(self) -> None:
-        self.inner.close()
+        return data
 
 
 class _NoisyDevice(MlperfTinyDevice):
@@ -130,29 +146,20 @@ def test_one_corrupted_hex_line_is_recovered(tmp_path: Path, kws: tuple[Path, Pa
     assert run.meta["mlperf_tiny"]["results_txt"][-1].startswith("Top 1% = ")
 
 
-class _SpoilOneInfer:
-    """A noisy line for `infer`: the n-th one is garbled (the DUT answers e-[Unknown
-    command]) or lost entirely (no answer, no m-ready)."""
+class _SpoilOneInfer(_NoisyLine):
+    """The n-th `infer` is garbled (the DUT answers e-[Unknown command]) or lost
+    entirely (no answer, no m-ready)."""
 
     def __init__(self, inner: Transport, nth: int, how: str) -> None:
-        self.inner, self.nth, self.how = inner, nth, how
-        self.name = inner.name
-        self.seen = 0
+        super().__init__(inner)
+        self.nth, self.how = nth, how
 
-    def write(self, data: bytes) -> None:
+    def spoil(self, data: bytes) -> bytes | None:
         if data.startswith(b"infer"):
             self.seen += 1
             if self.seen == self.nth:
-                if self.how == "lost":
-                    return
-                data = b"infxr" + data[5:]
-        self.inner.write(data)
-
-    def read(self, timeout: float) -> bytes:
-        return self.inner.read(timeout)
-
-    def close(self) -> None:
-        self.inner.close()
+                return None if self.how == "lost" else b"infxr" + data[5:]
+        return data
 
 
 class _SpoiledInferDevice(MlperfTinyDevice):

@@ -68,6 +68,13 @@ class EmulatedDevice(McuDevice):
     def _write_model_partition(self, image: bytes, address: int) -> None:
         """QEMU is the flasher: restart the board with the partition preloaded at its flash
         address (-device loader), as a real flasher would write it, then reconnect."""
+        self.transport = self.restart_with_partition(image, address)
+        self.link = DutLink(self.transport)
+        self.link.connect(deadline_s=self._connect_timeout())
+
+    def restart_with_partition(self, image: bytes, address: int) -> Transport:
+        """Stop QEMU, start it again with `image` written at `address` (the flash model
+        partition), and return the new link transport; nothing is sent on it yet."""
         import tempfile
 
         self._partition_dir = getattr(self, "_partition_dir", None) or tempfile.TemporaryDirectory(
@@ -80,11 +87,7 @@ class EmulatedDevice(McuDevice):
         if self.qemu is not None:
             self.qemu.close()
             self.qemu = None
-        self.transport = self._start([
-            "-device", f"loader,file={part},addr={address:#x},force-raw=on",
-        ])
-        self.link = DutLink(self.transport)
-        self.link.connect(deadline_s=self._connect_timeout())
+        return self._start(["-device", f"loader,file={part},addr={address:#x},force-raw=on"])
 
     def _stop(self) -> None:
         part = getattr(self, "_partition_dir", None)

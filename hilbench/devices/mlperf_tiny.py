@@ -16,18 +16,16 @@ say `emulated`.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from fractions import Fraction
 from pathlib import Path
 
-from hilbench import firmware
 from hilbench.config import BoardConfig
 from hilbench.devices.base import DeviceInfo, Timing
 from hilbench.errors import DeviceError, LinkError, ModelError
 from hilbench.flash.partition import fits, partition_image
 from hilbench.link.mlperf_tiny import Identity, InferResult, MlperfStats, MlperfTinyError, MlperfTinyLink
-from hilbench.link.transport import ProcessTransport, SerialTransport, Transport
+from hilbench.link.transport import SerialTransport, Transport
 
 TIMING_SOURCE = "dut_timer_us"
 
@@ -74,13 +72,13 @@ class MlperfTinyDevice:
             return SerialTransport(b.port, baudrate=b.baudrate)
         model = self._model_bytes()
         if b.kind == "native":
-            target = b.firmware or "host"
-            defines = tuple(b.defines)
-            image = (firmware.build_image(target, sanitize=self._sanitize, defines=defines) if self._build
-                     else firmware.image_path(target, self._sanitize, defines))
-            self.firmware_sha256 = firmware.sha256_file(image)
-            env = dict(os.environ, HIL_FLASH_IMAGE=str(self._partition_file(model)))
-            return ProcessTransport([str(image)], env=env)
+            from hilbench.devices.native import NativeDevice
+
+            native = NativeDevice(b, sanitize=self._sanitize, build=self._build,
+                                  env={"HIL_FLASH_IMAGE": str(self._partition_file(model))})
+            transport = native._start()
+            self.firmware_sha256 = native.firmware_sha256
+            return transport
         return self._start_emulated(model)
 
     def _start_emulated(self, model: bytes) -> Transport:
@@ -99,15 +97,7 @@ class MlperfTinyDevice:
         if not fits(model, hello.flash_model_capacity):
             raise ModelError(f"{self.model_path}: {len(model):,} bytes do not fit the flash model partition of "
                              f"board '{self.name}' ({hello.flash_model_capacity:,} B)")
-        addr = hello.flash_model_addr
-        assert emu.transport is not None
-        emu.transport.close()
-        emu.transport = None
-        if emu.qemu is not None:
-            emu.qemu.close()
-            emu.qemu = None
-        part = self._partition_file(model)
-        transport = emu._start(["-device", f"loader,file={part},addr={addr:#x},force-raw=on"])
+        transport = emu.restart_with_partition(partition_image(model), hello.flash_model_addr)
         self.firmware_sha256 = emu.firmware_sha256
         return transport
 

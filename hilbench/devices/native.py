@@ -8,6 +8,7 @@ microseconds are the host CPU's, never a device's.
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 
 from hilbench import firmware
@@ -19,10 +20,12 @@ from hilbench.link.transport import ProcessTransport, Transport
 class NativeDevice(McuDevice):
     device_kind = "native"
 
-    def __init__(self, board, sanitize: bool = False, build: bool = True) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, board, sanitize: bool = False, build: bool = True,  # type: ignore[no-untyped-def]
+                 env: dict[str, str] | None = None) -> None:
         super().__init__(board)
         self._sanitize = sanitize
         self._build = build
+        self._env = env  # extra environment (HIL_FLASH_IMAGE: the flash partition file)
         self.process_transport: ProcessTransport | None = None
 
     def _start(self) -> Transport:
@@ -31,7 +34,8 @@ class NativeDevice(McuDevice):
         image = (firmware.build_image(target, sanitize=self._sanitize, defines=defines) if self._build
                  else firmware.image_path(target, self._sanitize, defines))
         self.firmware_sha256 = firmware.sha256_file(image)
-        self.process_transport = ProcessTransport([str(image)])
+        env = dict(os.environ, **self._env) if self._env else None
+        self.process_transport = ProcessTransport([str(image)], env=env)
         return self.process_transport
 
     def _connect_timeout(self) -> float:
