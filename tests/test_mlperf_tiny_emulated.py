@@ -37,6 +37,7 @@ def _board(model: Path, **update: object) -> BoardConfig:
     return b.model_copy(update=dict(model=str(model), **update))
 
 
+@pytest.mark.timeout(1500)  # 2 x 1000 inferences over an emulated UART (about 4 min on a quiet machine)
 def test_accuracy_902_and_the_same_predictions_as_hilbench_protocol(tmp_path: Path, kws: tuple[Path, Path]) -> None:
     model, data = kws
     run = run_mlperf(_board(model), "accuracy", data, results_dir=tmp_path)
