@@ -408,6 +408,20 @@ def test_binary_protocol_still_selected_by_a_zero_byte(asan_image: Path, kws: by
         assert proc.returncode in (0, None)
 
 
+def test_the_tail_of_a_command_cut_by_a_reset_does_not_choose_the_mode(asan_image: Path, kws: bytes,
+                                                                       tmp_path: Path) -> None:
+    """After a reset in the middle of `infer 1 0%`, what is left on the line (` 1 0%`, CR/LF)
+    reaches the freshly booted DUT first: it must be ignored, so the next text command
+    still selects text mode (not the binary protocol, which would lock the host out)."""
+    dut = HostDut(asan_image, partition_image(kws), tmp_path)
+    try:
+        dut.read_until(b"\x00", 10)  # the BOOT frame
+        dut.send(b" 1 0%\r\n")
+        assert dut.cmd("name") == ["m-name-dut-[hilbench]"]
+    finally:
+        dut.close()
+
+
 def test_mlperf_only_build_boot_lines(kws: bytes, tmp_path: Path) -> None:
     need_tool("gcc")
     image = firmware.build_image("host", sanitize=True, defines=("HIL_MLPERF_TINY=1",))

@@ -182,6 +182,39 @@ def test_a_spoiled_infer_command_is_run_again(tmp_path: Path, kws: tuple[Path, P
     assert dev.stats is not None and dev.stats.reruns == 1
 
 
+class _ResetDuringInfer(_NoisyLine):
+    """Writes the n-th `infer`, then resets the board (QEMU's system_reset over QMP: the
+    firmware reboots, as a real board does on a brown-out or a watchdog)."""
+
+    def __init__(self, inner: Transport, nth: int, reset) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(inner)
+        self.nth, self.reset = nth, reset
+
+    def write(self, data: bytes) -> None:
+        self.inner.write(data)
+        if data.startswith(b"infer"):
+            self.seen += 1
+            if self.seen == self.nth:
+                self.reset()
+
+
+class _ResetDevice(MlperfTinyDevice):
+    def _start(self) -> Transport:
+        inner = super()._start()
+        qemu = self._emulated.qemu  # type: ignore[union-attr]
+        return _ResetDuringInfer(inner, 3, lambda: qemu._qmp("system_reset"))
+
+
+def test_a_dut_that_restarts_mid_inference_is_resynchronised(tmp_path: Path, kws: tuple[Path, Path]) -> None:
+    model, data = kws
+    board = _board(model)
+    dev = _ResetDevice(board)
+    run = run_mlperf(board, "accuracy", data, results_dir=tmp_path, limit=5, device=dev)
+    assert len(run.rows) == 5 and all(r["bit_exact"] for r in run.rows)
+    assert dev.stats is not None and dev.stats.reruns == 1
+    assert dev.stats.restarts >= 1  # seen as a restart (its BOOT frame), not waited out as a timeout
+
+
 def test_real_board_path_on_the_qemu_pty_and_boards_probe(tmp_path: Path, kws: tuple[Path, Path]) -> None:
     """kind = "mcu": nothing flashed, only a serial port: here the pty of a QEMU board that
     was started with the model in its partition (the same bytes a USB UART carries)."""

@@ -1028,11 +1028,19 @@ _Noreturn void hil_dut_main(void)
     hil_mlperf_main(0); /* text mode only: MLPerf Tiny boot lines, then commands */
 #else
     send_frame(HIL_MSG_BOOT, 0, 0, (uint8_t)(HIL_FLAG_EVENT | HIL_FLAG_RESPONSE), 0);
-    /* Auto-detection, sticky until reset: the first byte received decides. A lowercase
-     * ASCII letter starts an MLPerf Tiny text command (`name%`, `profile%`, ...); anything
-     * else (a hilbench host always sends 0x00 first) selects binary protocol v1. */
+    /* Auto-detection, sticky until reset: the first meaningful byte decides. A lowercase
+     * ASCII letter starts an MLPerf Tiny text command (`name%`, `profile%`, ...); 0x00 (a
+     * hilbench host always sends one first) or any byte >= 0x80 selects binary protocol
+     * v1. Digits, spaces, punctuation and control bytes are ignored until then: they are
+     * what is left on the line of a command cut by a reset (`... 1 0%`), and must not
+     * lock a text host out of a freshly booted board. */
     uint8_t first;
-    while (!hil_port_read_byte(&first)) {
+    for (;;) {
+        while (!hil_port_read_byte(&first)) {
+        }
+        if (first == 0u || first >= 0x80u || (first >= (uint8_t)'a' && first <= (uint8_t)'z')) {
+            break;
+        }
     }
     if (first >= (uint8_t)'a' && first <= (uint8_t)'z') {
         hil_mlperf_main(first);

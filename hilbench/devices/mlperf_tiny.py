@@ -24,7 +24,7 @@ from hilbench.config import BoardConfig
 from hilbench.devices.base import DeviceInfo, Timing
 from hilbench.errors import DeviceError, LinkError, ModelError
 from hilbench.flash.partition import fits, partition_image
-from hilbench.link.mlperf_tiny import Identity, InferResult, MlperfStats, MlperfTinyError, MlperfTinyLink
+from hilbench.link.mlperf_tiny import DutRestarted, Identity, InferResult, MlperfStats, MlperfTinyError, MlperfTinyLink
 from hilbench.link.transport import SerialTransport, Transport
 
 TIMING_SOURCE = "dut_timer_us"
@@ -156,8 +156,10 @@ class MlperfTinyDevice:
             return self.link.infer(count, warmup)
         except MlperfTinyError:
             self.link.stats.reruns += 1
-        except LinkError:
+        except LinkError as exc:
             self.link.stats.reruns += 1
+            if isinstance(exc, DutRestarted):
+                self.link.stats.restarts += 1
             self.link.sync(deadline_s=30.0)
         self.link.load(data)
         return self.link.infer(count, warmup)

@@ -49,6 +49,10 @@ class MlperfTinyError(HilbenchError):
         self.message = message
 
 
+class DutRestarted(LinkError):
+    """The DUT rebooted (boot banner or BOOT frame) while a command was in flight."""
+
+
 @dataclass(frozen=True)
 class Identity:
     """What `name%` and `profile%` say about the DUT."""
@@ -92,6 +96,7 @@ class MlperfStats:
     db_lines: int = 0
     reloads: int = 0  # inputs loaded again after an e-[...] or a failed read-back
     reruns: int = 0  # load + infer run again after an e-[...] or a lost answer to `infer`
+    restarts: int = 0  # DUT reboots (boot banner or BOOT frame) seen during a load + infer
     dut_errors: list[str] = field(default_factory=list)
 
 
@@ -116,10 +121,14 @@ class MlperfTinyLink:
     def _line(self, deadline: float) -> str | None:
         """The next DUT line (without CR/LF), or None at the deadline.
 
-        Anything up to the last non-printable byte of a line is dropped: a hilbench DUT in
-        auto mode sends a binary BOOT frame before it hears its first text command.
+        A 0x00 byte is the end of a binary frame: a hilbench DUT in auto mode sends its
+        BOOT frame when it (re)starts, before it hears a text command; seeing one raises
+        DutRestarted (the DUT lost its input and whatever command was in flight).
         """
         while True:
+            if b"\x00" in self._buf:
+                self._buf = self._buf[self._buf.rindex(b"\x00") + 1:]
+                raise DutRestarted(f"{self.transport.name}: the DUT restarted (a hilbench BOOT frame arrived)")
             nl = self._buf.find(b"\n")
             if nl >= 0:
                 raw, self._buf = self._buf[:nl], self._buf[nl + 1:]
@@ -156,6 +165,8 @@ class MlperfTinyLink:
                 got = f"; last line: {lines[-1]!r}" if lines else "; no answer at all"
                 raise LinkError(f"{self.transport.name}: no m-ready after `{command}%` within "
                                 f"{self.timeout_s if timeout_s is None else timeout_s:.1f} s{got}")
+            if line == "m-init-done":  # MLPerf Tiny firmware's boot banner: it restarted
+                raise DutRestarted(f"{self.transport.name}: the DUT restarted during `{command}%` (m-init-done)")
             if line == "m-ready":
                 break
             if line.startswith("e-") and error is None:
@@ -171,6 +182,7 @@ class MlperfTinyLink:
         """Wait until the DUT answers a command: after boot, or after a lost answer."""
         end = time.monotonic() + deadline_s
         last: Exception | None = None
+        self._drain(0.05)  # a boot banner or BOOT frame already on the line
         while time.monotonic() < end:
             try:
                 self.command("name", timeout_s=min(2.0, max(0.1, end - time.monotonic())))
