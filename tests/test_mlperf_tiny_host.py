@@ -197,3 +197,16 @@ def test_hilbench_firmware_lines_parse_as_the_official_runner_parses_them(tmp_pa
         assert len(res) == 1
         values = [float(x) for x in res[0].split(",") if x.strip()]
         assert len(values) == 12 and all(re.fullmatch(r"-?\d+\.\d{3}", x) for x in res[0].split(","))
+
+
+def test_emulated_caveats_name_what_the_figures_are() -> None:
+    """An emulated MLPerf Tiny DUT's µs are its timer on QEMU virtual time, not instruction
+    counts at a nominal clock; neither is ever called silicon time."""
+    from hilbench.report.caveats import emulated_note, emulated_short
+
+    icount = emulated_note("qemu_icount", "25 MHz")
+    dut = emulated_note("dut_timer_us", "25 MHz")
+    assert "instruction counts" in icount and "25 MHz" in icount
+    assert "virtual time" in dut and "instruction counts" not in dut and "nominal" not in dut
+    for text in (icount, dut, emulated_short("qemu_icount"), emulated_short("dut_timer_us")):
+        assert "not silicon time" in text

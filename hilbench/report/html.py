@@ -28,6 +28,7 @@ import pandas as pd
 from hilbench import __version__
 from hilbench.errors import HilbenchError
 from hilbench.report import svg
+from hilbench.report.caveats import emulated_note, emulated_short
 from hilbench.results.schema import LAYER_SCHEMA
 from hilbench.results.store import JOBS, PARTIAL, RUN_META, SAMPLES, load, load_layers, load_meta, run_dir
 
@@ -97,9 +98,7 @@ def caveat(timing_source: str | None, emulated: bool, clock_hz: Any) -> str:
     """What a latency figure is, when it is not silicon time."""
     if emulated or timing_source in DETERMINISTIC:
         mhz = num(clock_hz)
-        at = f" at the board's nominal {mhz / 1e6:g} MHz" if mhz else ""
-        return (f"emulated ({timing_source}): cycles are QEMU instruction counts (-icount shift=0, one instruction "
-                f"= one cycle) and times are those counts{at}; exact and repeatable, not silicon time")
+        return emulated_note(timing_source, f"{mhz / 1e6:g} MHz" if mhz else None)
     if timing_source == "host_clock":
         return "host_clock: microseconds of the host CPU running the firmware natively, not of any device"
     return ""
@@ -109,8 +108,7 @@ def short_caveat(timing_source: str | None, emulated: bool, clock_hz: Any) -> st
     """One line under every latency chart."""
     if emulated or timing_source in DETERMINISTIC:
         mhz = num(clock_hz)
-        return (f"emulated: QEMU instruction counts ({timing_source})"
-                + (f" at the nominal {mhz / 1e6:g} MHz" if mhz else "") + ", not silicon time")
+        return emulated_short(timing_source, f"{mhz / 1e6:g} MHz" if mhz else None)
     if timing_source == "host_clock":
         return "host_clock: the host CPU's time, not a device's"
     return ""
@@ -242,10 +240,7 @@ class Report:
         out = []
         for ts, boards in emu.items():
             clocks = ", ".join(f"{b} {hz}" for b, hz in boards.items())
-            out.append(dict(star=True, text=(
-                f"{', '.join(boards)}: emulated ({ts}). Cycles are QEMU instruction counts (-icount shift=0, one "
-                f"instruction = one cycle) and times are those counts at the board's nominal clock ({clocks}): "
-                f"exact and repeatable, not silicon time.")))
+            out.append(dict(star=True, text=f"{', '.join(boards)}: {emulated_note(ts, clocks)}."))
         if host:
             out.append(dict(star=False, text=f"{', '.join(host)}: host_clock. Microseconds of the host CPU running the "
                                              f"firmware natively, not of any device."))

@@ -12,6 +12,8 @@ import math
 import pandas as pd
 from rich.table import Table
 
+from hilbench.report.caveats import emulated_note
+
 
 def _num(x: object, fmt: str = "{:,.0f}") -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
@@ -30,10 +32,7 @@ def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
         emulated = bool(r.get("emulated"))
         mark = "*" if emulated else ""
         if emulated:
-            notes.add(
-                f"* emulated: cycles are QEMU instruction counts (qemu_icount, 1 instruction = 1 cycle), "
-                f"µs are those counts at the board's nominal {r['clock_hz'] / 1e6:g} MHz, not silicon time"
-            )
+            notes.add("* " + emulated_note(r.get("timing_source"), f"{r['clock_hz'] / 1e6:g} MHz"))
         if r.get("timing_source") == "host_clock":
             notes.add("host_clock: microseconds of the host CPU, not of any device")
         top1 = _num(None if _missing(r.get("top1")) else 100 * r["top1"], "{:.1f} %")
@@ -99,7 +98,8 @@ def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
             (str(commit)[:12] if isinstance(commit, str) else "-"),
         )
     if any(df.get("emulated", pd.Series(dtype=bool)).fillna(False)):
-        t.caption = "* emulated: QEMU instruction counts (qemu_icount), ms at the board's nominal clock"
+        t.caption = ("* emulated: QEMU instruction counts (qemu_icount, ms at the board's nominal clock) or a DUT "
+                     "timer on QEMU virtual time (dut_timer_us); not silicon time")
         t.caption_justify = "left"
     return t
 
