@@ -175,6 +175,13 @@ def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dat
             b, mode, dataset, model=model, results_dir=results_dir, windows=windows, min_window_s=window_seconds,
             limit=limit, progress=lambda done, total: bar.update(task, completed=done, total=total),
             on_open=lambda info: bar.update(task, description=f"MLPerf Tiny {mode}"))
+    if result.rows:
+        import pandas as pd
+
+        from hilbench.report.table import summary_table
+        from hilbench.results.summary import summarize
+
+        console.print(summary_table(summarize(pd.DataFrame(result.rows)), title=f"hilbench run {result.run_id}"))
     for line in result.lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(f"results.txt: {result.results_txt}", soft_wrap=True, highlight=False)
