@@ -253,3 +253,27 @@ def test_cli_modes_and_one_line_errors(tmp_path: Path, kws: tuple[Path, Path]) -
                                   "--results-dir", str(tmp_path)), "energy")
     assert_one_line_error(run_cli("run", "-b", "mps2-an386", "--mlperf-tiny", "accuracy", "-d", str(data),
                                   "--results-dir", str(tmp_path)), "mps2-an386", "mlperf-tiny")
+
+
+@pytest.mark.parametrize("base", ["netduinoplus2", "mps2-an500", "riscv32-virt", "mps3-an547"])
+def test_ic_uint8_image_on_other_boards_matches_tflite_micro(base: str) -> None:
+    """The MLPerf Tiny mode on the other cores (192 KiB STM32F405 with the model in its
+    flash partition, RISC-V, Cortex-M55/MVE): an IC uint8 RGB image, which the firmware turns
+    into the int8 model input by subtracting 128; printed scores equal tflite-micro's."""
+    import numpy as np
+
+    from hilbench.mlperf_tiny.runner import _Reference
+
+    b = load_boards(ROOT / "boards.toml").get(base)
+    need_tool(b.qemu.binary)  # type: ignore[union-attr]
+    model = shared_path("models", "mlperf-tiny", "pretrainedResnet_quant.tflite")
+    image = shared_path("datasets", "samples", "ic01", "ic_inputs_embedded.bin").read_bytes()
+    board = b.model_copy(update=dict(name=f"{base}-mlperf", protocol="mlperf-tiny", model=str(model)))
+    ref = _Reference(model, "ic01")
+    expect = ref.run((np.frombuffer(image, np.uint8).astype(np.int16) - 128).astype(np.int8).tobytes())
+    with MlperfTinyDevice(board) as dev:
+        dev.open()
+        assert dev.model_id == "ic01"
+        r = dev.run(image, 2, 1)
+        assert ref.requantize(r.results) == expect.astype(np.int8).tobytes()
+        assert r.elapsed_us > 0

@@ -16,7 +16,8 @@ TARGET_BIN := 1
 CPU_FLAGS := -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -mcmodel=medlow
 BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffreestanding -ffunction-sections -fdata-sections \
                 -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=2097152u \
-                -DHIL_ARENA_SIZE=1048576u
+                -DHIL_ARENA_SIZE=1048576u \
+                -DHIL_FLASH_MODEL_ADDR=0x81000000u -DHIL_FLASH_MODEL_SIZE=0x00400000u
 BOARD_LDFLAGS := $(CPU_FLAGS) -T $(BOARD_DIR)/riscv32-virt.ld -nostdlib -static -Wl,--no-warn-rwx-segments \
                  -Wl,--gc-sections -Wl,-Map=$(BUILD_DIR)/hilbench-dut.map
 BOARD_LDLIBS := -lgcc
