@@ -272,7 +272,41 @@ HIL_K_INLINE int8_t hil_k_out(int32_t v, const hil_k_out_t *o)
     return (int8_t)v;
 }
 
-/* ---- kernels (hil_kernels_dsp.c, or hil_kernels_mve.c with HIL_USE_MVE) ---- */
+/* ---- helpers shared by hil_kernels_dsp.c and hil_kernels_mve.c ---- */
+
+/* Bias of output channel oc: int32 at bias + 4 oc, possibly unaligned; NULL = zeros. */
+static inline int32_t hil_k_ld_bias(const uint8_t *bias, uint32_t oc)
+{
+    return bias ? (int32_t)hil_k_ld32(bias + 4u * oc) : 0;
+}
+
+/* First and one past the last output index whose whole window (eff taps wide) is inside
+ * [0, size) along one dimension. */
+static inline void hil_k_interior_range(int32_t out, int32_t stride, int32_t pad, int32_t eff,
+                                        int32_t size, int32_t *lo, int32_t *hi)
+{
+    int32_t l = 0, h = out;
+    while (l < out && l * stride - pad < 0)
+        l++;
+    while (h > l && (h - 1) * stride - pad + eff > size)
+        h--;
+    *lo = l;
+    *hi = h;
+}
+
+/* The interior output pixels of geometry w (every tap inside the input): rows
+ * [*ylo, *yhi), columns [*xlo, *xhi). */
+static inline void hil_k_window_interior(const hil_window_t *w, int32_t *ylo, int32_t *yhi,
+                                         int32_t *xlo, int32_t *xhi)
+{
+    hil_k_interior_range(w->out_h, w->stride_h, w->pad_h, (w->f_h - 1) * w->dil_h + 1,
+                         w->in_h, ylo, yhi);
+    hil_k_interior_range(w->out_w, w->stride_w, w->pad_w, (w->f_w - 1) * w->dil_w + 1,
+                         w->in_w, xlo, xhi);
+}
+
+/* ---- kernels (hil_kernels_dsp.c, or hil_kernels_mve.c with HIL_USE_MVE; the im2col
+ * plan and layout, shared by both, in hil_kernels_pack.c) ---- */
 
 /* Per-channel parameters of a convolution-like op. */
 typedef struct {

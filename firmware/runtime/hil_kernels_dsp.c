@@ -5,7 +5,8 @@
  *
  * Layout: helpers; MAC inner loops (inline asm with explicit registers on Arm, the same
  * arithmetic in C elsewhere); pointwise GEMM (int8, folded offsets); pointwise on int16
- * pixel pairs; direct CONV_2D; DEPTHWISE_CONV_2D; im2col CONV_2D; FULLY_CONNECTED.
+ * pixel pairs; direct CONV_2D; DEPTHWISE_CONV_2D; im2col CONV_2D (its plan and layout,
+ * shared with hil_kernels_mve.c: hil_kernels_pack.c); FULLY_CONNECTED.
  * Every loop keeps the geometry and the requantization parameters in locals: byte stores
  * through int8_t pointers may alias anything else in memory.
  */
@@ -14,11 +15,6 @@
 #if HIL_KERNELS_OPT && !HIL_KERNELS_MVE /* HIL_USE_MVE: hil_kernels_mve.c instead */
 
 typedef int hil_kernels_dsp_nonempty_t; /* ISO C: no empty translation unit */
-
-static inline int32_t ld_bias(const uint8_t *bias, int32_t oc)
-{
-    return bias ? (int32_t)hil_k_ld32(bias + 4u * (uint32_t)oc) : 0;
-}
 
 /* acc[r] += sum_{k < 4 n4} w_r[k] * (x[k] + off), rows w and w + ws. */
 HIL_K_INLINE void mac_1x2(const int8_t *x, const int8_t *w, uint32_t ws, uint32_t n4,
@@ -341,9 +337,9 @@ void hil_k_gemm(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w, uint32
         const int8_t *w0 = w + (size_t)oc * K;
         /* bias + input_offset * sum(w): sum_k w (x + off) = sum_k w x + off sum_k w,
          * all modulo 2^32 like TFLM's int32 accumulation */
-        const int32_t fb0 = hil_wadd(ld_bias(p->bias, (int32_t)oc),
+        const int32_t fb0 = hil_wadd(hil_k_ld_bias(p->bias, oc),
                                      hil_wmul(p->input_offset, row_sum(w0, n4)));
-        const int32_t fb1 = two ? hil_wadd(ld_bias(p->bias, (int32_t)oc1),
+        const int32_t fb1 = two ? hil_wadd(hil_k_ld_bias(p->bias, oc1),
                                            hil_wmul(p->input_offset, row_sum(w0 + K, n4)))
                                 : 0;
         hil_k_rq_t q0, q1;
@@ -472,8 +468,8 @@ HIL_K_INLINE void pw_pair_all_oc(const uint32_t *xs, uint32_t K, const int8_t *w
         const int two = oc + 1 < out_c;
         const uint32_t oc1 = two ? oc + 1 : oc;
         int32_t acc[4];
-        acc[0] = acc[1] = ld_bias(bias, (int32_t)oc);
-        acc[2] = acc[3] = ld_bias(bias, (int32_t)oc1);
+        acc[0] = acc[1] = hil_k_ld_bias(bias, oc);
+        acc[2] = acc[3] = hil_k_ld_bias(bias, oc1);
         mac_2x2_x16(xs, w, two ? K : 0, n4, acc);
         const int32_t s0 = shift[oc], s1 = shift[oc1];
         if (full && s0 < 0 && s1 < 0 && two && two_cols) {
@@ -556,19 +552,6 @@ static void conv_border_pixel(const hil_window_t *w, const int8_t *in_b, int32_t
     }
 }
 
-/* first and one past the last output index whose whole window is inside [0, size) */
-static void interior_range(int32_t out, int32_t stride, int32_t pad, int32_t eff,
-                           int32_t size, int32_t *lo, int32_t *hi)
-{
-    int32_t l = 0, h = out;
-    while (l < out && l * stride - pad < 0)
-        l++;
-    while (h > l && (h - 1) * stride - pad + eff > size)
-        h--;
-    *lo = l;
-    *hi = h;
-}
-
 HIL_K_INLINE void conv_direct_pair(const hil_window_t *w, const int8_t *input,
                                    const int8_t *f_oc, uint32_t ws, int32_t bias0,
                                    int32_t bias1, int32_t fb0, int32_t fb1,
@@ -639,17 +622,14 @@ void hil_k_conv_direct(const hil_window_t *w, const int8_t *input, const int8_t 
     const hil_k_out_t o = p->out;
     const int full = o.act_min == -128 && o.act_max == 127;
     int32_t ylo, yhi, xlo, xhi;
-    interior_range(w->out_h, w->stride_h, w->pad_h, (w->f_h - 1) * w->dil_h + 1, w->in_h,
-                   &ylo, &yhi);
-    interior_range(w->out_w, w->stride_w, w->pad_w, (w->f_w - 1) * w->dil_w + 1, w->in_w,
-                   &xlo, &xhi);
+    hil_k_window_interior(w, &ylo, &yhi, &xlo, &xhi);
     for (uint32_t oc = 0; oc < out_c; oc += 2) {
         const int two = oc + 1 < out_c;
         const uint32_t oc1 = two ? oc + 1 : oc;
         const uint32_t ws = two ? K : 0; /* the odd last channel: its row twice */
         const int8_t *f_oc = filter + (size_t)oc * K;
-        const int32_t bias0 = ld_bias(p->bias, (int32_t)oc);
-        const int32_t bias1 = ld_bias(p->bias, (int32_t)oc1);
+        const int32_t bias0 = hil_k_ld_bias(p->bias, oc);
+        const int32_t bias1 = hil_k_ld_bias(p->bias, oc1);
         const int32_t fb0 = hil_wadd(bias0, hil_wmul(p->input_offset, row_sum(f_oc, K / 4u)));
         const int32_t fb1 =
             hil_wadd(bias1, hil_wmul(p->input_offset, row_sum(f_oc + ws, K / 4u)));
@@ -942,10 +922,7 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
     const hil_k_out_t o = p->out;
     const int full = o.act_min == -128 && o.act_max == 127;
     int32_t ylo, yhi, xlo, xhi;
-    interior_range(w->out_h, w->stride_h, w->pad_h, (w->f_h - 1) * w->dil_h + 1, w->in_h,
-                   &ylo, &yhi);
-    interior_range(w->out_w, w->stride_w, w->pad_w, (w->f_w - 1) * w->dil_w + 1, w->in_w,
-                   &xlo, &xhi);
+    hil_k_window_interior(w, &ylo, &yhi, &xlo, &xhi);
     uint32_t wc[2 * DW_MAX_TAPS];
     const uint32_t zp4 = ((uint32_t)(-p->input_offset) & 0xFFu) * 0x01010101u;
 
@@ -959,7 +936,7 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
         hil_k_rq_t q[4];
         int fast = 1;
         for (uint32_t k = 0; k < 4; k++) {
-            bias4[k] = ld_bias(p->bias, (int32_t)(g + k));
+            bias4[k] = hil_k_ld_bias(p->bias, g + k);
             hil_k_rq_init(&q[k], p->mult[g + k], p->shift[g + k]);
             fast = fast && rq_fast(&q[k]);
         }
@@ -976,57 +953,8 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
     }
 }
 
-/* ---- CONV_2D through an im2col of a few pixels (in_c % 4 != 0) ---- */
-#define IM2COL_MAX_KP 1024u
-#define IM2COL_MAX_W 16384u
-#define IM2COL_SCRATCH 320u
-
-uint32_t hil_k_im2col_plan(const hil_window_t *w, hil_k_im2col_t *ic)
-{
-    const uint64_t K64 = (uint64_t)w->f_h * (uint64_t)w->f_w * (uint64_t)w->in_c;
-    hil_memset(ic, 0, sizeof(*ic));
-    if (K64 == 0 || K64 > IM2COL_MAX_KP || (uint64_t)w->out_c * K64 > IM2COL_MAX_W)
-        return 0;
-    const uint32_t K = (uint32_t)K64, kp = (K + 3u) & ~3u; /* kp <= 1024 */
-    if ((uint64_t)w->out_c * kp > IM2COL_MAX_W)
-        return 0;
-    uint32_t ncols = (IM2COL_SCRATCH / kp) & ~1u;
-    if (ncols < 2)
-        ncols = 2;
-    if (ncols > 16)
-        ncols = 16;
-    ic->K = K;
-    ic->kp = kp;
-    ic->ncols = ncols;
-    ic->out_c = (uint32_t)w->out_c;
-    return 4u * ic->out_c + (K == kp ? 0u : ic->out_c * ic->kp) + ncols * ic->kp + 4u;
-}
-
-void hil_k_im2col_init(hil_k_im2col_t *ic, uint8_t *mem, const uint8_t *filter,
-                       const uint8_t *bias, int32_t input_offset)
-{
-    const uint32_t K = ic->K, kp = ic->kp;
-    ic->fb = (int32_t *)(void *)mem;
-    mem += 4u * ic->out_c;
-    if (K == kp) {
-        ic->wk = (int8_t *)(uintptr_t)filter; /* rows already a multiple of 4 */
-    } else {
-        ic->wk = (int8_t *)mem;
-        for (uint32_t oc = 0; oc < ic->out_c; oc++) {
-            hil_memcpy(mem, filter + (size_t)oc * K, K);
-            hil_memset(mem + K, 0, kp - K);
-            mem += kp;
-        }
-    }
-    ic->scratch = (int8_t *)mem;
-    for (uint32_t oc = 0; oc < ic->out_c; oc++) {
-        int32_t sum = 0;
-        for (uint32_t k = 0; k < K; k++)
-            sum += (int8_t)filter[(size_t)oc * K + k]; /* |sum| <= 128 * 1024 */
-        ic->fb[oc] = hil_wadd(ld_bias(bias, (int32_t)oc), hil_wmul(input_offset, sum));
-    }
-}
-
+/* ---- CONV_2D through an im2col of a few pixels (in_c % 4 != 0) ----
+ * Plan and layout (filter rows, folded biases): hil_kernels_pack.c. */
 /* n bytes, n small */
 HIL_K_INLINE void copy_small(int8_t *d, const int8_t *s, uint32_t n)
 {
@@ -1246,7 +1174,7 @@ void hil_k_fc(const int8_t *x, uint32_t batches, uint32_t K, const int8_t *w,
         for (; oc + 4u <= out_depth; oc += 4u) {
             int32_t acc[4];
             for (uint32_t r = 0; r < 4; r++)
-                acc[r] = ld_bias(p->bias, (int32_t)(oc + r));
+                acc[r] = hil_k_ld_bias(p->bias, oc + r);
             mac_1x4(x, w + (size_t)oc * K, K, n4, off2, acc);
             for (uint32_t r = 0; r < 4; r++) {
                 const hil_k_rq_t *qr = &q[0];
@@ -1262,8 +1190,8 @@ void hil_k_fc(const int8_t *x, uint32_t batches, uint32_t K, const int8_t *w,
         }
         for (; oc < out_depth; oc += 2u) {
             const uint32_t ws = oc + 1u < out_depth ? K : 0; /* the last row twice */
-            int32_t acc[2] = {ld_bias(p->bias, (int32_t)oc),
-                              ws ? ld_bias(p->bias, (int32_t)oc + 1) : 0};
+            int32_t acc[2] = {hil_k_ld_bias(p->bias, oc),
+                              ws ? hil_k_ld_bias(p->bias, oc + 1u) : 0};
             mac_1x2(x, w + (size_t)oc * K, ws, n4, off2, acc);
             for (uint32_t r = 0; r < (ws ? 2u : 1u); r++) {
                 const hil_k_rq_t *qr = &q[0];

@@ -2,8 +2,9 @@
  * hil_kernels_mve.c - optimised int8 kernels on Arm Helium (M-profile Vector Extension,
  * Cortex-M55), ACLE intrinsics of arm_mve.h. Built only with -DHIL_USE_MVE on a compiler
  * targeting MVE-I (-mcpu=cortex-m55); otherwise this file is empty. Same API as
- * hil_kernels_dsp.c (hil_kernels.h), which is not built in that case; the ADD kernel keeps
- * the scalar DSP requantization of hil_kernels.h.
+ * hil_kernels_dsp.c (hil_kernels.h), which is not built in that case; the im2col plan and
+ * layout are shared with it (hil_kernels_pack.c); the ADD kernel keeps the scalar DSP
+ * requantization of hil_kernels.h.
  *
  * Arithmetic (README.md, "Helium (MVE) kernels"):
  * - dot products: VMLADAVA.S8 adds the 16 int8 x int8 products of two vectors to a
@@ -30,11 +31,6 @@
 #include <arm_mve.h>
 
 #include "hil_rt_internal.h"
-
-static inline int32_t ld_bias(const uint8_t *bias, uint32_t oc)
-{
-    return bias ? (int32_t)hil_k_ld32(bias + 4u * oc) : 0;
-}
 
 /* ---- requantization of 4 lanes ---- */
 typedef struct {
@@ -182,7 +178,7 @@ HIL_K_INLINE int32x4_t fold4(const hil_k_conv_params_t *p, const int8_t *const *
     int32_t fb[4];
     for (uint32_t i = 0; i < 4; i++) {
         const uint32_t c = oc + i < out_c ? oc + i : out_c - 1u;
-        fb[i] = hil_wadd(ld_bias(p->bias, c), hil_wmul(p->input_offset, row_sum(r[i], len)));
+        fb[i] = hil_wadd(hil_k_ld_bias(p->bias, c), hil_wmul(p->input_offset, row_sum(r[i], len)));
     }
     return vec4(fb[0], fb[1], fb[2], fb[3]);
 }
@@ -244,19 +240,6 @@ void hil_k_pointwise(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w, u
  * per filter row (f_w * in_c contiguous bytes when dil_w = 1). Border pixels: the runs of
  * taps inside the input, with the sum of their weights (offset added as off * sum). */
 
-/* first and one past the last output index whose whole window is inside [0, size) */
-static void interior_range(int32_t out, int32_t stride, int32_t pad, int32_t eff,
-                           int32_t size, int32_t *lo, int32_t *hi)
-{
-    int32_t l = 0, h = out;
-    while (l < out && l * stride - pad < 0)
-        l++;
-    while (h > l && (h - 1) * stride - pad + eff > size)
-        h--;
-    *lo = l;
-    *hi = h;
-}
-
 void hil_k_conv_direct(const hil_window_t *wp, const int8_t *input, const int8_t *filter,
                        const hil_k_conv_params_t *p, int8_t *output)
 {
@@ -268,8 +251,7 @@ void hil_k_conv_direct(const hil_window_t *wp, const int8_t *input, const int8_t
     const hil_k_out_t o = p->out;
     const int32_t off = p->input_offset;
     int32_t ylo, yhi, xlo, xhi;
-    interior_range(g.out_h, g.stride_h, g.pad_h, (g.f_h - 1) * g.dil_h + 1, g.in_h, &ylo, &yhi);
-    interior_range(g.out_w, g.stride_w, g.pad_w, (g.f_w - 1) * g.dil_w + 1, g.in_w, &xlo, &xhi);
+    hil_k_window_interior(&g, &ylo, &yhi, &xlo, &xhi);
     for (uint32_t oc = 0; oc < out_c; oc += 4) {
         const uint32_t nv = out_c - oc < 4u ? out_c - oc : 4u;
         const int8_t *r[4];
@@ -277,7 +259,7 @@ void hil_k_conv_direct(const hil_window_t *wp, const int8_t *input, const int8_t
         const int32x4_t fb = fold4(p, r, K, oc, out_c);
         int32_t b4[4];
         for (uint32_t i = 0; i < 4; i++)
-            b4[i] = ld_bias(p->bias, i < nv ? oc + i : oc + nv - 1u);
+            b4[i] = hil_k_ld_bias(p->bias, i < nv ? oc + i : oc + nv - 1u);
         const int32x4_t bias = vec4(b4[0], b4[1], b4[2], b4[3]);
         rq4_t q;
         rq4_load(&q, p, oc, 1, nv, 1);
@@ -435,10 +417,12 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
     const int16_t off = (int16_t)p->input_offset; /* in [-127, 128] */
     const hil_k_out_t o = p->out;
     int32_t ylo, yhi, xlo, xhi;
-    interior_range(w->out_h, w->stride_h, w->pad_h, (w->f_h - 1) * w->dil_h + 1, w->in_h,
-                   &ylo, &yhi);
-    interior_range(w->out_w, w->stride_w, w->pad_w, (w->f_w - 1) * w->dil_w + 1, w->in_w,
-                   &xlo, &xhi);
+    /* hil_k_window_interior written out: through the helper GCC 12 allocates this
+     * function's registers differently, a few more instructions per inference */
+    hil_k_interior_range(w->out_h, w->stride_h, w->pad_h, (w->f_h - 1) * w->dil_h + 1,
+                         w->in_h, &ylo, &yhi);
+    hil_k_interior_range(w->out_w, w->stride_w, w->pad_w, (w->f_w - 1) * w->dil_w + 1,
+                         w->in_w, &xlo, &xhi);
     int16_t wc[8 * DW_MAX_TAPS] __attribute__((aligned(8)));
     for (uint32_t g = 0; g < C; g += 8) {
         const uint32_t nv = C - g < 8u ? C - g : 8u;
@@ -447,7 +431,7 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
                 wc[8 * t + k] = k < nv ? filter[(size_t)t * C + g + k] : 0;
         int32_t bias[8];
         for (uint32_t k = 0; k < 8; k++)
-            bias[k] = ld_bias(p->bias, g + (k < nv ? k : nv - 1u));
+            bias[k] = hil_k_ld_bias(p->bias, g + (k < nv ? k : nv - 1u));
         const int32x4_t be = vec4(bias[0], bias[2], bias[4], bias[6]);
         const int32x4_t bo = vec4(bias[1], bias[3], bias[5], bias[7]);
         /* even channels g, g+2, ..; odd g+1, g+3, ..: past the last, repeat a valid one */
@@ -468,58 +452,8 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
 
 /* ---- CONV_2D through an im2col of a few pixels (in_c % 4 != 0) ----
  * As hil_kernels_dsp.c: columns with the zero point for taps outside the input (x + off =
- * 0: no contribution) and zeros up to kp; filter rows padded to kp with zeros; biases
- * folded (fb = bias + off * sum(w)) at prepare. */
-#define IM2COL_MAX_KP 1024u
-#define IM2COL_MAX_W 16384u
-#define IM2COL_SCRATCH 320u
-
-uint32_t hil_k_im2col_plan(const hil_window_t *w, hil_k_im2col_t *ic)
-{
-    const uint64_t K64 = (uint64_t)w->f_h * (uint64_t)w->f_w * (uint64_t)w->in_c;
-    hil_memset(ic, 0, sizeof(*ic));
-    if (K64 == 0 || K64 > IM2COL_MAX_KP || (uint64_t)w->out_c * K64 > IM2COL_MAX_W)
-        return 0;
-    const uint32_t K = (uint32_t)K64, kp = (K + 3u) & ~3u; /* kp <= 1024 */
-    if ((uint64_t)w->out_c * kp > IM2COL_MAX_W)
-        return 0;
-    uint32_t ncols = (IM2COL_SCRATCH / kp) & ~1u;
-    if (ncols < 2)
-        ncols = 2;
-    if (ncols > 16)
-        ncols = 16;
-    ic->K = K;
-    ic->kp = kp;
-    ic->ncols = ncols;
-    ic->out_c = (uint32_t)w->out_c;
-    return 4u * ic->out_c + (K == kp ? 0u : ic->out_c * ic->kp) + ncols * ic->kp + 4u;
-}
-
-void hil_k_im2col_init(hil_k_im2col_t *ic, uint8_t *mem, const uint8_t *filter,
-                       const uint8_t *bias, int32_t input_offset)
-{
-    const uint32_t K = ic->K, kp = ic->kp;
-    ic->fb = (int32_t *)(void *)mem;
-    mem += 4u * ic->out_c;
-    if (K == kp) {
-        ic->wk = (int8_t *)(uintptr_t)filter;
-    } else {
-        ic->wk = (int8_t *)mem;
-        for (uint32_t oc = 0; oc < ic->out_c; oc++) {
-            hil_memcpy(mem, filter + (size_t)oc * K, K);
-            hil_memset(mem + K, 0, kp - K);
-            mem += kp;
-        }
-    }
-    ic->scratch = (int8_t *)mem;
-    for (uint32_t oc = 0; oc < ic->out_c; oc++) {
-        int32_t sum = 0;
-        for (uint32_t k = 0; k < K; k++)
-            sum += (int8_t)filter[(size_t)oc * K + k]; /* |sum| <= 128 * 1024 */
-        ic->fb[oc] = hil_wadd(ld_bias(bias, oc), hil_wmul(input_offset, sum));
-    }
-}
-
+ * 0: no contribution) and zeros up to kp; filter rows padded to kp with zeros and biases
+ * folded (fb = bias + off * sum(w)) at prepare (hil_kernels_pack.c, shared). */
 /* column for output pixel (oy, ox): K bytes, then zeros up to kp */
 HIL_K_INLINE void im2col_column(const hil_window_t g, const int8_t *in_b, int32_t oy,
                                 int32_t ox, int8_t zp, uint32_t K, uint32_t kp, int8_t *col)
@@ -609,7 +543,7 @@ void hil_k_fc(const int8_t *x, uint32_t batches, uint32_t K, const int8_t *w,
         rows4(w, K, oc, out_depth, r);
         int32_t b4[4];
         for (uint32_t i = 0; i < 4; i++)
-            b4[i] = ld_bias(p->bias, i < nv ? oc + i : oc + nv - 1u);
+            b4[i] = hil_k_ld_bias(p->bias, i < nv ? oc + i : oc + nv - 1u);
         const int32x4_t bias = vec4(b4[0], b4[1], b4[2], b4[3]);
         if (per_channel)
             rq4_load(&q, p, oc, 1, nv, 1);

@@ -1,17 +1,9 @@
 /* board.h - QEMU mps2-an386 (Cortex-M4F): the device addresses this port and the shared
- * Cortex-M code in boards/common/ use. */
+ * Cortex-M code in boards/common/ use, those of every MPS2 image (boards/common/mps2.h);
+ * nothing of its own. */
 #ifndef BOARD_H
 #define BOARD_H
 
-#include "cortexm.h"
-
-/* cortexm_startup.c: the vector table is fetched from 0x00000000, where the image is. */
-#define HIL_CORTEXM_N_EXTERNAL_IRQS 32
-
-/* cmsdk_uart.c: CMSDK APB UART0 */
-#define HIL_CMSDK_UART_BASE 0x40004000u
-
-/* FPGA IO: LED register, bit 0 is the timestamp "pin" */
-#define FPGAIO_LED REG32(0x40028000u)
+#include "mps2.h"
 
 #endif
