@@ -422,6 +422,26 @@ def test_the_tail_of_a_command_cut_by_a_reset_does_not_choose_the_mode(asan_imag
         dut.close()
 
 
+def test_a_binary_frame_missing_its_first_bytes_still_selects_the_binary_protocol(asan_image: Path, kws: bytes,
+                                                                                   tmp_path: Path) -> None:
+    """A real UART drops what arrives before it is enabled: the host's leading 0x00 and the
+    start of its first frame can be lost, and the rest may hold letters (`\\x0bname...`).
+    Any non-printable byte means binary, so the host still gets protocol v1."""
+    from hilbench.link.session import DutLink
+    from hilbench.link.transport import ProcessTransport
+
+    part = tmp_path / "kws.part"
+    part.write_bytes(partition_image(kws))
+    t = ProcessTransport([str(asan_image)], env=dict(os.environ, HIL_FLASH_IMAGE=str(part),
+                                                     ASAN_OPTIONS="detect_leaks=0"))
+    try:
+        t.write(b"\x0bname\x01x%")  # the tail of a frame: letters and a '%', but a control byte first
+        hello = DutLink(t, timeout=2.0, retries=3).connect(deadline_s=10)
+        assert hello.firmware_name == "hilbench-dut"
+    finally:
+        t.close()
+
+
 def test_mlperf_only_build_boot_lines(kws: bytes, tmp_path: Path) -> None:
     need_tool("gcc")
     image = firmware.build_image("host", sanitize=True, defines=("HIL_MLPERF_TINY=1",))

@@ -899,16 +899,18 @@ void hil_mlperf_reset(void)
     hil_port_timer_start(); /* the m-lap-us epoch; never re-based in text mode */
 }
 
-_Noreturn void hil_mlperf_main(uint8_t first)
+_Noreturn void hil_mlperf_main(const uint8_t *prefix, uint32_t len)
 {
     hil_mlperf_reset();
-    if (first == 0) {
+    if (prefix == 0) {
         out_line("m-timestamp-mode-performance");
         out_timestamp(now_us());
         out_line("m-init-done");
         out_line("m-ready");
     } else {
-        hil_mlperf_feed(first);
+        for (uint32_t i = 0; i < len; i++) {
+            hil_mlperf_feed(prefix[i]);
+        }
     }
     for (;;) {
         uint8_t b;

@@ -6,8 +6,8 @@
  *
  * Build options (board.mk or CFLAGS):
  *   HIL_MLPERF_TINY      1: text mode only (boot lines, then commands); 0 (default):
- *                        hil_dut_main() starts in binary protocol v1 and switches to text
- *                        mode, until reset, when the first byte received is 'a'..'z'
+ *                        hil_dut_main() chooses, until reset, by the first bytes received
+ *                        (docs/protocol.md section 5a)
  *   HIL_MLPERF_LINE_MAX  command buffer bytes (default 1024; the official firmware's is 80)
  *
  * Wire format and choices: firmware/README.md, "MLPerf Tiny text mode".
@@ -27,10 +27,10 @@
 #error "HIL_MLPERF_LINE_MAX must be in 80..65535"
 #endif
 
-/* Serve the text protocol forever (the board is already initialised). first == 0: print
- * the MLPerf Tiny boot lines first (HIL_MLPERF_TINY builds); otherwise first is the first
- * byte of the first command, already received (auto-detection). */
-_Noreturn void hil_mlperf_main(uint8_t first);
+/* Serve the text protocol forever (the board is already initialised). prefix == NULL:
+ * print the MLPerf Tiny boot lines first (HIL_MLPERF_TINY builds); otherwise prefix holds
+ * the len bytes already received (auto-detection: the first command, up to its '%'). */
+_Noreturn void hil_mlperf_main(const uint8_t *prefix, uint32_t len);
 
 /* Lower layers, exposed for tests on the host build. */
 
