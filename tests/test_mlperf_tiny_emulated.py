@@ -253,6 +253,12 @@ def test_cli_modes_and_one_line_errors(tmp_path: Path, kws: tuple[Path, Path]) -
                                   "--results-dir", str(tmp_path)), "energy")
     assert_one_line_error(run_cli("run", "-b", "mps2-an386", "--mlperf-tiny", "accuracy", "-d", str(data),
                                   "--results-dir", str(tmp_path)), "mps2-an386", "mlperf-tiny")
+    # A dataset of another benchmark: one line naming the file, and no results directory.
+    ad = shared_path("datasets", "samples", "ad01")
+    before = set(tmp_path.iterdir())
+    assert_one_line_error(run_cli("run", "-b", BOARD, "--mlperf-tiny", "accuracy", "-d", str(ad),
+                                  "--results-dir", str(tmp_path)), "ad01", "kws01")
+    assert set(tmp_path.iterdir()) == before
 
 
 @pytest.mark.parametrize("base", ["netduinoplus2", "mps2-an500", "riscv32-virt", "mps3-an547"])
