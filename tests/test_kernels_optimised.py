@@ -75,6 +75,17 @@ def _out_size(padding: str, size: int, f: int, stride: int, dil: int) -> int:
     return num // stride if num >= 0 else -((-num) // stride)
 
 
+def _layer_quant(rng, kind: str, channels: int, per_channel: bool):  # type: ignore[no-untyped-def]
+    """Bias or not, input scale and zero point (the ends of the range included), filter
+    scale(s): the draws every conv / depthwise / FC model makes, in this order."""
+    has_bias = kind == "wrap" or bool(rng.random() < 0.85)
+    in_scale = _f32(rng.uniform(0.005, 0.1))
+    in_zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
+    f_base = float(rng.uniform(0.002, 0.02))
+    f_scales = (f_base * rng.uniform(0.5, 2.0, size=channels if per_channel else 1)).astype(np.float32)
+    return has_bias, in_scale, in_zp, f_base, f_scales
+
+
 def _quant(rng, kind: str, in_scale: float, f_scale: float, k_eff: int, act: str):
     """(f_scales factor, out_scale, out_zp, bias) for the arithmetic regime `kind`:
     normal (outputs spread over int8), bigmul (real multiplier 0.5 .. 6: no right shift
@@ -147,11 +158,7 @@ def make_conv(rng, path: str) -> Case:
     if min(out_hw) < 1:
         return make_conv(rng, path)
     per_channel = bool(rng.random() < 0.6)
-    has_bias = kind == "wrap" or bool(rng.random() < 0.85)
-    in_scale = _f32(rng.uniform(0.005, 0.1))
-    in_zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
-    f_base = float(rng.uniform(0.002, 0.02))
-    f_scales = (f_base * rng.uniform(0.5, 2.0, size=out_c if per_channel else 1)).astype(np.float32)
+    has_bias, in_scale, in_zp, f_base, f_scales = _layer_quant(rng, kind, out_c, per_channel)
     k_eff = f_hw[0] * f_hw[1] * in_c
     out_scale, out_zp = _quant(rng, kind, in_scale, f_base, k_eff, act)
     w_shape = [out_c, *f_hw, in_c]
@@ -211,11 +218,7 @@ def make_dw(rng, path: str) -> Case:
     if min(out_hw) < 1:
         return make_dw(rng, path)
     per_channel = bool(rng.random() < 0.6)
-    has_bias = kind == "wrap" or bool(rng.random() < 0.85)
-    in_scale = _f32(rng.uniform(0.005, 0.1))
-    in_zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
-    f_base = float(rng.uniform(0.002, 0.02))
-    f_scales = (f_base * rng.uniform(0.5, 2.0, size=out_c if per_channel else 1)).astype(np.float32)
+    has_bias, in_scale, in_zp, f_base, f_scales = _layer_quant(rng, kind, out_c, per_channel)
     out_scale, out_zp = _quant(rng, kind, in_scale, f_base, f_hw[0] * f_hw[1], act)
     w_shape = [1, *f_hw, out_c]
     w = _weights(rng, kind, w_shape)
@@ -263,11 +266,7 @@ def make_fc(rng) -> Case:
     units = int(rng.integers(1, 23))
     per_channel = bool(rng.random() < 0.4)
     filter_zp = int(rng.integers(-5, 6)) if (not per_channel and rng.random() < 0.15) else 0
-    has_bias = kind == "wrap" or bool(rng.random() < 0.85)
-    in_scale = _f32(rng.uniform(0.005, 0.1))
-    in_zp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
-    f_base = float(rng.uniform(0.002, 0.02))
-    f_scales = (f_base * rng.uniform(0.5, 2.0, size=units if per_channel else 1)).astype(np.float32)
+    has_bias, in_scale, in_zp, f_base, f_scales = _layer_quant(rng, kind, units, per_channel)
     out_scale, out_zp = _quant(rng, kind, in_scale, f_base, accum, act)
     w = _weights(rng, kind, (units, accum))
     x = _inputs(rng, kind, (batch, accum), in_zp)

@@ -16,6 +16,7 @@ import hashlib
 import math
 import platform
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -104,31 +105,29 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
     started = datetime.now(timezone.utc)
     out = MlperfRun(run_id, Path(results_dir or default_results_dir()) / run_id, mode)
     complete = False
-    lock = physical_board_lock(board, owner=f"hilbench run --mlperf-tiny {mode} {run_id}")
-    lock.__enter__()
     try:
-        info = dev.open()
-        if on_open:
-            on_open(info)
-        model_id = dev.model_id
-        out.model_id = model_id
-        if not model_id:
-            raise HilbenchError(f"board '{board.name}': the DUT reports no model id (m-model-[...]) in profile%")
-        data = load_mlperf_dataset(dataset, model_id, limit=limit)
-        ref = _Reference(model, model_id) if model is not None else None
-        base = _base(run_id, started, info, board, model, model_id, data, ref)
-        if mode == "performance":
-            _performance(dev, data, base, out, windows, min_window_s, warmup, progress)
-        else:
-            _accuracy(dev, data, base, out, ref, progress)
-        out.lines = scoring.results_txt_lines(
-            mode=mode, board=board.name, dut_name=info.firmware_name or "?", model_id=model_id,
-            emulated=info.timing.emulated, windows=out.windows if mode == "performance" else None,
-            min_window_s=min_window_s, acc=out.accuracy, ad=out.ad)
-        complete = True
+        # The port is closed before the board's lock is released (exit order).
+        with physical_board_lock(board, owner=f"hilbench run --mlperf-tiny {mode} {run_id}"), closing(dev):
+            info = dev.open()
+            if on_open:
+                on_open(info)
+            model_id = dev.model_id
+            out.model_id = model_id
+            if not model_id:
+                raise HilbenchError(f"board '{board.name}': the DUT reports no model id (m-model-[...]) in profile%")
+            data = load_mlperf_dataset(dataset, model_id, limit=limit)
+            ref = _Reference(model, model_id) if model is not None else None
+            base = _base(run_id, started, info, board, model, model_id, data, ref)
+            if mode == "performance":
+                _performance(dev, data, base, out, windows, min_window_s, warmup, progress)
+            else:
+                _accuracy(dev, data, base, out, ref, progress)
+            out.lines = scoring.results_txt_lines(
+                mode=mode, board=board.name, dut_name=info.firmware_name or "?", model_id=model_id,
+                emulated=info.timing.emulated, windows=out.windows if mode == "performance" else None,
+                min_window_s=min_window_s, acc=out.accuracy, ad=out.ad)
+            complete = True
     finally:
-        dev.close()
-        lock.__exit__(None, None, None)
         out.meta = {
             "run_id": run_id, "started_at": started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "host": platform.node(), "hilbench_version": __version__, "suite": None,
