@@ -16,6 +16,7 @@ declare -A HIL_APT=(
   [make]="make"
   [gcc]="gcc libc6-dev"
   [python3]="python3 python3-venv"
+  [clang]="clang"  # libFuzzer harnesses of the firmware parsers (firmware/fuzz/)
   [chromium]="chromium"  # the HTML report's headless-browser test (tests/test_report_chromium.py)
 )
 
