@@ -53,11 +53,16 @@ def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
         try:
             fn(*args, **kwargs)
         except HilbenchError as exc:
+            if exc.exit_code == 0:  # nothing to do (e.g. --resume of a complete run)
+                err_console.print(f"hilbench: {exc}", markup=False, highlight=False, soft_wrap=True)
+                raise typer.Exit(0) from None
             err_console.print(f"hilbench: error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err_console.print("hilbench: interrupted", markup=False)
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            from hilbench.runner.signals import exit_code, interrupted_message
+
+            err_console.print(interrupted_message(exc), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(exit_code(exc)) from None
 
     return wrapper
 
@@ -90,8 +95,24 @@ def run(
     window_seconds: Annotated[float, typer.Option(
         "--window-seconds", min=0.0, help="--mlperf-tiny performance: least DUT seconds per window (rules: 10)")] = 10.0,
     windows: Annotated[int, typer.Option("--windows", min=1, help="--mlperf-tiny performance: windows (rules: 5)")] = 5,
+    resume: Annotated[Optional[str], typer.Option(
+        "--resume", metavar="RUN_ID",
+        help="finish an interrupted (partial) run: only what it has not measured, into the same run")] = None,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
+    from hilbench.runner.signals import stop_on_signals
+
+    with stop_on_signals():
+        _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers, confusion,
+             baseline, junit, report, mlperf_tiny, window_seconds, windows, resume)
+
+
+def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers,  # type: ignore[no-untyped-def]
+         confusion, baseline, junit, report, mlperf_tiny, window_seconds, windows, resume) -> None:
+    if resume is not None:
+        if any(x is not None for x in (suite, board, model, dataset, limit, mlperf_tiny)):
+            raise HilbenchError("--resume takes its jobs from the run's plan: give no suite, --board, --model, "
+                                "--dataset, --limit or --mlperf-tiny with it")
     if mlperf_tiny is not None:
         if suite is not None:
             raise HilbenchError("--mlperf-tiny runs one board, not a suite file")
@@ -105,7 +126,9 @@ def run(
     import pandas as pd
 
     boards_file = boards or default_boards_file()
-    if suite is not None:
+    if resume is not None:
+        jobs, suite_name = [], None
+    elif suite is not None:
         if any(x is not None for x in (board, model, dataset, limit)):
             raise HilbenchError("give either a suite file or --board/--model/--dataset/--limit, not both")
         s = load_suite(suite)
@@ -122,11 +145,17 @@ def run(
         def on_open(info) -> None:  # type: ignore[no-untyped-def]
             bar.update(task, description="streaming vectors")
 
-        result = run_jobs(jobs, results_dir, suite=suite_name,
-                          progress=lambda done, total: bar.update(task, completed=done, total=total),
-                          on_open=on_open)
-    if suite is None and result.errors:
-        raise HilbenchError(result.errors[0].error or "job failed")
+        def on_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if resume is not None:
+            from hilbench.runner.resume import resume_run
+
+            result = resume_run(resume, results_dir, progress=on_progress, on_open=on_open)
+        else:
+            result = run_jobs(jobs, results_dir, suite=suite_name, progress=on_progress, on_open=on_open)
+    if suite is None and resume is None and result.errors:
+        raise HilbenchError(f"{result.errors[0].error or 'job failed'} (run {result.run_id} {result.status})")
     if result.rows:
         summary = summarize(pd.DataFrame(result.rows), pd.DataFrame(result.meta.get("jobs", [])))
         console.print(summary_table(summary, title=f"hilbench run {result.run_id}"))
@@ -147,12 +176,19 @@ def run(
         console.print(f"samples: {result.samples_file}")
         if report:
             _run_report(result.run_id, results_dir, baseline)
-    code = 2 if result.errors else 0
+    if not result.complete:
+        from hilbench.results.store import describe_status
+
+        reason = result.meta.get("status_reason")
+        err_console.print(f"hilbench: error: run {result.run_id} is {describe_status(result.status, reason or '')}"
+                          f"; finish it with `hilbench run --resume {result.run_id}`",
+                          markup=False, highlight=False, soft_wrap=True)
+    code = 2 if result.errors or not result.complete else 0
     if baseline is not None or junit is not None:
         from hilbench.compare import finish_run
 
         code = finish_run(result, baseline=baseline, junit=junit, results_dir=results_dir, console=console,
-                          infra_error=bool(result.errors))
+                          infra_error=bool(result.errors) or not result.complete)
     if code:
         raise typer.Exit(code)
 

@@ -79,6 +79,7 @@ LAYER_SCHEMA = pa.schema(
         ("timing_source", pa.string()),
         ("emulated", pa.bool_()),
         ("clock_hz", pa.int64()),
+        ("job_id", pa.string()),  # the job profiled (a board x model may run on two datasets)
     ]
 )
 

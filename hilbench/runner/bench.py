@@ -5,6 +5,11 @@ run in parallel (at most two emulators at once: two cores). Everything the host 
 is checked before the first emulator starts. A board that cannot be opened or a link that
 breaks is an infrastructure error: its jobs are marked, the other boards go on, and the
 run's exit code is 2 - never mistaken for a regression.
+
+Rows are written as they arrive (hilbench.results.writer) and the run's status says
+what it is: `complete` only if every job finished (hilbench.runner.record). A signal
+(hilbench.runner.signals) ends the run `partial`, naming it; `hilbench run --resume`
+finishes it (hilbench.runner.resume).
 """
 
 from __future__ import annotations
@@ -25,8 +30,13 @@ from hilbench.devices import DeviceInfo, make_device
 from hilbench.locks import physical_board_lock
 from hilbench.errors import DatasetError, HilbenchError, ModelError
 from hilbench.results import new_run_id
-from hilbench.results.store import default_results_dir, write_run
-from hilbench.runner.job import Job, JobOutcome, PreparedJob, execute, prepare
+from hilbench.results.events import EventLog
+from hilbench.results.store import default_results_dir, read_samples
+from hilbench.results.writer import RunWriter
+from hilbench.runner.cleanup import remove_stale_qemu_dirs
+from hilbench.runner.job import Job, JobOutcome, PreparedJob, execute, prepare, remaining
+from hilbench.runner.record import PLAN_VERSION, RunRecord, final_status, job_plan, process_fields
+from hilbench.runner.signals import signal_name
 
 Progress = Callable[[int, int], None]
 MAX_PARALLEL_BOARDS = 2
@@ -56,6 +66,14 @@ class RunResult:
     rows: list[dict[str, Any]]
     outcomes: list[JobOutcome]
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return str(self.meta.get("status", "complete"))
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
 
     @property
     def errors(self) -> list[JobOutcome]:
@@ -118,13 +136,62 @@ def run_jobs(
 ) -> RunResult:
     """Prepare every job (raising on bad input), run them, write results/<run-id>/."""
     prepared = [prepare(j) for j in jobs]
+    return execute_run(prepared, new_record(prepared, results_dir, suite), suite, progress, on_open)
+
+
+def new_record(prepared: list[PreparedJob], results_dir: Path | None, suite: str | None) -> RunRecord:
+    """Create the run directory: run.json says `running`, with the plan (resume reads it)."""
+    remove_stale_qemu_dirs()
     run_id = new_run_id()
     started = datetime.now(timezone.utc)
     run_dir = Path(results_dir or default_results_dir()) / run_id
-    commit = git_commit()
-    base = {"run_id": run_id, "started_at": started, "host": platform.node(), "hilbench_version": __version__,
-            "suite": suite}
-    total = sum(p.planned for p in prepared)
+    meta: dict[str, Any] = {
+        "run_id": run_id, "started_at": started.isoformat(), "hilbench_version": __version__, "suite": suite,
+        "git_commit": git_commit(), **process_fields(), "status": "running", "status_reason": None,
+        "plan": {"version": PLAN_VERSION, "suite": suite, "jobs": [job_plan(p) for p in prepared]},
+        "jobs": [], "started_at_ts": started,
+    }
+    events = EventLog(run_id)
+    writer = RunWriter(run_dir, meta, events)
+    writer.flush()
+    return RunRecord(run_id, run_dir, started, writer, events)
+
+
+class _Sink:
+    """Rows to the run's writer as they arrive, and to this session's list."""
+
+    def __init__(self, writer: Any, rows: list[dict[str, Any]]) -> None:
+        self.writer, self.rows = writer, rows
+        self.lock = threading.Lock()
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        with self.lock:
+            self.rows.extend(rows)
+        self.writer.add(rows)
+
+
+def _attach_events(device: Any, events: Any, job_id: str | None) -> None:
+    """Devices record restarts/resets into the run's events (hilbench.results.events)."""
+    for name, value in (("events", events), ("event_job", job_id)):
+        try:
+            setattr(device, name, value)
+        except AttributeError:
+            pass
+
+
+def execute_run(
+    prepared: list[PreparedJob],
+    record: RunRecord,
+    suite: str | None = None,
+    progress: Progress | None = None,
+    on_open: Callable[[DeviceInfo], None] | None = None,
+) -> RunResult:
+    """Run the jobs of a record (new or resumed) and close it with a truthful status."""
+    run_id, writer, events = record.run_id, record.writer, record.events
+    base = {"run_id": run_id, "started_at": record.started, "host": platform.node(),
+            "hilbench_version": __version__, "suite": suite}
+    todo = [p for p in prepared if p.job.job_id not in record.finished]
+    total = sum(remaining(p, record.done.get(p.job.job_id, set())) for p in todo)
     done = [0]
     lock = threading.Lock()
     stop = threading.Event()
@@ -138,47 +205,70 @@ def run_jobs(
                 progress(done[0], total)
 
     groups: dict[str, list[PreparedJob]] = {}
-    for p in prepared:
+    for p in todo:
         groups.setdefault(p.job.board.name, []).append(p)
-    outcomes = {id(p): JobOutcome(p.job) for p in prepared}
-    rows_by_job: dict[int, list[dict[str, Any]]] = {id(p): [] for p in prepared}
+    outcomes = {id(p): JobOutcome(p.job) for p in todo}
+    session_rows: list[dict[str, Any]] = []
+    sink = _Sink(writer, session_rows)
+
+    def jobs_meta() -> list[dict[str, Any]]:
+        return [record.finished.get(p.job.job_id) or _job_meta(p, outcomes[id(p)]) for p in prepared]
+
+    writer.jobs_meta = jobs_meta
 
     def run_board(group: list[PreparedJob]) -> None:
         board = group[0].job.board
         with physical_board_lock(board, owner=f"hilbench run {run_id}"):
             run_board_locked(group)
 
+    def fail(p: PreparedJob, exc: HilbenchError) -> None:
+        out = outcomes[id(p)]
+        _fail(out, exc)
+        events.add("job_failed", f"{out.error_kind}: {exc}", job_id=p.job.job_id, board=p.job.board.name)
+
     def run_board_locked(group: list[PreparedJob]) -> None:
         device = make_device(group[0].job.board)
+        _attach_events(device, events, group[0].job.job_id)
         try:
             try:
                 dev = device.open()
             except HilbenchError as exc:
                 for p in group:
-                    _fail(outcomes[id(p)], exc)
+                    fail(p, exc)
                 return
             if on_open:
                 on_open(dev)
             for p in group:
                 out = outcomes[id(p)]
                 out.device = dev
+                _attach_events(device, events, p.job.job_id)
+                before = record.firmware.get(p.job.job_id)
+                if before and dev.firmware_sha256 and before != dev.firmware_sha256:
+                    fail(p, HilbenchError(
+                        f"{p.job.job_id}: board {dev.board} now runs firmware {dev.firmware_sha256[:12]}, its rows "
+                        f"were measured with {before[:12]}: resuming would mix two firmwares; start a new run"))
+                    continue
                 try:
-                    execute(device, dev, p, base, rows_by_job[id(p)], out, tick)
+                    execute(device, dev, p, base, sink, out, tick, done=record.done.get(p.job.job_id),
+                            profiled=p.job.job_id in record.profiled)
+                    if out.layers:
+                        writer.add_layers(out.layers)
                     out.status = "ok"
                 except HilbenchError as exc:
-                    _fail(out, exc)
+                    fail(p, exc)
                     if out.error_kind == "infrastructure":
                         for rest in group[group.index(p) + 1 :]:
-                            _fail(outcomes[id(rest)], exc)
+                            fail(rest, exc)
                         return
         finally:
             device.close()
 
-    complete = False
+    stopped_by: str | None = None
+    crash: str | None = None
     try:
         if len(groups) == 1:
             run_board(next(iter(groups.values())))
-        else:
+        elif groups:
             with ThreadPoolExecutor(max_workers=MAX_PARALLEL_BOARDS) as pool:
                 futures = [pool.submit(run_board, g) for g in groups.values()]
                 try:
@@ -187,25 +277,35 @@ def run_jobs(
                 except BaseException:
                     stop.set()
                     raise
-        complete = True
-    except _Cancelled:
-        raise KeyboardInterrupt from None
+    except (KeyboardInterrupt, _Cancelled) as exc:
+        stopped_by = signal_name(exc)
+        events.add("interrupted", stopped_by)
+        out_exc = KeyboardInterrupt() if isinstance(exc, _Cancelled) else exc
+        out_exc.hilbench_run = (run_id, writer.rows)  # type: ignore[attr-defined]
+        if out_exc is not exc:
+            raise out_exc from None
+        raise
+    except BaseException as exc:
+        crash = f"hilbench stopped: {type(exc).__name__}: {exc}"
+        raise
     finally:
-        rows = [r for p in prepared for r in rows_by_job[id(p)]]
-        outs = [outcomes[id(p)] for p in prepared]
-        meta = {
-            "run_id": run_id, "started_at": started.isoformat(),
-            "finished_at": datetime.now(timezone.utc).isoformat(), "host": platform.node(),
-            "hilbench_version": __version__, "suite": suite, "git_commit": commit,
-            "jobs": [_job_meta(p, outcomes[id(p)]) for p in prepared],
-        }
-        samples_file = None
-        if rows or (complete and any(o.status == "ok" for o in outs)):
-            samples_file = write_run(run_dir, rows, meta, complete=complete,
-                                     layers=[layer for o in outs for layer in o.layers],
-                                     jobs=[dict(j, run_id=run_id, started_at=started, suite=suite, git_commit=commit)
-                                           for j in meta["jobs"]])
-    return RunResult(run_id, run_dir, samples_file, rows, outs, meta)
+        outs = [outcomes[id(p)] for p in todo]
+        status, reason = final_status(outs, len(record.finished), writer.rows, stopped_by)
+        if crash and status == "complete":
+            status = "partial" if writer.rows else "failed"
+        samples_file = writer.close(status, crash or reason,
+                                    finished_at=datetime.now(timezone.utc).isoformat(), interrupted=stopped_by)
+        meta = {k: v for k, v in writer.meta.items() if k != "started_at_ts"}
+    rows = session_rows
+    if record.resumed:
+        rows = read_samples(record.run_dir).to_pylist()
+    all_outs = [outcomes.get(id(p)) or _finished_outcome(p, record.finished[p.job.job_id]) for p in prepared]
+    return RunResult(run_id, record.run_dir, samples_file, rows, all_outs, meta)
+
+
+def _finished_outcome(p: PreparedJob, meta: dict[str, Any]) -> JobOutcome:
+    """The outcome of a job an earlier session of a resumed run finished."""
+    return JobOutcome(p.job, status="ok", arena_used=meta.get("arena_used"), n_ops=meta.get("n_ops"))
 
 
 def _fail(out: JobOutcome, exc: HilbenchError) -> None:

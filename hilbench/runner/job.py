@@ -2,8 +2,9 @@
 
 Preparation checks everything the host can check (the model file, the dataset against the
 model input, the reference interpreter) before any emulator starts, so bad input fails in
-a second with one line. Execution appends rows as they are measured, so an interrupted job
-loses nothing it measured.
+a second with one line. Execution hands rows to a sink as they are measured (the run's
+writer, hilbench.results.writer), so an interrupted job loses nothing it measured, and
+skips plan positions an interrupted run already measured (`hilbench run --resume`).
 
 An anomaly-detection dataset (`*_hist_librosa.bin` feature files, docs/datasets.md) runs
 one inference per window: the host quantizes the window with the model's input scale and
@@ -18,7 +19,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -127,9 +128,42 @@ def _predict(values: np.ndarray, num_classes: int | None) -> int | None:
     return int(np.argmax(values))
 
 
-def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any], rows: list[dict[str, Any]],
-            outcome: JobOutcome, progress: Progress | None = None) -> None:
-    """Load the model on an open device and measure; rows are appended as they arrive."""
+Key = tuple  # (phase, sample_id, iteration, window): one plan position of a job
+
+
+def row_key(row: dict[str, Any]) -> Key:
+    """The plan position a row measured; `hilbench run --resume` skips positions that have one."""
+    w = row.get("window")
+    return (row.get("phase"), row.get("sample_id"), int(row.get("iteration") or 0),
+            None if w is None or w != w else int(w))
+
+
+class RowSink(Protocol):
+    def add(self, rows: list[dict[str, Any]]) -> None: ...
+
+
+class ListSink:
+    """Rows kept in a list (tests, and a plain list passed to `execute`)."""
+
+    def __init__(self, rows: list[dict[str, Any]] | None = None) -> None:
+        self.rows = rows if rows is not None else []
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        self.rows.extend(rows)
+
+
+def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
+            rows: list[dict[str, Any]] | RowSink, outcome: JobOutcome, progress: Progress | None = None,
+            done: set[Key] | None = None, profiled: bool = False) -> None:
+    """Load the model on an open device and measure; rows go to `rows` as they arrive.
+
+    `done` holds the plan positions an interrupted run already measured (resume): they
+    are not measured again. Warm-up inferences already recorded are run again unrecorded
+    (a fresh device needs them before it is measured); a performance window is measured
+    and handed over whole, so a cut window has no rows and is measured again; the
+    profile is skipped if `profiled`."""
+    sink: RowSink = ListSink(rows) if isinstance(rows, list) else rows
+    done = done or set()
     job = pj.job
     desc = device.load_model(pj.model_bytes, source=str(job.model))
     outcome.arena_used, outcome.n_ops = desc.arena_used, desc.n_ops
@@ -141,10 +175,15 @@ def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
         timing_source=dev.timing.source, emulated=dev.timing.emulated, energy_uj=None, energy_source=None,
     )
     ds = pj.dataset
-    plan = [("warmup", 0, ds.vectors[0])] * job.warmup
+    plan = [("warmup", i, ds.vectors[0]) for i in range(job.warmup)]
     plan += [("measure", it, v) for v in ds.vectors for it in range(job.repeat)]
+    todo = [(ph, it, v) for ph, it, v in plan if (ph, v.sample_id, it, None) not in done]
+    windows_left = any(("measure", ds.vectors[0].sample_id, 0, w) not in done for w in range(job.measure.windows))
+    if done and (todo or windows_left) and not any(ph == "warmup" for ph, _, _ in todo):
+        for _ in range(job.warmup):  # warm the fresh device; these rows exist already
+            device.run(ds.read(ds.vectors[0]))
     refs: dict[str, np.ndarray] = {}
-    for phase, iteration, vec in plan:
+    for phase, iteration, vec in todo:
         data = ds.read(vec)
         sample = device.run(data)
         if vec.sample_id not in refs:
@@ -154,7 +193,7 @@ def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
         same_size = got.size == ref.size
         diff = int(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))) if same_size and got.size else None
         pred = _predict(got, ds.num_classes)
-        rows.append(dict(
+        sink.add([dict(
             base, sample_id=vec.sample_id, label=vec.label, phase=phase, window=None, iteration=iteration,
             ticks=sample.ticks, cycles=dev.timing.cycles(sample.ticks), latency_us=dev.timing.micros(sample.ticks),
             prediction=pred,
@@ -163,16 +202,28 @@ def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
             reference_output=ref.tobytes(), max_abs_diff_vs_reference=diff,
             bit_exact=bool(same_size and np.array_equal(got, ref)),
             score=_ad_score(pj, vec, got),
-        ))
+        )])
         if progress:
             progress(1)
-    _windows(device, dev, pj, base, rows, progress)
-    if job.profile:
+    _windows(device, dev, pj, base, sink, progress, done)
+    if job.profile and not profiled:
         outcome.layers = _profile_rows(device, ds.read(ds.vectors[0]), pj.info, base, dev)
 
 
-def _windows(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any], rows: list[dict[str, Any]],
-             progress: Progress | None) -> None:
+def remaining(pj: PreparedJob, done: set[Key]) -> int:
+    """Inferences still to report for a job (for progress bars) given the positions done."""
+    if not done:
+        return pj.planned
+    job = pj.job
+    n = sum((("warmup", pj.dataset.vectors[0].sample_id, i, None) not in done) for i in range(job.warmup))
+    n += sum((("measure", v.sample_id, it, None) not in done) for v in pj.dataset.vectors for it in range(job.repeat))
+    sid = pj.dataset.vectors[0].sample_id
+    n += sum((("measure", sid, 0, w) not in done) for w in range(job.measure.windows)) * job.measure.inferences
+    return n
+
+
+def _windows(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any], sink: RowSink,
+             progress: Progress | None, done: set[Key]) -> None:
     """MLPerf Tiny style performance windows on vector 0: each at least N inferences and
     at least T seconds of the DUT's own time (never the host's)."""
     m = pj.job.measure
@@ -181,19 +232,20 @@ def _windows(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any]
     vec = pj.dataset.vectors[0]
     data = pj.dataset.read(vec)
     for w in range(m.windows):
+        if ("measure", vec.sample_id, 0, w) in done:
+            continue
         ticks: list[int] = []
         while len(ticks) < m.inferences or dev.timing.micros(sum(ticks)) < m.min_seconds * 1e6:
             batch = device.run_many(data, max(1, m.inferences - len(ticks)) if len(ticks) < m.inferences else m.inferences)
             ticks += batch
             if progress and len(ticks) <= m.inferences:
                 progress(len(batch))
-        for i, t in enumerate(ticks):
-            rows.append(dict(
-                base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=w, iteration=i,
-                ticks=t, cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t), prediction=None,
-                correct=None, output_sha256=None, output=None, reference_output=None,
-                max_abs_diff_vs_reference=None, bit_exact=None, score=None,
-            ))
+        sink.add([dict(
+            base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=w, iteration=i,
+            ticks=t, cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t), prediction=None,
+            correct=None, output_sha256=None, output=None, reference_output=None,
+            max_abs_diff_vs_reference=None, bit_exact=None, score=None,
+        ) for i, t in enumerate(ticks)])
 
 
 def _profile_rows(device: Any, vector: bytes, info: ModelInfo, base: dict[str, Any], dev: DeviceInfo) -> list[dict[str, Any]]:
@@ -202,7 +254,7 @@ def _profile_rows(device: Any, vector: bytes, info: ModelInfo, base: dict[str, A
     ticks = profile(vector) if profile else None
     if not ticks:
         return []
-    keep = ("run_id", "board", "model", "model_sha256", "timing_source", "emulated", "clock_hz")
+    keep = ("run_id", "job_id", "board", "model", "model_sha256", "timing_source", "emulated", "clock_hz")
     return [
         dict({k: base[k] for k in keep}, op_index=op.index, op_name=op.name, macs=op.macs, ticks=t,
              cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t))
