@@ -401,7 +401,8 @@ def compare(
     from hilbench.results.tags import resolve
     from hilbench.results.verdict import exit_code
 
-    a, b = resolve(baseline, results_dir), resolve(candidate, results_dir)
+    a = resolve(baseline, results_dir, role="baseline")
+    b = resolve(candidate, results_dir, role="candidate")
     verdicts = compare_runs(a, b, results_dir, emulated_threshold=emulated_threshold, min_effect=min_effect)
     console.print(verdict_table(verdicts, f"{b} vs baseline {a}"))
     if junit is not None:

@@ -52,7 +52,8 @@ def compare_runs(
     base_id: str, cand_id: str, results_dir: str | Path | None = None, *,
     emulated_threshold: float = DEFAULT_EMULATED_THRESHOLD, min_effect: float = 0.02,
 ) -> list[Verdict]:
-    """Verdicts for every board x model x dataset present in both runs."""
+    """Verdicts for every board x model x dataset present in both runs (complete runs
+    only: `load` refuses a partial one)."""
     base, cand = load(base_id, results_dir), load(cand_id, results_dir)
     bj, cj = _jobs(base_id, results_dir), _jobs(cand_id, results_dir)
     verdicts: list[Verdict] = []
@@ -167,7 +168,7 @@ def finish_run(result: Any, *, baseline: str | None, junit: Path | None, results
 
     verdicts: list[Verdict] = []
     base_id = None
-    if baseline is not None and result.samples_file is not None and result.samples_file.name == "samples.parquet":
+    if baseline is not None and result.meta.get("status") == "complete":  # a partial run is never a candidate
         base_id = resolve(baseline, results_dir, exclude=result.run_id)
         verdicts = compare_runs(base_id, result.run_id, results_dir)
         console.print(verdict_table(verdicts, f"{result.run_id} vs baseline {base_id} ({baseline})"))

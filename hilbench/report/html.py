@@ -30,7 +30,7 @@ from hilbench.errors import HilbenchError
 from hilbench.report import svg
 from hilbench.report.caveats import emulated_note, emulated_short
 from hilbench.results.schema import LAYER_SCHEMA
-from hilbench.results.store import JOBS, PARTIAL, RUN_META, SAMPLES, load, load_layers, load_meta, run_dir
+from hilbench.results.store import JOBS, RUN_META, check_run, load_events, load_layers, read_samples, run_dir
 
 DETERMINISTIC = {"qemu_icount"}
 EXACT_THRESHOLD = 0.005   # the verdict rule for exact emulated counts (hilbench.compare)
@@ -136,30 +136,26 @@ class RunData:
 
 
 def resolve_run(ref: str, results_dir: str | Path | None = None) -> str:
-    """A run id from a run id, a tag or `last`; a failed run (run.json, partial samples) too."""
-    from hilbench.results.tags import resolve
+    """A run id from a run id, a tag or `last` (the newest readable run, whatever its
+    status: a partial run is shown, marked as such)."""
+    from hilbench.results.tags import resolve_any
 
-    try:
-        return resolve(ref, results_dir)
-    except HilbenchError:
-        if (run_dir(ref, results_dir) / RUN_META).is_file():
-            return ref
-        raise
+    return resolve_any(ref, results_dir)
 
 
 def load_run(run_id: str, results_dir: str | Path | None = None) -> RunData:
     d = run_dir(run_id, results_dir)
-    if not (d / RUN_META).is_file() and not (d / SAMPLES).is_file():
+    if not d.is_dir():
         raise HilbenchError(f"{d}: no such run (no {RUN_META})")
-    meta = load_meta(run_id, results_dir) if (d / RUN_META).is_file() else {"run_id": run_id}
-    partial = not (d / SAMPLES).is_file() and (d / PARTIAL).is_file()
-    samples = load(run_id, results_dir, partial=True)
+    entry = check_run(d)  # DamagedRun: one line naming the file
+    meta = dict(entry.meta, status=entry.status, status_reason=entry.reason or None)
+    samples = read_samples(d).to_pandas()
     layers = load_layers(run_id, results_dir)
     if (d / JOBS).is_file():
         jobs = pd.read_parquet(d / JOBS)
     else:
         jobs = pd.DataFrame(meta.get("jobs") or [])
-    return RunData(run_id, meta, samples, layers, jobs, partial)
+    return RunData(run_id, meta, samples, layers, jobs, not entry.complete)
 
 
 # -- the collected report -------------------------------------------------------------------
@@ -224,6 +220,29 @@ class Report:
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     choice: list[dict[str, Any]] = field(default_factory=list)   # device-choice points, all datasets
     generated_at: str = ""
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)  # hilbench.results.events
+
+    @property
+    def event_counts(self) -> dict[str, int]:
+        """Events by kind, in the order of EVENT_KINDS."""
+        if self.events.empty:
+            return {}
+        counts = self.events["kind"].value_counts()
+        from hilbench.results.events import EVENT_KINDS
+
+        return {k: int(counts[k]) for k in (*EVENT_KINDS, *sorted(set(counts.index) - set(EVENT_KINDS))) if k in counts}
+
+    @property
+    def event_rows(self) -> list[dict[str, Any]]:
+        """The events table of the report (first 200)."""
+        out = []
+        for r in self.events.head(200).to_dict("records"):
+            at = r.get("at")
+            out.append(dict(at=at.strftime("%H:%M:%S") if hasattr(at, "strftime") else str(at), kind=r.get("kind"),
+                            job=r.get("job_id") or "", board=r.get("board") or "",
+                            count="" if num(r.get("count")) is None else fmt(r.get("count")),
+                            detail=r.get("detail") or ""))
+        return out
 
     @property
     def caveats(self) -> list[dict[str, Any]]:
@@ -248,7 +267,13 @@ class Report:
 
     @property
     def status(self) -> str:
-        return "failed (partial results)" if self.partial else str(self.meta.get("status", "complete"))
+        """complete, or what the run is and why: `partial: interrupted by SIGTERM`."""
+        status = str(self.meta.get("status") or "complete")
+        if not self.partial:
+            return status
+        reason = self.meta.get("status_reason")
+        label = "failed (partial results)" if status == "failed" and self.combos else status
+        return f"{label}: {reason}" if reason else label
 
     @property
     def has_energy(self) -> bool:
@@ -296,7 +321,12 @@ def collect(run_id: str, results_dir: str | Path | None = None, baseline: str | 
                                 caveat(ts, emulated, s.get("clock_hz"))))
     rep = Report(run_id, run.meta, run.partial, combos,
                  generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
-    if baseline is not None:
+    rep.events = load_events(run_id, results_dir)
+    if baseline is not None and rep.partial:
+        from hilbench.results.notices import warn
+
+        warn(f"run {run_id} is {rep.status}: not compared with baseline '{baseline}' (only complete runs are)")
+    elif baseline is not None:
         from hilbench.compare import compare_runs
         from hilbench.results.tags import resolve
 
@@ -307,7 +337,9 @@ def collect(run_id: str, results_dir: str | Path | None = None, baseline: str | 
         from hilbench.results.history import history
 
         h = history(results_dir)
-        rep.history = h[h["run_id"] <= run_id] if not h.empty else h
+        if not h.empty:  # trends and device choice: complete runs only (and this one)
+            h = h[(h["run_id"] <= run_id) & ((h["status"] == "complete") | (h["run_id"] == run_id))]
+        rep.history = h
     rep.choice = device_choice(rep)
     return rep
 

@@ -89,7 +89,8 @@ def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
         mark = "*" if r.get("emulated") else ""
         commit = r.get("git_commit")
         t.add_row(
-            str(r["run_id"]), str(r["board"]), str(r["model"]), str(int(r["n"])),
+            str(r["run_id"]) + ("" if r.get("status") in (None, "complete") else f" ({r['status']})"),
+            str(r["board"]), str(r["model"]), str(int(r["n"])),
             _num(r.get("cycles_median")) + mark, _num(r.get("latency_ms"), "{:,.3f}") + mark,
             str(r.get("timing_source")),
             _num(None if r.get("top1") is None or pd.isna(r.get("top1")) else 100 * r["top1"], "{:.1f} %"),

@@ -14,8 +14,14 @@ from hilbench.results.store import run_dir
 
 def show_run(rep: Report, console: Console, layers: bool = False, results_dir: object = None) -> None:
     m = rep.meta
-    status = "[red]failed (partial results)[/]" if rep.partial else "[green]complete[/]"
+    from rich.markup import escape
+
+    status = f"[red]{escape(rep.status)}[/]" if rep.partial else "[green]complete[/]"
     console.print(f"[bold]run {rep.run_id}[/]  {status}")
+    if rep.partial and rep.meta.get("status") == "partial":
+        console.print(f"finish it with `hilbench run --resume {rep.run_id}`", style="dim", highlight=False)
+    if rep.event_counts:
+        console.print("events: " + ", ".join(f"{k} {n}" for k, n in rep.event_counts.items()), highlight=False)
     bits = [f"suite {m['suite']}" if m.get("suite") else None, f"started {m.get('started_at', '-')}",
             f"host {m.get('host', '-')}", f"commit {str(m.get('git_commit'))[:12]}" if m.get("git_commit") else None,
             f"hilbench {m.get('hilbench_version', '-')}"]

@@ -113,7 +113,7 @@ def write_run(
     table = rows_to_table(rows)
     target = run_dir / (SAMPLES if complete else PARTIAL)
     atomic_write(target, lambda p: pq.write_table(table, p))
-    meta = dict(meta, status="complete" if complete else ("partial" if rows else "failed"), samples=len(rows),
+    meta = dict(meta, status="complete" if complete else "failed", samples=len(rows),
                 samples_file=target.name)
     write_json(run_dir / RUN_META, meta)
     return target
