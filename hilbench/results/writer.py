@@ -84,6 +84,7 @@ class RunWriter:
         self._pending: list[dict[str, Any]] = []
         self._last = time.monotonic()
         self._lock = threading.RLock()
+        self.closed = False
 
     # -- producers ----------------------------------------------------------------------------
 
@@ -150,6 +151,7 @@ class RunWriter:
         """Flush everything and record the final status; a complete run is merged into
         samples.parquet. Returns the file that holds the rows (None if there are none)."""
         with self._lock, _signals_held():
+            self.closed = True
             self.set_status(status, reason, **extra)
             if status != "complete":
                 self.meta["samples_file"] = BATCHES if self.rows else None

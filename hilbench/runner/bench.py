@@ -136,10 +136,32 @@ def run_jobs(
 ) -> RunResult:
     """Prepare every job (raising on bad input), run them, write results/<run-id>/."""
     prepared = [prepare(j) for j in jobs]
-    return execute_run(prepared, new_record(prepared, results_dir, suite), suite, progress, on_open)
+    holder: list[RunRecord] = []
+    try:
+        new_record(prepared, results_dir, suite, holder)
+        return execute_run(prepared, holder[0], suite, progress, on_open)
+    except BaseException as exc:
+        if holder:
+            close_abandoned(holder[0], exc)
+        raise
 
 
-def new_record(prepared: list[PreparedJob], results_dir: Path | None, suite: str | None) -> RunRecord:
+def close_abandoned(record: RunRecord, exc: BaseException) -> None:
+    """Close a run that an exception (a signal) left before `execute_run` could."""
+    if record.writer.closed:
+        return
+    sig = signal_name(exc) if isinstance(exc, KeyboardInterrupt) else None
+    if sig:
+        record.events.add("interrupted", sig)
+    reason = f"interrupted by {sig}" if sig else f"hilbench stopped: {type(exc).__name__}: {exc}"
+    record.writer.close("partial" if record.writer.rows else "failed", reason,
+                        finished_at=datetime.now(timezone.utc).isoformat(), interrupted=sig)
+    if sig:
+        exc.hilbench_run = (record.run_id, record.writer.rows)  # type: ignore[attr-defined]
+
+
+def new_record(prepared: list[PreparedJob], results_dir: Path | None, suite: str | None,
+               holder: list[RunRecord] | None = None) -> RunRecord:
     """Create the run directory: run.json says `running`, with the plan (resume reads it)."""
     remove_stale_qemu_dirs()
     run_id = new_run_id()
@@ -153,8 +175,11 @@ def new_record(prepared: list[PreparedJob], results_dir: Path | None, suite: str
     }
     events = EventLog(run_id)
     writer = RunWriter(run_dir, meta, events)
+    record = RunRecord(run_id, run_dir, started, writer, events)
+    if holder is not None:
+        holder.append(record)
     writer.flush()
-    return RunRecord(run_id, run_dir, started, writer, events)
+    return record
 
 
 class _Sink:

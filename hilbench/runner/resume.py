@@ -35,7 +35,7 @@ from hilbench.results.store import (
     RUN_META, default_results_dir, effective_status, load_events, load_layers, read_meta, read_samples,
 )
 from hilbench.results.writer import RunWriter
-from hilbench.runner.bench import Progress, RunResult, execute_run
+from hilbench.runner.bench import Progress, RunResult, close_abandoned, execute_run
 from hilbench.runner.job import Job, Key, PreparedJob, prepare, row_key
 from hilbench.runner.record import PLAN_VERSION, RunRecord, process_fields
 
@@ -84,7 +84,8 @@ def _load_events(run_id: str, root: Path) -> EventLog:
     return log
 
 
-def open_for_resume(run_id: str, results_dir: str | Path | None = None) -> tuple[list[PreparedJob], RunRecord, str | None]:
+def open_for_resume(run_id: str, results_dir: str | Path | None = None,
+                    holder: list[RunRecord] | None = None) -> tuple[list[PreparedJob], RunRecord, str | None]:
     """Check the run can be resumed and build its record; one-line errors otherwise."""
     root = Path(results_dir or default_results_dir())
     d = root / run_id
@@ -131,13 +132,20 @@ def open_for_resume(run_id: str, results_dir: str | Path | None = None) -> tuple
     started = datetime.fromisoformat(str(meta["started_at"]))
     meta["started_at_ts"] = started
     writer = RunWriter(d, meta, events, layers=layer_rows)
+    record = RunRecord(run_id, d, started, writer, events, done, finished, profiled, resumed=True, firmware=firmware)
+    if holder is not None:
+        holder.append(record)
     writer.flush()
-    record = RunRecord(run_id, d, started, writer, events, done, finished, profiled, resumed=True)
-    record.firmware = firmware
     return prepared, record, plan.get("suite")
 
 
 def resume_run(run_id: str, results_dir: str | Path | None = None, progress: Progress | None = None,
                on_open: Callable[[DeviceInfo], None] | None = None) -> RunResult:
-    prepared, record, suite = open_for_resume(run_id, results_dir)
-    return execute_run(prepared, record, suite, progress, on_open)
+    holder: list[RunRecord] = []
+    try:
+        prepared, record, suite = open_for_resume(run_id, results_dir, holder)
+        return execute_run(prepared, record, suite, progress, on_open)
+    except BaseException as exc:
+        if holder:
+            close_abandoned(holder[0], exc)
+        raise
