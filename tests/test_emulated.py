@@ -6,6 +6,7 @@ and .ci/run run them.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -103,5 +104,7 @@ def test_no_orphan_qemu_when_hilbench_is_stopped(tmp_path: Path, sig: int) -> No
     assert not qemu_pids(tag), f"QEMU {mine} outlived hilbench after signal {sig}"
     if sig == signal.SIGINT:
         assert proc.returncode == 130
-        assert list(tmp_path.glob("*/samples.partial.parquet")), "measured rows were lost"
+        assert list(tmp_path.glob("*/samples/batch-*.parquet")), "measured rows were lost"
         assert not list(tmp_path.glob("*/samples.parquet"))
+        (meta,) = [json.loads(p.read_text()) for p in tmp_path.glob("*/run.json")]
+        assert meta["status"] == "partial" and meta["interrupted"] == "SIGINT"
