@@ -90,6 +90,9 @@ def run(
     window_seconds: Annotated[float, typer.Option(
         "--window-seconds", min=0.0, help="--mlperf-tiny performance: least DUT seconds per window (rules: 10)")] = 10.0,
     windows: Annotated[int, typer.Option("--windows", min=1, help="--mlperf-tiny performance: windows (rules: 5)")] = 5,
+    max_restarts: Annotated[Optional[int], typer.Option(
+        "--max-restarts", min=0, help="restarts/resets of a failed board in a row before it is quarantined "
+                                      "(0: the first failure ends the job) [boards.toml max_restarts, default 3]")] = None,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
     if mlperf_tiny is not None:
@@ -115,6 +118,9 @@ def run(
         jobs = jobs_for_request(BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards_file,
                                              limit=limit, warmup=warmup, repeat=repeat, profile=profile))
         suite_name = None
+    from hilbench.devices.recovery import override_max_restarts
+
+    jobs = override_max_restarts(jobs, max_restarts)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting devices", total=None)
