@@ -97,8 +97,9 @@ class EmulatedDevice(McuDevice):
         (SIGSTOP), or a running QEMU whose firmware went silent."""
         symptom = link_symptom(exc)
         qemu = self.qemu
-        if qemu is None:
-            return super().failure_cause(exc)
+        if qemu is None:  # it died before it was up: QemuProcess's own message names how
+            text = str(exc)
+            return text if self.name in text else f"{text} on board '{self.name}'"
         where = f"on board '{self.name}'"
         reason = qemu.exit_reason(wait=1.0 if symptom == "port" else 0.2)
         if reason is not None:

@@ -100,7 +100,10 @@ class QemuProcess:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
                 self.close()
-                tail = err.splitlines()[-1] if err else f"exit code {self._proc.returncode}"
+                from hilbench.devices.recovery import describe_returncode
+
+                code = self._proc.returncode
+                tail = err.splitlines()[-1] if err and code >= 0 else f"exited with {describe_returncode(code)}"
                 raise DeviceError(f"QEMU ({self.argv[0]} -M {self.argv[2]}) failed to start: {tail}")
             if time.monotonic() > end:
                 self.close()
