@@ -211,3 +211,26 @@ def test_recovery_keys_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="reset"):
         load_boards(boards)
     assert load_boards(ROOT / "boards.toml").get("host").max_restarts == 3
+
+
+def test_dut_killed_before_the_model_upload_gets_it_once_after_restart() -> None:
+    need_tool("gcc")
+    from hilbench.devices import make_device
+    from hilbench.link.session import DutLink
+
+    board = load_boards(ROOT / "boards.toml").get("host")
+    uploads: list[int] = []
+    real = DutLink.load_model
+
+    def counted(self, model):  # type: ignore[no-untyped-def]
+        uploads.append(len(model))
+        return real(self, model)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(DutLink, "load_model", counted)
+        with RecoveringDevice(make_device(board)) as dev:
+            dev.open()
+            dev.process_transport.process.kill()
+            desc = dev.load_model(Path(demo.DEMO_MODEL).read_bytes())
+            assert desc.n_ops == 2 and dev.restarts == 1
+            assert len(uploads) == 2  # the cut one, then one after the restart (not two)

@@ -150,3 +150,16 @@ def test_kws_run_survives_a_qemu_kill(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(ids) == 80 and len(set(ids)) == 80
     assert all(r["bit_exact"] for r in result.rows)
     assert [e["kind"] for e in events if e["kind"] == "restart"] == ["restart"]
+
+
+def test_flash_model_partition_is_written_again_after_a_kill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """model_store = "flash": the restarted QEMU gets the model partition again (-device
+    loader, EmulatedDevice.restart_with_partition) before the run goes on."""
+    job = qemu_job(limit=60)
+    job = Job(job.board.model_copy(update={"model_store": "flash"}), job.model, job.dataset, limit=60, profile=False)
+    killer = DutKiller(at=25, seed=2)
+    result, events = run_with_events([job], tmp_path, monkeypatch, progress=killer)
+    assert killer.killed and not result.errors, result.errors and result.errors[0].error
+    ids = [r["sample_id"] for r in result.rows if r["phase"] == "measure"]
+    assert len(ids) == 60 and len(set(ids)) == 60 and all(r["bit_exact"] for r in result.rows)
+    assert [e["kind"] for e in events if e["kind"] == "restart"] == ["restart"]

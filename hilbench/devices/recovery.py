@@ -169,7 +169,7 @@ class RecoveringDevice:
     def load_model(self, model: bytes, source: str = "model") -> Any:
         self._model = (model, source)
         self._position = 0
-        return self._call(lambda: self.inner.load_model(model, source=source), position=None)
+        return self._call(lambda: self.inner.load_model(model, source=source), position=None, reloads=True)
 
     def run(self, vector: bytes) -> Any:
         sample = self._call(lambda: self.inner.run(vector), position=self._position)
@@ -225,7 +225,9 @@ class RecoveringDevice:
         cause = self.inner.failure_cause(exc)
         return exc if cause == str(exc) else type(exc)(cause)
 
-    def _call(self, fn: Callable[[], T], position: int | None) -> T:
+    def _call(self, fn: Callable[[], T], position: int | None, reloads: bool = False) -> T:
+        """fn(), recovering and retrying until it returns; `reloads`: fn is the model
+        upload, which recovery itself redoes, so its answer is fn's."""
         if self._quarantined is not None:
             raise QuarantineError(self._quarantined)
         while True:
@@ -234,13 +236,17 @@ class RecoveringDevice:
             except QuarantineError:
                 raise
             except DeviceError as exc:
-                self._recover(self.inner.failure_cause(exc), position, exc)
+                reloaded = self._recover(self.inner.failure_cause(exc), position, exc)
+                if reloads and reloaded is not None:
+                    self.failures = 0
+                    return reloaded  # type: ignore[no-any-return]
                 continue
             self.failures = 0
             return result
 
-    def _recover(self, cause: str, position: int | None, exc: DeviceError) -> None:
-        """Reset the DUT until it is back with its model, or quarantine the board."""
+    def _recover(self, cause: str, position: int | None, exc: DeviceError) -> Any:
+        """Reset the DUT until it is back with its model (returns the reloaded ModelDesc,
+        None without a model), or quarantine the board."""
         while True:
             self.failures += 1
             if self.max_restarts <= 0:
@@ -257,10 +263,9 @@ class RecoveringDevice:
             self._event(kind, cause, sample_index=position, count=self.failures)
             try:
                 self.inner.restart_dut(cause)
-                if self._model is not None:
-                    self.inner.load_model(*self._model)
+                desc = self.inner.load_model(*self._model) if self._model is not None else None
                 self._retransmits_seen = 0
-                return
+                return desc
             except NotImplementedFeature:
                 raise
             except DeviceError as again:
