@@ -37,6 +37,29 @@ def dut_children(ppid: int) -> list[int]:
     return found
 
 
+HANG = 0  # DutKiller(sig=HANG): pause QEMU's guest CPU over QMP (the process runs on; the firmware hangs)
+
+
+def qmp_stop(pid: int) -> None:
+    """QMP `stop` to the QEMU with that pid (its -qmp unix: socket from its command line):
+    the emulator process keeps running and answers nothing, as a hung firmware would."""
+    import json
+    import socket
+
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    spec = next(a.decode() for a in argv if a.startswith(b"unix:"))
+    path = spec.removeprefix("unix:").split(",")[0]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(path)
+        reader = sock.makefile("rb")
+        reader.readline()
+        for cmd in ("qmp_capabilities", "stop"):
+            sock.sendall(json.dumps({"execute": cmd}).encode() + b"\n")
+            while "return" not in json.loads(reader.readline()):
+                pass
+
+
 class DutKiller:
     """A progress callback that signals the DUT once `at` samples are done (after a seeded
     sub-millisecond-to-millisecond delay, so the signal lands anywhere in the next exchange).
@@ -70,7 +93,10 @@ class DutKiller:
             if pid in self.killed and self.sig == signal.SIGKILL:
                 continue
             try:
-                os.kill(pid, self.sig)
+                if self.sig == HANG:
+                    qmp_stop(pid)
+                else:
+                    os.kill(pid, self.sig)
                 self.killed.append(pid)
             except ProcessLookupError:
                 pass

@@ -1,8 +1,8 @@
 """Recovery of an emulated board (real QEMU, mps2-an386): QEMU killed, stopped or dying on
 every start, with the signal sent from the test at a seeded moment (tests/recoveryhelp.py).
 
-About 60 s on a loaded two-core machine; the SIGSTOP case alone waits out the link's
-timeout (2 s x 6 attempts) before it can say the board stopped answering.
+About 60 s on a loaded two-core machine; the SIGSTOP and hung-guest cases each wait out
+the link's timeout (2 s x 6 attempts) before they can say the board stopped answering.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hilbench.config import load_boards
 from hilbench.devices.recovery import override_max_restarts
 from hilbench.runner.job import Job
 from tests.conftest import ROOT, need_tool, shared_path
-from tests.recoveryhelp import DutKiller, dut_children, measured, run_with_events
+from tests.recoveryhelp import HANG, DutKiller, dut_children, measured, run_with_events
 
 pytestmark = pytest.mark.emulated
 
@@ -55,7 +55,8 @@ def _ticks(rows: list[dict]) -> list[int]:
 @pytest.mark.parametrize(("sig", "cause"), [
     (signal.SIGKILL, "QEMU exited with signal 9 (SIGKILL) on board 'mps2-an386'"),
     (signal.SIGSTOP, "QEMU stopped answering (SIGSTOP?) on board 'mps2-an386': process "),
-])
+    (HANG, "no answer from board 'mps2-an386' within 12 s (QEMU process "),
+], ids=["SIGKILL", "SIGSTOP", "hung-guest"])
 def test_qemu_killed_or_stopped_mid_run_is_restarted(sig: int, cause: str, clean_run: list[dict], tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     at = random.Random(sig).randrange(20, 250)
@@ -69,7 +70,7 @@ def test_qemu_killed_or_stopped_mid_run_is_restarted(sig: int, cause: str, clean
     assert len(restarts) == 1, events
     assert restarts[0]["detail"].startswith(cause), restarts[0]["detail"]
     assert restarts[0]["board"] == BOARD and at <= restarts[0]["sample_index"] <= len(result.rows)
-    if sig == signal.SIGSTOP:  # the silent link retransmitted before giving up: summarised
+    if sig in (signal.SIGSTOP, HANG):  # the silent link retransmitted before giving up: summarised
         retx = [e for e in events if e["kind"] == "retransmit"]
         assert retx and retx[0]["count"] > 0
 
