@@ -98,17 +98,20 @@ def run(
     resume: Annotated[Optional[str], typer.Option(
         "--resume", metavar="RUN_ID",
         help="finish an interrupted (partial) run: only what it has not measured, into the same run")] = None,
+    max_restarts: Annotated[Optional[int], typer.Option(
+        "--max-restarts", min=0, help="restarts/resets of a failed board in a row before it is quarantined "
+                                      "(0: the first failure ends the job) [boards.toml max_restarts, default 3]")] = None,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
     from hilbench.runner.signals import stop_on_signals
 
     with stop_on_signals():
         _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers, confusion,
-             baseline, junit, report, mlperf_tiny, window_seconds, windows, resume)
+             baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts)
 
 
 def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers,  # type: ignore[no-untyped-def]
-         confusion, baseline, junit, report, mlperf_tiny, window_seconds, windows, resume) -> None:
+         confusion, baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts) -> None:
     if resume is not None:
         if any(x is not None for x in (suite, board, model, dataset, limit, mlperf_tiny)):
             raise HilbenchError("--resume takes its jobs from the run's plan: give no suite, --board, --model, "
@@ -138,6 +141,9 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
         jobs = jobs_for_request(BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards_file,
                                              limit=limit, warmup=warmup, repeat=repeat, profile=profile))
         suite_name = None
+    from hilbench.devices.recovery import override_max_restarts
+
+    jobs = override_max_restarts(jobs, max_restarts)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("starting devices", total=None)

@@ -53,6 +53,11 @@ class BoardConfig(_Strict):
     baudrate: int = 115200
     flasher: Literal["pyocd", "esptool", "bossac", "openocd", "none"] | None = None
     serial_number: str | None = None
+    # Recovery (docs/design-notes.md "Recovery"): how a failed real board is reset (kind
+    # "mcu" only: emulated and native boards are restarted), and how many resets or
+    # restarts in a row before the board is quarantined (0: the first failure ends the job).
+    reset: Literal["dtr", "rts", "probe", "power", "none"] | None = None
+    max_restarts: int = Field(3, ge=0, le=100)
     # Which DUT protocol the board's firmware speaks: hilbench's own (docs/protocol.md) or
     # the MLPerf Tiny / EEMBC text protocol (docs/mlperf-tiny.md), for boards that run
     # MLPerf Tiny submission firmware as they are, and hilbench firmware in that mode.
@@ -75,6 +80,8 @@ class BoardConfig(_Strict):
             raise ValueError("needs `firmware` (a target under firmware/boards/) or `image`")
         if self.kind == "mcu" and not self.port:
             raise ValueError("an mcu board needs `port` (serial device or pyserial URL)")
+        if self.reset is not None and self.kind != "mcu":
+            raise ValueError(f"`reset` is for real boards (kind \"mcu\"); a {self.kind} board is restarted instead")
         if self.protocol == "mlperf-tiny":
             if self.kind not in ("emulated", "native", "mcu"):
                 raise ValueError(f"protocol \"mlperf-tiny\" is for boards on a serial link, not kind \"{self.kind}\"")

@@ -14,6 +14,7 @@ from pathlib import Path
 from hilbench import firmware
 from hilbench.devices.base import Timing
 from hilbench.devices.mcu import McuDevice
+from hilbench.devices.recovery import link_silence_s, link_symptom
 from hilbench.errors import DeviceError
 from hilbench.flash.qemu import QemuProcess
 from hilbench.link.session import DutLink
@@ -88,6 +89,41 @@ class EmulatedDevice(McuDevice):
             self.qemu.close()
             self.qemu = None
         return self._start(["-device", f"loader,file={part},addr={address:#x},force-raw=on"])
+
+    # ------------------------------------------------------------ recovery (hilbench.devices.recovery)
+
+    def failure_cause(self, exc: Exception) -> str:
+        """The cause from QEMU's process state: its exit signal or code, a stopped process
+        (SIGSTOP), or a running QEMU whose firmware went silent."""
+        symptom = link_symptom(exc)
+        qemu = self.qemu
+        if qemu is None:  # it died before it was up: QemuProcess's own message names how
+            text = str(exc)
+            return text if self.name in text else f"{text} on board '{self.name}'"
+        where = f"on board '{self.name}'"
+        reason = qemu.exit_reason(wait=1.0 if symptom == "port" else 0.2)
+        if reason is not None:
+            return f"QEMU {reason} {where}"
+        if qemu.stopped():
+            return (f"QEMU stopped answering (SIGSTOP?) {where}: process {qemu.pid} is stopped"
+                    + (f", no answer within {link_silence_s(self.link):.0f} s" if symptom == "silent" else ""))
+        if symptom == "silent":
+            return (f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s "
+                    f"(QEMU process {qemu.pid} still running: the firmware hangs?)")
+        return super().failure_cause(exc)
+
+    def restart_dut(self, cause: str) -> None:
+        """Kill QEMU (a stopped or hung one too: SIGKILL to its group), start it again from
+        the same image and say HELLO; the caller puts the model back (a flash model
+        partition is written again by load_model)."""
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+        if self.qemu is not None:
+            self.qemu.close()
+            self.qemu = None
+        self.transport = self._start()
+        self._reconnect()
 
     def _stop(self) -> None:
         part = getattr(self, "_partition_dir", None)

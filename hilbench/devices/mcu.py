@@ -10,6 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from hilbench.config import BoardConfig
+from hilbench.devices.recovery import link_silence_s, link_symptom, pulse_reset
 from hilbench.devices.base import DeviceInfo, Sample, Timing
 from hilbench.errors import ModelError, NotImplementedFeature
 from hilbench.flash.partition import fits, partition_image
@@ -31,6 +32,8 @@ class McuDevice:
         self.model: ModelDesc | None = None
         self.firmware_sha256: str | None = None
         self._info: DeviceInfo | None = None
+        self.events = None  # the run's EventLog (hilbench.results.events), set by the runner per job
+        self.event_job: str | None = None
 
     # Subclasses override these two.
     def _start(self) -> Transport:
@@ -141,6 +144,50 @@ class McuDevice:
             return None
         self.link.set_input(vector)
         return self.link.profile()
+
+    # ------------------------------------------------------------ recovery (hilbench.devices.recovery)
+
+    def failure_cause(self, exc: Exception) -> str:
+        """One line naming what happened to the DUT when a call failed with exc.
+
+        Real board: a silent board or a lost port; subclasses add their process state.
+        Never pyserial's wording: the user acts on the board, not on a file descriptor.
+        """
+        symptom = link_symptom(exc)
+        port = self.board.port or (self.transport.name if self.transport else "?")
+        if symptom == "silent":
+            return f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s (port {port})"
+        if symptom == "port":
+            return f"lost the serial port {port} of board '{self.name}' (unplugged, or reset by someone else?)"
+        if symptom == "boot":
+            return f"board '{self.name}' reset itself during the session (BOOT event: watchdog, brown-out?)"
+        text = str(exc)
+        return text if self.name in text else f"board '{self.name}': {text}"
+
+    def restart_dut(self, cause: str) -> None:
+        """Reset a real board the way boards.toml says (`reset`), reopen its port and say
+        HELLO again; the caller puts the model back."""
+        mode = self.board.reset or "none"
+        if mode in ("probe", "power"):
+            what = "a debug-probe reset" if mode == "probe" else "a power-switch reset"
+            raise NotImplementedFeature(
+                f"board '{self.name}': reset = \"{mode}\" ({what}) is not implemented yet; it arrives with the "
+                f"later issue on flashing real boards (use reset = \"dtr\", \"rts\" or \"none\"). "
+                f"The board failed: {cause}"
+            )
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+        self.transport = self._start()
+        if mode in ("dtr", "rts"):
+            pulse_reset(self.transport, mode)
+        self._reconnect()
+
+    def _reconnect(self) -> None:
+        """A fresh link on self.transport, up to HELLO (a restarted DUT starts at seq 0)."""
+        assert self.transport is not None
+        self.link = DutLink(self.transport)
+        self.link.connect(deadline_s=self._connect_timeout())
 
     def close(self) -> None:
         if self.transport is not None:

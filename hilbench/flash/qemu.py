@@ -80,6 +80,7 @@ class QemuProcess:
         self.argv = argv
         self.pty: str | None = None
         self._proc: subprocess.Popen | None = None
+        self._exit_stderr: str | None = None
         self._start(start_timeout)
 
     def _start(self, timeout: float) -> None:
@@ -99,7 +100,10 @@ class QemuProcess:
             if self._proc.poll() is not None:
                 err = self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
                 self.close()
-                tail = err.splitlines()[-1] if err else f"exit code {self._proc.returncode}"
+                from hilbench.devices.recovery import describe_returncode
+
+                code = self._proc.returncode
+                tail = err.splitlines()[-1] if err and code >= 0 else f"exited with {describe_returncode(code)}"
                 raise DeviceError(f"QEMU ({self.argv[0]} -M {self.argv[2]}) failed to start: {tail}")
             if time.monotonic() > end:
                 self.close()
@@ -158,6 +162,38 @@ class QemuProcess:
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
+
+    def exit_reason(self, wait: float = 0.0) -> str | None:
+        """Why QEMU ended ('exited with signal 9 (SIGKILL)'), or None while it runs.
+
+        `wait`: a QEMU whose pty just closed may not be reaped yet. QEMU catches SIGTERM,
+        SIGINT and SIGHUP and exits 0 after printing "terminating on signal N"; that line
+        is what names the signal then.
+        """
+        from hilbench.devices.recovery import describe_returncode, wait_returncode
+
+        proc = self._proc
+        if proc is None:
+            return None
+        code = wait_returncode(proc.poll, wait)
+        if code is None:
+            return None
+        if self._exit_stderr is None:
+            try:
+                self._exit_stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            except (OSError, ValueError):
+                self._exit_stderr = ""
+        m = re.search(r"terminating on signal (\d+)", self._exit_stderr)
+        if m:
+            return f"exited with {describe_returncode(-int(m.group(1)))}"
+        lines = [ln.strip() for ln in self._exit_stderr.splitlines() if ln.strip()]
+        return f"exited with {describe_returncode(code)}" + (f": {lines[-1]}" if lines and code > 0 else "")
+
+    def stopped(self) -> bool:
+        """True while QEMU is stopped by a signal (SIGSTOP, SIGTSTP; /proc state T)."""
+        from hilbench.devices.recovery import process_state
+
+        return self.running and self.pid is not None and process_state(self.pid) in ("T", "t")
 
     def close(self) -> None:
         """Kill QEMU's whole process group and reap it; safe to call twice."""

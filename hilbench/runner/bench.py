@@ -27,6 +27,7 @@ from typing import Any
 from hilbench import __version__
 from hilbench.config import BoardsFile, Suite, load_boards
 from hilbench.devices import DeviceInfo, make_device
+from hilbench.devices.recovery import with_recovery
 from hilbench.locks import physical_board_lock
 from hilbench.errors import DatasetError, HilbenchError, ModelError
 from hilbench.results import new_run_id
@@ -252,7 +253,7 @@ def execute_run(
         events.add("job_failed", f"{out.error_kind}: {exc}", job_id=p.job.job_id, board=p.job.board.name)
 
     def run_board_locked(group: list[PreparedJob]) -> None:
-        device = make_device(group[0].job.board)
+        device = with_recovery(make_device(group[0].job.board))  # restarts a failed DUT (devices/recovery.py)
         _attach_events(device, events, group[0].job.job_id)
         try:
             try:
