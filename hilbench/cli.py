@@ -279,8 +279,6 @@ def verify(
     boards: BoardsOpt = None,
 ) -> None:
     """Per-layer bit-exactness on the DUT: every intermediate tensor vs tflite-micro."""
-    import numpy as np
-
     from hilbench.config import load_boards
     from hilbench.datasets import load_dataset
     from hilbench.devices import make_device
@@ -295,12 +293,15 @@ def verify(
     info = inspect_model(model)
     model_bytes = model.read_bytes()
     vectors: list[tuple[str, bytes]] = []
-    in_bytes = info.inputs[0].nbytes or 0
     if dataset is not None and limit:
         ds = load_dataset(dataset, limit=limit).for_model_input(info.inputs[0], f"{model.name} input")
         vectors += [(v.sample_id, ds.read(v)) for v in ds.vectors]
-    rng = np.random.default_rng(seed)
-    vectors += [(f"random{i}", rng.integers(0, 256, in_bytes, dtype=np.uint8).tobytes()) for i in range(random)]
+    if random:
+        from hilbench.models.random_inputs import random_vectors
+
+        rand, rand_range = random_vectors(info, random, seed)
+        vectors += rand
+        console.print(f"random inputs (seed {seed}): {rand_range.describe()}", markup=False)
     if not vectors:
         raise HilbenchError("nothing to verify: give --dataset with --limit > 0, or --random N")
     ref = ReferenceInterpreter(model_bytes, preserve_all_tensors=True, name=str(model))
