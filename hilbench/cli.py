@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hilbench import __version__
-from hilbench.errors import HilbenchError
+from hilbench.errors import HilbenchError, ModelError
 
 app = typer.Typer(
     add_completion=False,
@@ -275,7 +275,7 @@ def verify(
     dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory")] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="dataset vectors to check")] = 3,
     random: Annotated[int, typer.Option("--random", min=0, help="seeded random input vectors to check")] = 0,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     boards: BoardsOpt = None,
 ) -> None:
     """Per-layer bit-exactness on the DUT: every intermediate tensor vs tflite-micro."""
@@ -291,6 +291,8 @@ def verify(
 
         model, dataset = Path(demo.DEMO_MODEL), dataset or Path(demo.DEMO_DATASET)
     info = inspect_model(model)
+    if len(info.inputs) != 1:
+        raise ModelError(f"{model}: {len(info.inputs)} inputs; verify checks single-input models")
     model_bytes = model.read_bytes()
     vectors: list[tuple[str, bytes]] = []
     if dataset is not None and limit:

@@ -194,6 +194,8 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
     labels = root / LABELS_FILE
     vectors: list[Vector] = []
     num_classes: int | None = None
+    if labels.exists() and not labels.is_file():
+        raise DatasetError(f"{labels}: not a file (a directory?); {LABELS_FILE} must be a CSV file")
     if labels.is_file():
         rows = read_csv_rows(labels)
         if not rows:
@@ -214,6 +216,8 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
                 n, label = int(ncls), int(lab)
             except ValueError:
                 raise DatasetError(f"{labels}:{lineno}: num_classes and label must be integers") from None
+            if n < 1:
+                raise DatasetError(f"{labels}:{lineno}: num_classes {n} must be at least 1")
             if not 0 <= label < n:
                 raise DatasetError(f"{labels}:{lineno}: label {label} outside 0..{n - 1}")
             if num_classes is not None and n != num_classes:

@@ -108,3 +108,15 @@ def test_cli_duplicate_row_is_one_line_and_writes_no_run(tmp_path: Path) -> None
                 "--results-dir", str(results))
     assert_one_line_error(r, str(ds / "y_labels.csv") + ":3:", src[0].name, "line 1")
     assert not list(results.glob("*/samples.parquet"))
+
+
+def test_labels_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    root = _dir(tmp_path, None)
+    (root / "y_labels.csv").mkdir()
+    with pytest.raises(DatasetError, match=r"y_labels\.csv: not a file"):
+        load_dataset(root)
+
+
+def test_zero_classes_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"y_labels\.csv:1: num_classes 0 must be at least 1"):
+        load_dataset(_dir(tmp_path, "a.bin,0,0\n"))

@@ -101,3 +101,26 @@ def test_verify_random_on_float_input_model_is_bit_exact(tmp_path: Path) -> None
     assert r.code == 0, r.stdout + r.stderr
     assert "uniform in [-10, 15.5]" in r.stdout and "QUANTIZE op 0" in r.stdout
     assert "bit-exact with tflite-micro" in r.stdout and "nan" not in r.stdout.lower()
+
+
+def _no_input_model() -> bytes:
+    b = ModelBuilder(description="no inputs")
+    c = b.add_tensor("c", [1, 4], "int8", scale=1.0, zero_point=0, data=np.ones((1, 4), np.int8))
+    y = b.add_tensor("y", [1, 4], "int8", scale=1.0, zero_point=0)
+    b.add_op("RESHAPE", [c], [y])
+    b.set_io([], [y])
+    return b.build()
+
+
+def test_verify_model_without_inputs_is_one_line(tmp_path: Path) -> None:
+    from tests.clihelp import assert_one_line_error
+
+    m = tmp_path / "noin.tflite"
+    m.write_bytes(_no_input_model())
+    r = run_cli("verify", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET))
+    assert_one_line_error(r, str(m), "0 inputs; verify checks single-input models")
+
+
+def test_verify_negative_seed_is_a_usage_error() -> None:
+    r = run_cli("verify", "--board", "host", "--random", "1", "--seed", "-5")
+    assert r.code == 2 and "Traceback" not in r.stderr and "--seed" in r.stderr
