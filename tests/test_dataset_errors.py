@@ -74,9 +74,15 @@ def test_binary_labels_file_names_line_and_byte(tmp_path: Path) -> None:
         load_dataset(root)
 
 
-def test_nul_in_labels_file_is_one_line(tmp_path: Path) -> None:
+def test_nul_in_labels_file_names_the_line(tmp_path: Path) -> None:
     root = _dir(tmp_path, "a.bin,3,0\nb.bin,3,\x001\n")
-    with pytest.raises(DatasetError, match=r"y_labels\.csv:2: "):
+    with pytest.raises(DatasetError, match=r"y_labels\.csv:2: num_classes and label must be integers"):
+        load_dataset(root)
+
+
+def test_csv_error_is_one_line_naming_the_line(tmp_path: Path) -> None:
+    root = _dir(tmp_path, 'a.bin,3,0\n"' + "x" * 200_000 + '",3,1\n')
+    with pytest.raises(DatasetError, match=r"y_labels\.csv:2: not a CSV row \(field larger than field limit"):
         load_dataset(root)
 
 
@@ -120,3 +126,8 @@ def test_labels_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
 def test_zero_classes_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"y_labels\.csv:1: num_classes 0 must be at least 1"):
         load_dataset(_dir(tmp_path, "a.bin,0,0\n"))
+
+
+def test_num_classes_that_changes_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"y_labels\.csv:2: num_classes 4 differs from earlier rows \(3\)"):
+        load_dataset(_dir(tmp_path, "a.bin,3,0\nb.bin,4,1\n"))

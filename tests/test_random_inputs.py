@@ -124,3 +124,20 @@ def test_verify_model_without_inputs_is_one_line(tmp_path: Path) -> None:
 def test_verify_negative_seed_is_a_usage_error() -> None:
     r = run_cli("verify", "--board", "host", "--random", "1", "--seed", "-5")
     assert r.code == 2 and "Traceback" not in r.stderr and "--seed" in r.stderr
+
+
+def test_verify_with_nothing_to_check() -> None:
+    from tests.clihelp import assert_one_line_error
+
+    r = run_cli("verify", "--board", "host", "--limit", "0")
+    assert_one_line_error(r, "nothing to verify: give --dataset with --limit > 0, or --random N")
+
+
+def test_run_model_without_inputs_is_one_line(tmp_path: Path) -> None:
+    from tests.clihelp import assert_one_line_error
+
+    m = tmp_path / "noin.tflite"
+    m.write_bytes(_no_input_model())
+    r = run_cli("run", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET),
+                "--results-dir", str(tmp_path / "results"))
+    assert_one_line_error(r, str(m), "0 inputs and 1 outputs; hilbench runs single-input, single-output models")
