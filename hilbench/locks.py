@@ -52,7 +52,11 @@ def lock_timeout() -> float | None:
     try:
         t = float(raw)
     except ValueError:
-        return 1800.0
+        raise HilbenchError(
+            f"HIL_LOCK_TIMEOUT={raw!r}: not a number of seconds (0 or negative: wait for ever)"
+        ) from None
+    if t != t:  # NaN
+        raise HilbenchError(f"HIL_LOCK_TIMEOUT={raw!r}: not a number of seconds")
     return t if t > 0 else None
 
 
@@ -243,14 +247,20 @@ class BoardLock:
         return True
 
     def _open(self) -> int:
-        if not self.directory.is_dir():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            try:  # one lock directory for every user of the machine (the boards are shared)
-                os.chmod(self.directory, 0o1777)
-            except OSError:
-                pass
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.path, flags, 0o666)
+        try:
+            if not self.directory.is_dir():
+                self.directory.mkdir(parents=True, exist_ok=True)
+                try:  # one lock directory for every user of the machine (the boards are shared)
+                    os.chmod(self.directory, 0o1777)
+                except OSError:
+                    pass
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.path, flags, 0o666)
+        except OSError as exc:
+            raise HilbenchError(
+                f"{self.path}: cannot create the board lock file: {exc.strerror or exc} "
+                "(HILBENCH_LOCK_DIR sets the lock directory)"
+            ) from None
         try:
             os.fchmod(fd, 0o666)
         except OSError:

@@ -83,3 +83,25 @@ def re_match(pattern: str, text: str) -> bool:
 
     assert re.match(pattern, text), (pattern, text)
     return True
+
+
+def test_bad_lock_timeout_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hilbench.errors import HilbenchError
+    from hilbench.locks import lock_timeout
+
+    monkeypatch.setenv("HIL_LOCK_TIMEOUT", "30min")
+    with pytest.raises(HilbenchError, match=r"^HIL_LOCK_TIMEOUT='30min': not a number of seconds"):
+        lock_timeout()
+    monkeypatch.setenv("HIL_LOCK_TIMEOUT", "0")
+    assert lock_timeout() is None
+    monkeypatch.setenv("HIL_LOCK_TIMEOUT", "2.5")
+    assert lock_timeout() == 2.5
+
+
+def test_unusable_lock_dir_is_one_clear_error(tmp_path: Path) -> None:
+    from hilbench.errors import HilbenchError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(HilbenchError, match=r"board-x\.lock: cannot create the board lock file: .*HILBENCH_LOCK_DIR"):
+        BoardLock("board-x", directory=blocker).try_acquire()
