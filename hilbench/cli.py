@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hilbench import __version__
-from hilbench.errors import HilbenchError
+from hilbench.errors import HilbenchError, ModelError
 
 app = typer.Typer(
     add_completion=False,
@@ -317,12 +317,10 @@ def verify(
     dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory")] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="dataset vectors to check")] = 3,
     random: Annotated[int, typer.Option("--random", min=0, help="seeded random input vectors to check")] = 0,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     boards: BoardsOpt = None,
 ) -> None:
     """Per-layer bit-exactness on the DUT: every intermediate tensor vs tflite-micro."""
-    import numpy as np
-
     from hilbench.config import load_boards
     from hilbench.datasets import load_dataset
     from hilbench.devices import make_device
@@ -335,14 +333,19 @@ def verify(
 
         model, dataset = Path(demo.DEMO_MODEL), dataset or Path(demo.DEMO_DATASET)
     info = inspect_model(model)
+    if len(info.inputs) != 1:
+        raise ModelError(f"{model}: {len(info.inputs)} inputs; verify checks single-input models")
     model_bytes = model.read_bytes()
     vectors: list[tuple[str, bytes]] = []
-    in_bytes = info.inputs[0].nbytes or 0
     if dataset is not None and limit:
         ds = load_dataset(dataset, limit=limit).for_model_input(info.inputs[0], f"{model.name} input")
         vectors += [(v.sample_id, ds.read(v)) for v in ds.vectors]
-    rng = np.random.default_rng(seed)
-    vectors += [(f"random{i}", rng.integers(0, 256, in_bytes, dtype=np.uint8).tobytes()) for i in range(random)]
+    if random:
+        from hilbench.models.random_inputs import random_vectors
+
+        rand, rand_range = random_vectors(info, random, seed)
+        vectors += rand
+        console.print(f"random inputs (seed {seed}): {rand_range.describe()}", markup=False)
     if not vectors:
         raise HilbenchError("nothing to verify: give --dataset with --limit > 0, or --random N")
     ref = ReferenceInterpreter(model_bytes, preserve_all_tensors=True, name=str(model))

@@ -17,9 +17,9 @@ Two kinds, told apart by file names only (no guessing from sizes):
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from hilbench import datasets_ad as ad
+from hilbench.csv_rows import read_csv_rows
 from hilbench.errors import DatasetError
 
 LABELS_FILE = "y_labels.csv"
@@ -193,27 +194,47 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
     labels = root / LABELS_FILE
     vectors: list[Vector] = []
     num_classes: int | None = None
+    if labels.exists() and not labels.is_file():
+        raise DatasetError(f"{labels}: not a file (a directory?); {LABELS_FILE} must be a CSV file")
     if labels.is_file():
-        with labels.open(newline="", encoding="utf-8") as fh:
-            for lineno, row in enumerate(csv.reader(fh), start=1):
-                if not row or all(not c.strip() for c in row):
-                    continue
-                if len(row) != 3:
-                    raise DatasetError(f"{labels}:{lineno}: expected 3 fields file,num_classes,label, got {len(row)}")
-                name, ncls, lab = (c.strip() for c in row)
-                try:
-                    n, label = int(ncls), int(lab)
-                except ValueError:
-                    raise DatasetError(f"{labels}:{lineno}: num_classes and label must be integers") from None
-                if not 0 <= label < n:
-                    raise DatasetError(f"{labels}:{lineno}: label {label} outside 0..{n - 1}")
-                if num_classes is not None and n != num_classes:
-                    raise DatasetError(f"{labels}:{lineno}: num_classes {n} differs from earlier rows ({num_classes})")
-                num_classes = n
-                path = root / name
-                if not path.is_file():
-                    raise DatasetError(f"{labels}:{lineno}: vector file {name} not found in {root}")
-                vectors.append(Vector(Path(name).stem, path, label))
+        rows = read_csv_rows(labels)
+        if not rows:
+            bins = len(list(root.glob("*.bin")))
+            raise DatasetError(
+                f"{labels}: file is empty (no file,num_classes,label rows)"
+                + (f"; {bins} *.bin files beside it are not listed" if bins else "")
+                + f"; fill it, or delete it to run every *.bin unlabelled"
+            )
+        first_line: dict[str, int] = {}
+        for lineno, row in rows:
+            if len(row) != 3:
+                raise DatasetError(f"{labels}:{lineno}: expected 3 fields file,num_classes,label, got {len(row)}")
+            name, ncls, lab = (c.strip() for c in row)
+            if not name:
+                raise DatasetError(f"{labels}:{lineno}: empty file name")
+            try:
+                n, label = int(ncls), int(lab)
+            except ValueError:
+                raise DatasetError(f"{labels}:{lineno}: num_classes and label must be integers") from None
+            if n < 1:
+                raise DatasetError(f"{labels}:{lineno}: num_classes {n} must be at least 1")
+            if not 0 <= label < n:
+                raise DatasetError(f"{labels}:{lineno}: label {label} outside 0..{n - 1}")
+            if num_classes is not None and n != num_classes:
+                raise DatasetError(f"{labels}:{lineno}: num_classes {n} differs from earlier rows ({num_classes})")
+            num_classes = n
+            key = os.path.normpath(name)
+            if key in first_line:
+                raise DatasetError(
+                    f"{labels}:{lineno}: {name} is listed again (first on line {first_line[key]}); "
+                    "each vector file may appear once"
+                )
+            first_line[key] = lineno
+            path = root / name
+            if not path.is_file():
+                raise DatasetError(f"{labels}:{lineno}: vector file {name} not found in {root}")
+            vectors.append(Vector(Path(name).stem, path, label))
+        _check_unique_ids(labels, vectors, first_line)
     else:
         vectors = [Vector(p.stem, p, None) for p in sorted(root.glob("*.bin"))]
     if not vectors:
@@ -230,6 +251,20 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
     if ad_files:
         return _ad_dataset(root, labels, vectors, num_classes)
     return Dataset(root.name, root, vectors, num_classes)
+
+
+def _check_unique_ids(labels: Path, vectors: list[Vector], lines: dict[str, int]) -> None:
+    """Two listed files with one stem (a.bin, sub/a.bin) would share a sample id in the results."""
+    seen: dict[str, Vector] = {}
+    for v in vectors:
+        other = seen.get(v.sample_id)
+        if other is not None:
+            a, b = (os.path.normpath(str(x.path.relative_to(labels.parent))) for x in (other, v))
+            raise DatasetError(
+                f"{labels}:{lines.get(b, 0)}: {b} and {a} (line {lines.get(a, 0)}) share the sample id "
+                f"{v.sample_id!r}; rename one"
+            )
+        seen[v.sample_id] = v
 
 
 def _ad_dataset(root: Path, labels: Path, files: list[Vector], num_classes: int | None) -> Dataset:

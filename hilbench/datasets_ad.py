@@ -28,7 +28,6 @@ Scores here are computed in float64 (the firmware accumulates in float32 and pri
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from hilbench.csv_rows import read_csv_rows
 from hilbench.errors import DatasetError
 
 AD_MEL_BINS = 128
@@ -217,21 +217,14 @@ def read_reference_scores(path: str | Path) -> ReferenceScores:
     path = Path(path)
     files: list[str] = []
     scores: list[float] = []
-    try:
-        fh = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read: {exc.strerror}") from None
-    with fh:
-        for lineno, row in enumerate(csv.reader(fh), start=1):
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) != 2:
-                raise DatasetError(f"{path}:{lineno}: expected 2 fields file,score, got {len(row)}")
-            try:
-                scores.append(float(row[1]))
-            except ValueError:
-                raise DatasetError(f"{path}:{lineno}: score {row[1]!r} is not a number") from None
-            files.append(row[0].strip())
+    for lineno, row in read_csv_rows(path):
+        if len(row) != 2:
+            raise DatasetError(f"{path}:{lineno}: expected 2 fields file,score, got {len(row)}")
+        try:
+            scores.append(float(row[1]))
+        except ValueError:
+            raise DatasetError(f"{path}:{lineno}: score {row[1]!r} is not a number") from None
+        files.append(row[0].strip())
     if not files:
         raise DatasetError(f"{path}: no scores")
     m = _ID_RE.search(path.stem)
@@ -252,11 +245,7 @@ def read_reference_auc(path: str | Path) -> dict[str, tuple[float, float]]:
     """
     path = Path(path)
     out: dict[str, tuple[float, float]] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read: {exc.strerror}") from None
-    for lineno, row in enumerate(csv.reader(text.splitlines()), start=1):
+    for lineno, row in read_csv_rows(path):
         if len(row) != 3 or row[0].strip().lower() == "id":
             continue
         key = row[0].strip()

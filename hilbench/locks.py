@@ -26,10 +26,11 @@ import fcntl
 import os
 import re
 import socket
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,12 @@ from typing import Any
 from hilbench.errors import HilbenchError
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+NOTICE_EVERY_S = 30.0  # how often a waiting process says it is still waiting
+
+
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def lock_timeout() -> float | None:
@@ -45,7 +52,11 @@ def lock_timeout() -> float | None:
     try:
         t = float(raw)
     except ValueError:
-        return 1800.0
+        raise HilbenchError(
+            f"HIL_LOCK_TIMEOUT={raw!r}: not a number of seconds (0 or negative: wait for ever)"
+        ) from None
+    if t != t:  # NaN
+        raise HilbenchError(f"HIL_LOCK_TIMEOUT={raw!r}: not a number of seconds")
     return t if t > 0 else None
 
 
@@ -116,12 +127,23 @@ class BoardLock:
         """Take the lock if it is free (or already this process's); never wait."""
         return self._take(blocking=False)
 
-    def acquire(self, timeout: float | None = None, poll: float = 0.05) -> None:
+    def acquire(self, timeout: float | None = None, poll: float = 0.05,
+                notify: Callable[[str], None] | None = None, notice_every: float = NOTICE_EVERY_S) -> None:
         """Wait for the lock, at most `timeout` seconds (None: for ever). While waiting,
-        a `<key>.wait.<pid>` file says so (`others_waiting` reads them)."""
+        a `<key>.wait.<pid>` file says so (`others_waiting` reads them).
+
+        A wait is never silent: once when it starts and then every `notice_every` seconds
+        a line naming the lock and its holder goes to `notify` (default: stderr), and a
+        timeout's error names the holder too.
+        """
         if self._take(blocking=False):
             return
-        end = None if timeout is None else time.monotonic() + timeout
+        say = notify if notify is not None else _to_stderr
+        start = time.monotonic()
+        end = None if timeout is None else start + timeout
+        limit = "no timeout" if timeout is None else f"timeout {timeout:g} s"
+        say(f"hilbench: waiting for board lock {self.key!r} held by {self._holder_text()} ({limit})")
+        next_notice = start + notice_every
         wait_file = self.directory / f"{self.key}.wait.{os.getpid()}"
         try:
             wait_file.touch()
@@ -129,15 +151,25 @@ class BoardLock:
             pass
         try:
             while not self._take(blocking=False):
-                if end is not None and time.monotonic() >= end:
-                    holder = self.holder() or "unknown"
-                    raise LockTimeout(f"{self.path}: still locked after {timeout:g} s by {holder}")
+                now = time.monotonic()
+                if end is not None and now >= end:
+                    raise LockTimeout(
+                        f"{self.path}: still locked after {timeout:g} s by {self._holder_text()} "
+                        f"(board lock {self.key!r}; HIL_LOCK_TIMEOUT sets the wait)"
+                    )
+                if now >= next_notice:
+                    say(f"hilbench: still waiting for board lock {self.key!r} after {now - start:.0f} s, "
+                        f"held by {self._holder_text()} ({limit})")
+                    next_notice += notice_every
                 time.sleep(poll)
         finally:
             try:
                 wait_file.unlink()
             except OSError:
                 pass
+
+    def _holder_text(self) -> str:
+        return self.holder() or "an unknown process (its lock file names no holder)"
 
     def others_waiting(self) -> bool:
         """Whether another live process on this host is waiting for this lock."""
@@ -215,14 +247,20 @@ class BoardLock:
         return True
 
     def _open(self) -> int:
-        if not self.directory.is_dir():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            try:  # one lock directory for every user of the machine (the boards are shared)
-                os.chmod(self.directory, 0o1777)
-            except OSError:
-                pass
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(self.path, flags, 0o666)
+        try:
+            if not self.directory.is_dir():
+                self.directory.mkdir(parents=True, exist_ok=True)
+                try:  # one lock directory for every user of the machine (the boards are shared)
+                    os.chmod(self.directory, 0o1777)
+                except OSError:
+                    pass
+            flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.path, flags, 0o666)
+        except OSError as exc:
+            raise HilbenchError(
+                f"{self.path}: cannot create the board lock file: {exc.strerror or exc} "
+                "(HILBENCH_LOCK_DIR sets the lock directory)"
+            ) from None
         try:
             os.fchmod(fd, 0o666)
         except OSError:
@@ -233,7 +271,7 @@ class BoardLock:
         text = f"pid {os.getpid()} on {socket.gethostname()}"
         if self.owner:
             text += f" ({self.owner})"
-        data = (text + f" since {time.strftime('%Y-%m-%dT%H:%M:%S')}\n").encode()
+        data = (text + f" since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n").encode()
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, data, 0)

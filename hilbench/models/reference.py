@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from hilbench.errors import ModelError
+from hilbench.models.hybrid import check_not_hybrid
 from hilbench.models.inspect import ModelInfo, TensorInfo, inspect_model, read_model_bytes
 
 MIN_ARENA_BYTES = 256 * 1024
@@ -119,6 +120,7 @@ class ReferenceInterpreter:
     ) -> None:
         self.model_bytes, self.label = read_model_bytes(model, name)
         self.info: ModelInfo = inspect_model(self.model_bytes, self.label)
+        check_not_hybrid(self.info, self.label)
         self.preserve_all_tensors = preserve_all_tensors
         self.inputs: list[TensorDetails] = [_details(t) for t in self.info.inputs]
         self.outputs: list[TensorDetails] = [_details(t) for t in self.info.outputs]
@@ -154,17 +156,24 @@ class ReferenceInterpreter:
         last_error = ""
         while size <= MAX_ARENA_BYTES:
             try:
-                interp = runtime.Interpreter.from_bytes(
-                    self.model_bytes, arena_size=size, intrepreter_config=config
+                # tflite-micro prints the real cause (a kernel's Prepare message) to the C
+                # stderr and raises only "failed to allocate tensors": capture it.
+                interp, log = _capture_fd2(
+                    lambda: runtime.Interpreter.from_bytes(
+                        self.model_bytes, arena_size=size, intrepreter_config=config
+                    )
                 )
                 return interp, size
-            except RuntimeError as exc:
+            except _Fd2Failure as failure:
+                exc, log = failure.exc, failure.log
                 last_error = _one_line(exc)
-                if "allocate" not in last_error.lower():
-                    break
-                size *= _ARENA_GROWTH
-            except Exception as exc:  # the runtime raises ValueError/struct.error etc.
-                last_error = _one_line(exc)
+                if isinstance(exc, RuntimeError) and "allocate" in last_error.lower():
+                    if _ARENA_SHORT.search(log):
+                        size *= _ARENA_GROWTH
+                        continue
+                    raise ModelError(
+                        f"{self.label}: tflite-micro refused the model: {_tflm_cause(log, last_error)}"
+                    ) from None
                 break
         if "allocate" in last_error.lower():
             raise ModelError(
@@ -259,27 +268,65 @@ class ReferenceInterpreter:
             return None
         if not self._arena_measured:
             self._arena_measured = True
-            text = _capture_fd2(self._interp.print_allocations)
+            _, text = _capture_fd2(self._interp.print_allocations)
             m = re.search(r"Arena allocation total (\d+) bytes", text)
             self._arena_used = int(m.group(1)) if m else None
         return self._arena_used
 
 
-def _capture_fd2(fn: Any) -> str:
-    """Run fn() with the process's fd 2 redirected to a temp file; return what it wrote."""
+class _Fd2Failure(Exception):
+    """fn() raised while fd 2 was captured: the exception and what fn wrote to fd 2."""
+
+    def __init__(self, exc: BaseException, log: str) -> None:
+        super().__init__(str(exc))
+        self.exc, self.log = exc, log
+
+
+def _capture_fd2(fn: Any) -> tuple[Any, str]:
+    """Run fn() with the process's fd 2 redirected to a temp file.
+
+    Returns (fn's result, what it wrote); if fn raises, raises _Fd2Failure carrying both.
+    """
     import sys
 
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as tmp:
+        error: BaseException | None = None
+        result: Any = None
         try:
             os.dup2(tmp.fileno(), 2)
-            fn()
+            result = fn()
+        except Exception as exc:  # the runtime raises RuntimeError/ValueError/struct.error
+            error = exc
         finally:
             os.dup2(saved, 2)
             os.close(saved)
         tmp.seek(0)
-        return tmp.read().decode("utf-8", "replace")
+        log = tmp.read().decode("utf-8", "replace")
+    if error is not None:
+        raise _Fd2Failure(error, log)
+    return result, log
+
+
+# tflite-micro's own words when the arena (not the model) is the problem.
+_ARENA_SHORT = re.compile(
+    r"Failed to (allocate|resize)|missing: \d+|Arena size is too small|"
+    r"Failed starting model allocation",
+    re.IGNORECASE,
+)
+
+
+def _tflm_cause(log: str, fallback: str) -> str:
+    """tflite-micro's stderr as one line (its kernel messages name the op), else fallback."""
+    lines = [" ".join(line.split()) for line in log.splitlines()]
+    lines = [line for line in lines if line]
+    seen: list[str] = []
+    for line in lines:  # each failed attempt repeats the same lines
+        if line not in seen:
+            seen.append(line)
+    text = "; ".join(seen)
+    return text[:300] if text else fallback
 
 
 def _round_up(n: int, k: int) -> int:

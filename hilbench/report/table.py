@@ -25,7 +25,7 @@ def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
     t = Table(title=title, title_justify="left")
     for col, just in [("board", "left"), ("model", "left"), ("n", "right"), ("median cycles", "right"),
                       ("p90", "right"), ("p99", "right"), ("CV", "right"), ("median µs", "right"),
-                      ("timing source", "left"), ("top-1", "right"), ("bit-exact", "right"), ("MAC/cycle", "right")]:
+                      ("timing source", "left"), ("accuracy", "right"), ("bit-exact", "right"), ("MAC/cycle", "right")]:
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     notes: set[str] = set()
     for r in summary.to_dict("records"):
@@ -35,11 +35,7 @@ def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
             notes.add("* " + emulated_note(r.get("timing_source"), f"{r['clock_hz'] / 1e6:g} MHz"))
         if r.get("timing_source") == "host_clock":
             notes.add("host_clock: microseconds of the host CPU, not of any device")
-        top1 = _num(None if _missing(r.get("top1")) else 100 * r["top1"], "{:.1f} %")
-        tied = r.get("top1_tied")
-        if not _missing(tied) and tied:
-            top1 += f" ({int(tied)} tied)"
-            notes.add("top-1 by argmax (lowest index wins a tie); tied: outputs whose maximum is shared")
+        top1 = _accuracy_cell(r, notes)
         t.add_row(
             str(r["board"]), str(r["model"]), str(int(r["n"])),
             _num(r.get("cycles_median")) + mark, _num(r.get("cycles_p90")) + mark, _num(r.get("cycles_p99")) + mark,
@@ -53,6 +49,27 @@ def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
         t.caption = "\n".join(sorted(notes))
         t.caption_justify = "left"
     return t
+
+
+def _accuracy_cell(r: dict, notes: set[str]) -> str:
+    """top-1 (with ties) for classifiers; AUC, else the mean anomaly score, for AD; else "-".
+
+    A model without predictions (an autoencoder) never shows a top-1 or ties.
+    """
+    if not _missing(r.get("top1")):
+        cell = f"top-1 {100 * r['top1']:.1f} %"
+        tied = r.get("top1_tied")
+        if not _missing(tied) and tied:
+            cell += f" ({int(tied)} tied)"
+            notes.add("top-1 by argmax (lowest index wins a tie); tied: outputs whose maximum is shared")
+        return cell
+    if not _missing(r.get("auc")):
+        notes.add("AUC: ROC AUC of the per-file anomaly scores (mean window MSE) against the labels")
+        return f"AUC {r['auc']:.3f}"
+    if not _missing(r.get("score_mean")):
+        notes.add("score: mean anomaly score of the files (no AUC: the files are not labelled both ways)")
+        return f"score {r['score_mean']:.4g}"
+    return "-"
 
 
 def _missing(x: object) -> bool:

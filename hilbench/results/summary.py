@@ -5,6 +5,9 @@ microseconds, each with its timing source), the cold first inference after the m
 loaded kept apart, accuracy over the accuracy pass (top-1 by the argmax convention, with
 ties reported), and fidelity against the reference interpreter from the raw outputs.
 
+A model without predictions (its output is not one value per class, e.g. an autoencoder's
+reconstruction) has no top-1 and no ties: `top1` is None.
+
 Anomaly-detection jobs (rows with a `score`: one row per window, docs/datasets.md) report
 instead of top-1: `file_scores` (per file, the mean of its window scores, as MLPerf Tiny
 scores a clip), `auc` and `pauc` (ROC AUC and the McClish partial AUC at FPR <= 0.1 of the
@@ -84,6 +87,15 @@ def ad_summary(rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _has_predictions(rows: pd.DataFrame) -> bool:
+    """A job predicts a class only when the output has one value per class (runner/job.py).
+
+    An autoencoder run on a labelled classifier-layout dataset has 640 outputs and no
+    prediction: an argmax over them is no top-1 (it printed "top-1 0.0 % (10 tied)").
+    """
+    return "prediction" not in rows or bool(rows["prediction"].notna().all())
+
+
 def is_ad_rows(rows: pd.DataFrame) -> bool:
     return "score" in rows and bool(rows["score"].notna().any())
 
@@ -108,7 +120,7 @@ def summarize_group(g: pd.DataFrame, macs: int | None = None) -> dict[str, Any]:
     outs = _outputs(labelled["output"]) if "output" in labelled else None
     if is_ad_rows(acc):
         out.update(top1=None, **ad_summary(acc))
-    elif outs is not None and len(labelled):
+    elif outs is not None and len(labelled) and _has_predictions(labelled):
         ncls = outs.shape[1]
         cs = classification_summary(outs, labelled["label"].astype(int).to_numpy(), ncls,
                                     ks=tuple(k for k in (1, 5) if k < ncls))
