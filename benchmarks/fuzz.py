@@ -52,6 +52,7 @@ def main() -> int:
     print(f"# libFuzzer, {date}, commit {commit}, target {TARGET:,} executions per harness")
     print(f"{'harness':<12} {'executions':>11} {'seconds':>8} {'exec/s':>7} {'cov':>6} "
           f"{'ft':>6} {'corpus':>6}  result")
+    print("(cov: edges covered, of the binary's instrumented edges in brackets; ft: libFuzzer features)")
     failed = False
     for h in args.harness or fuzzrun.HARNESSES:
         res = fuzzrun.run(h, [args.work / "corpus" / h, seeds[h], *fuzzrun.regression_inputs(h)],
@@ -61,7 +62,7 @@ def main() -> int:
             res.problem() if not res.ok else f"only {res.executions:,} executions")
         failed |= not res.ok
         print(f"{h:<12} {res.executions:>11,} {res.seconds:>8.0f} {res.exec_per_s:>7} "
-              f"{res.cov:>6} {res.ft:>6} {res.corpus:>6}  {verdict}", flush=True)
+              f"{res.cov:>6} [{res.edges_total}] {res.ft:>6} {res.corpus:>6}  {verdict}", flush=True)
         print(f"  command: {' '.join(res.command)}")
     return 1 if failed else 0
 

@@ -48,6 +48,7 @@ class FuzzResult:
     cov: int = 0
     ft: int = 0
     corpus: int = 0
+    edges_total: int = 0  # instrumented edges ("inline 8-bit counters") of the binary
     artifacts: list[str] = field(default_factory=list)
     log: str = ""
 
@@ -98,6 +99,7 @@ def write_seeds(out: Path, model_dirs: Sequence[Path] = ()) -> dict[str, Path]:
 
 _DONE = re.compile(r"^#(\d+)\s+DONE\s+cov: (\d+) ft: (\d+) corp: (\d+)/", re.M)
 _STAT = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
+_EDGES = re.compile(r"\((\d+) inline 8-bit counters\)")
 _PULSE = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/", re.M)
 
 
@@ -130,6 +132,8 @@ def run(harness: str, corpora: Sequence[Path], *, runs: int | None = None,
     stats = {k: int(v) for k, v in _STAT.findall(log)}
     res.executions = stats.get("number_of_executed_units", 0)
     res.exec_per_s = stats.get("average_exec_per_sec", 0)
+    edges = _EDGES.search(log)
+    res.edges_total = int(edges.group(1)) if edges else 0
     m = _DONE.findall(log) or _PULSE.findall(log)
     if m:
         _, cov, ft, corp = (int(x) for x in m[-1])
