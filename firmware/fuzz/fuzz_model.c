@@ -3,9 +3,10 @@
  * flatbuffer reader, model validation, tensor planning and every operator's prepare, i.e.
  * hil_rt_load() on arbitrary bytes, as MODEL_END and MODEL_FLASH call it.
  *
- * A model the runtime accepts is also described (inputs, outputs, every tensor's data)
- * and, when small (at most 16 KiB of arena), invoked once, so that a shape or parameter
- * that prepare let through is exercised by the kernels too. Seeds: the real models
+ * A model the runtime accepts is loaded again into an arena of exactly the size it says
+ * it uses (and refused, cleanly, one byte less), its tensors read and, when small (at most
+ * 16 KiB of arena), invoked once, so that a shape or parameter that prepare let through is
+ * exercised by the kernels too, with AddressSanitizer watching the arena's end. Seeds: the real models
  * (MLPerf Tiny, the demo model) and the builder's small models, from make_seeds.py.
  */
 #include <stdint.h>
@@ -45,6 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(model);
         return 0;
     }
+    /* Reload into an arena of exactly arena_used bytes (malloc: AddressSanitizer sees a
+     * write past its end), after checking that one byte less is refused cleanly; the
+     * planner's own figure must be enough, so a refusal there is a bug (abort). */
+    uint32_t used = hil_rt_arena_used(rt);
+    hil_rt_unload(rt);
+    uint8_t *exact = malloc(used > 0 ? used : 1u);
+    if (exact == NULL) {
+        free(model);
+        return 0;
+    }
+    if (used > 0 && hil_rt_load(rt, model, (uint32_t)size, exact, used - 1u, &err) == HIL_OK) {
+        abort(); /* accepted an arena smaller than the one it said it uses */
+    }
+    if (hil_rt_load(rt, model, (uint32_t)size, exact, used, &err) != HIL_OK ||
+        hil_rt_arena_used(rt) != used) {
+        abort();
+    }
     volatile uint32_t sink = 0;
     for (uint8_t i = 0; i < hil_rt_num_inputs(rt); i++) {
         const hil_rt_io_t *io = hil_rt_input(rt, i);
@@ -60,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sink += p[0] + p[bytes - 1u];
         }
     }
-    if (hil_rt_arena_used(rt) <= INVOKE_ARENA_MAX && setjmp(fuzz_jmp) == 0) {
+    if (used <= INVOKE_ARENA_MAX && setjmp(fuzz_jmp) == 0) {
         (void)hil_rt_invoke(rt, NULL, NULL, &err);
         for (uint8_t o = 0; o < hil_rt_num_outputs(rt); o++) {
             const hil_rt_io_t *io = hil_rt_output(rt, o);
@@ -71,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     (void)sink;
     hil_rt_unload(rt);
+    free(exact);
     free(model);
     return 0;
 }
