@@ -22,8 +22,9 @@
  * Bytes RAW_ECHO reads come from the rest of the input, as from the UART.
  *
  * Oracle: every response the DUT writes must be one COBS frame ending in 0x00, with a good
- * CRC, version 1, the RESPONSE flag and a length field matching its payload (decoded here
- * independently of the firmware's COBS and frame code). Anything else aborts.
+ * CRC, version 1, the RESPONSE flag, a status of docs/protocol.md section 4 and a length
+ * field matching its payload (decoded here independently of the firmware's COBS and frame
+ * code). Anything else aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 #include "hil_cobs.h"
 #include "hil_crc32.h"
 #include "hil_dut.h"
+#include "hil_rt.h"
 
 #define CHUNK 1024u
 
@@ -92,7 +94,7 @@ static void check_response(const uint8_t *buf, uint32_t len)
                    ((uint32_t)dec[body + 2] << 16) | ((uint32_t)dec[body + 3] << 24);
     uint32_t plen = (uint32_t)dec[4] | ((uint32_t)dec[5] << 8);
     if (crc != crc32_ref(dec, body) || dec[0] != 1u || !(dec[7] & HIL_FLAG_RESPONSE) ||
-        plen != n - HIL_MIN_FRAME || plen > HIL_MAX_PAYLOAD) {
+        plen != n - HIL_MIN_FRAME || plen > HIL_MAX_PAYLOAD || dec[6] > HIL_ERR_TOO_MANY) {
         abort();
     }
     if (verbose) {
