@@ -30,6 +30,12 @@ hil_missing_packages() {
      ! echo '#include <string.h>' | arm-none-eabi-gcc -x c -fsyntax-only - >/dev/null 2>&1; then
     missing+=(libnewlib-arm-none-eabi)
   fi
+  # libFuzzer and the sanitizer runtimes are a separate package from clang (firmware/fuzz/)
+  if command -v clang >/dev/null 2>&1 && \
+     ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }' | \
+       clang -x c -fsanitize=fuzzer,address -o /dev/null - >/dev/null 2>&1; then
+    missing+=("libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev")
+  fi
   echo "${missing[@]:-}"
 }
 

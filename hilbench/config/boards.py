@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hilbench.config.toml_file import read_toml, validate
+from hilbench.config.toml_file import check_path_value, read_toml, validate
 from hilbench.errors import ConfigError
 
 DeviceKind = Literal["emulated", "native", "mcu", "litert", "remote"]
@@ -130,6 +130,8 @@ def load_boards(path: str | Path) -> BoardsFile:
                 table.setdefault("name", name)
                 for key in ("image", "model"):  # paths relative to boards.toml
                     value = table.get(key)
+                    if isinstance(value, str):
+                        check_path_value(value, path, f"[boards.{name}] key '{key}'")
                     if isinstance(value, str) and not Path(value).is_absolute():
                         table[key] = str(path.parent / value)
     parsed = validate(BoardsFile, raw, path, _where)

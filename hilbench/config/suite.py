@@ -27,7 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hilbench.config.toml_file import read_toml, validate
+from hilbench.config.toml_file import check_path_value, read_toml, validate
 
 
 class _Strict(BaseModel):
@@ -83,9 +83,11 @@ def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     raw = read_toml(path)
     raw.setdefault("name", path.stem)
-    for entry in raw.get("models", []) if isinstance(raw.get("models"), list) else []:
+    for i, entry in enumerate(raw.get("models", []) if isinstance(raw.get("models"), list) else []):
         if isinstance(entry, dict):
             for key in ("model", "dataset"):
+                if isinstance(entry.get(key), str):
+                    check_path_value(entry[key], path, f"[[models]] #{i + 1} key '{key}'")
                 if isinstance(entry.get(key), str) and not Path(entry[key]).is_absolute():
                     entry[key] = str((path.parent / entry[key]).resolve())
     suite = validate(Suite, raw, path, _where)

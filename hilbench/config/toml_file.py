@@ -25,8 +25,19 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        # tomllib parses nested arrays / inline tables recursively: `a = [[[[...]]]]`
+        # thousands deep would otherwise escape as a RecursionError traceback.
+        raise ConfigError(f"{path}: TOML syntax error: arrays or inline tables nested too deeply") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
+def check_path_value(value: str, path: Path, where: str) -> None:
+    """A path from the file must be usable as one: a NUL character never is (the OS
+    refuses it with a ValueError far from the file that holds it)."""
+    if "\x00" in value:
+        raise ConfigError(f"{path}: {where}: path contains a NUL character")
 
 
 def validate(model: type[M], raw: dict[str, Any], path: Path, where: Callable[[tuple], str]) -> M:

@@ -4,8 +4,8 @@ Why: results rows carry model_sha256 and MAC/cycle summaries (DESIGN.md §4), th
 needs input/output shapes and quantization to feed a DUT, and a user who points hilbench at
 a wrong file must get one line saying what is wrong, not a flatbuffers traceback. The
 python flatbuffers library does no verification and raises arbitrary exceptions on
-garbage, so the bytes are checked structurally first and every parser failure is turned
-into a ModelError.
+garbage, so the fields are read by hilbench.models.tflite_reader, which checks every
+offset and length and names the field and byte offset of the first defect.
 """
 
 from __future__ import annotations
@@ -178,27 +178,26 @@ def check_flatbuffer(data: bytes, label: str) -> None:
 
 
 def parse_model(data: bytes, label: str) -> Any:
-    """Return the schema's ModelT for `data`, or raise one-line ModelError."""
-    from hilbench.models.builder import load_schema
+    """Return the model's fields (tflite_reader.ModelT), or raise one-line ModelError.
+
+    Every offset, length and string is bounds-checked by tflite_reader, so a corrupt file
+    is reported by the field and byte offset at fault, never by a parser internal
+    (struct.error, IndexError, TypeError) as the flatbuffers object API would.
+    """
+    from hilbench.models.tflite_reader import read_model
 
     check_flatbuffer(data, label)
-    schema = load_schema()
     try:
-        model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(data, 0))
+        model = read_model(data, label)
     except ModelError:
         raise
-    except Exception as exc:  # flatbuffers raises anything on corrupt input
+    except (MemoryError, RecursionError, OverflowError) as exc:  # pragma: no cover - guard
         raise ModelError(
             f"{label}: truncated or corrupt TFLite flatbuffer ({len(data)} bytes): "
-            f"{type(exc).__name__}: {_one_line(exc)}"
+            f"{type(exc).__name__} while reading it"
         ) from None
     _validate(model, label)
     return model
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:160] + ("..." if len(text) > 160 else "")
 
 
 def _validate(model: Any, label: str) -> None:
@@ -287,7 +286,7 @@ def _model_info(model: Any, data: bytes, label: str) -> ModelInfo:
         name = op_names.get(code, f"BUILTIN_{code}")
         if name == "CUSTOM" and oc.customCode:
             custom = oc.customCode
-            name = "CUSTOM:" + (custom.decode() if isinstance(custom, bytes) else custom)
+            name = "CUSTOM:" + (custom.decode("utf-8", "replace") if isinstance(custom, bytes) else custom)
         inputs = tuple(_ints(op.inputs))
         outputs = tuple(_ints(op.outputs))
         ops.append(
