@@ -89,8 +89,10 @@ def test_host_dut_that_dies_on_every_start_is_quarantined(tmp_path: Path, monkey
     assert "pyserial" not in first.error and "multiple access" not in first.error
     assert second.status == "error" and second.error == first.error  # the board's next job is skipped
     assert not [r for r in result.rows if r["job_id"].startswith("host/second")]
-    kinds = [e["kind"] for e in events if e["kind"] != "retransmit"]
+    kinds = [e["kind"] for e in events if e["kind"] not in ("retransmit", "job_failed")]
     assert kinds == ["restart", "restart", "quarantine"], events
+    # the runner records each job's failure too (both jobs: the second is skipped)
+    assert [e["job_id"] for e in events if e["kind"] == "job_failed"] == ["host/first/digits", "host/second/digits"]
     assert len([r for r in result.rows if r["phase"] == "measure"]) >= 19  # what was measured is kept
 
 
