@@ -32,11 +32,9 @@ def summarize(df: Any, jobs: Any = None) -> Any:
     return _summarize(df, jobs)
 
 
-def history(results_dir: Any = None, **filters: Any) -> Any:
-    """One row per run x board x model, newest first (see hilbench.results.history)."""
-    from hilbench.results.history import history as _history
-
-    return _history(results_dir, **filters)
+# Imported eagerly, not wrapped: the submodule `hilbench.results.history` has the same
+# name, and importing it later would rebind `hilbench.results.history` to the module.
+from hilbench.results.history import history  # noqa: E402
 
 
 def compare_runs(baseline: str, candidate: str, results_dir: Any = None, **options: Any) -> Any:
