@@ -9,8 +9,9 @@
  * Seeds (make_seeds.py) hold small models shaped like kws01 / vww01 / ic01 / ad01, so the
  * fuzzer starts from command sequences that reach every model-specific path.
  *
- * Oracle: every byte the DUT writes is printable ASCII, CR or LF (the text protocol); a
- * line never exceeds 4096 bytes without its CR LF (results lines are long, not unbounded).
+ * Oracle: every byte the DUT writes is printable ASCII, CR or LF (the text protocol). No
+ * line-length limit: `results%` prints every output element, so a model with a large
+ * output legitimately prints a results line of megabytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,9 +36,6 @@ static void check_text(const uint8_t *buf, uint32_t len)
             continue;
         }
         if (!((c >= 0x20u && c < 0x7Fu) || c == '\r')) {
-            abort();
-        }
-        if (++col > 1u << 20) {
             abort();
         }
     }
