@@ -41,7 +41,7 @@ def test_dead_board_run_is_partial_and_skipped_as_baseline(tmp_path: Path) -> No
     tag = uuid.uuid4().hex
     env = dict(os.environ, HILBENCH_TEST_TAG=tag, HILBENCH_QEMU_RESTARTS="0", HILBENCH_FLUSH_ROWS="10")
     proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--repeat", "20", "--results-dir", str(res),
-                             "--no-report"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--no-report", "--max-restarts", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     end = time.monotonic() + 120
     while time.monotonic() < end and not list(res.glob("*/samples/batch-*.parquet")):
