@@ -39,6 +39,10 @@ def test_top1_counts_a_tie_at_the_top_mlperf_way_and_reports_strict_argmax() -> 
     assert acc.n == 4 and acc.tied == 2
     assert acc.top1_mlperf == pytest.approx(75.0)  # files 0, 1 (tie), 2 (tie)
     assert acc.top1_argmax == pytest.approx(50.0)  # files 0, 2
+    # results.txt's headline is the official runner's rule: argmax, the lowest index wins a tie
+    lines = scoring.results_txt_lines(mode="accuracy", board="b", dut_name="d", model_id="kws01", emulated=False,
+                                      acc=acc)
+    assert lines[-1] == "Top 1% = 50.0" and "counting a tie as correct: 75.0 %" in lines[-2]
 
 
 def test_median_throughput_and_results_txt_lines() -> None:
@@ -81,7 +85,7 @@ def test_native_accuracy_matches_tflite_micro_and_writes_results_txt(tmp_path: P
     assert all(r["timing_source"] == "dut_timer_us" and r["output_text"] for r in run.rows)
     assert run.accuracy is not None and run.accuracy.n == 40
     text = run.results_txt.read_text()  # type: ignore[union-attr]
-    assert f"Top 1% = {run.accuracy.top1_mlperf:.1f}" in text
+    assert f"Top 1% = {run.accuracy.top1_argmax:.1f}" in text
     assert (run.run_dir / "samples.parquet").is_file()
 
 

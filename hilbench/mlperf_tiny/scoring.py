@@ -101,8 +101,10 @@ def results_txt_lines(*, mode: str, board: str, dut_name: str, model_id: str, em
                          f"{MIN_WINDOW_S:g} s: not a compliant result")
         lines.append(f"Median throughput is {median_throughput(windows):.3f} inf./sec.")
     if acc is not None:
-        lines.append(f"Files: {acc.n}; tied at the top: {acc.tied}; strict argmax top-1: {acc.top1_argmax:.1f} %")
-        lines.append(f"Top 1% = {acc.top1_mlperf:.1f}")
+        # The headline is the official runner's rule (argmax, the lowest index wins a tie);
+        # counting a tie as correct is a fact beside it, never under the same name.
+        lines.append(f"Files: {acc.n}; tied at the top: {acc.tied}; counting a tie as correct: {acc.top1_mlperf:.1f} %")
+        lines.append(f"Top 1% = {acc.top1_argmax:.1f}")
     if ad is not None:
         lines.append(f"Files: {len(ad.file_scores)}")
         lines.append(f"AUC = {ad.auc:.4f}" if ad.auc is not None else
