@@ -236,3 +236,34 @@ def test_dut_killed_before_the_model_upload_gets_it_once_after_restart() -> None
             desc = dev.load_model(Path(demo.DEMO_MODEL).read_bytes())
             assert desc.n_ops == 2 and dev.restarts == 1
             assert len(uploads) == 2  # the cut one, then one after the restart (not two)
+
+
+def test_the_cli_says_a_board_was_restarted(tmp_path: Path) -> None:
+    """A run that survived a fault says so on stderr (and exits 0), not only in the events."""
+    import os
+    import sys
+
+    from tests.recoveryhelp import dut_children
+
+    need_tool("gcc")
+    proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--board", "host", "--repeat", "150",
+                             "--no-profile", "--no-report", "--results-dir", str(tmp_path)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, COLUMNS="200"))
+    try:
+        end = time.monotonic() + 60
+        while not dut_children(proc.pid):
+            assert proc.poll() is None and time.monotonic() < end, proc.communicate()
+            time.sleep(0.01)
+        time.sleep(0.5)
+        for pid in dut_children(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert ("hilbench: warning: DUT process exited with signal 9 (SIGKILL) on board 'host': restarting the board "
+            "(1 of at most 3 in a row)") in err
+    assert "samples: " in out

@@ -20,6 +20,7 @@ Every restart, reset, quarantine and the link's retransmissions go into the run'
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +33,7 @@ from hilbench.errors import DeviceError, NotImplementedFeature
 T = TypeVar("T")
 
 DEFAULT_MAX_RESTARTS = 3
+log = logging.getLogger(__name__)
 
 
 class QuarantineError(DeviceError):
@@ -261,6 +263,10 @@ class RecoveringDevice:
             kind = "reset" if self.inner.device_kind == "mcu" else "restart"
             self.restarts += 1
             self._event(kind, cause, sample_index=position, count=self.failures)
+            # Said where the user looks too (the CLI's stderr: logging's last-resort handler),
+            # so a run that survived a fault never reads like a quiet one.
+            log.warning("hilbench: warning: %s: %s the board (%d of at most %d in a row)", cause,
+                        "resetting" if kind == "reset" else "restarting", self.failures, self.max_restarts)
             try:
                 self.inner.restart_dut(cause)
                 desc = self.inner.load_model(*self._model) if self._model is not None else None
