@@ -4,7 +4,7 @@ run and says which run it skipped.
 
 The board dies for real: the test kills the run's QEMU (found by the HILBENCH_TEST_TAG
 its environment carries, tests/test_emulated.py) while hilbench streams vectors. If
-hilbench restarts the emulator (device recovery), HILBENCH_QEMU_RESTARTS=0 asks it not
+hilbench restarts the emulator (device recovery), `--max-restarts 0` asks it not
 to, so the death reaches the run.
 """
 
@@ -39,7 +39,7 @@ def test_dead_board_run_is_partial_and_skipped_as_baseline(tmp_path: Path) -> No
     good_id = run_id_from(good.stdout)
 
     tag = uuid.uuid4().hex
-    env = dict(os.environ, HILBENCH_TEST_TAG=tag, HILBENCH_QEMU_RESTARTS="0", HILBENCH_FLUSH_ROWS="10")
+    env = dict(os.environ, HILBENCH_TEST_TAG=tag, HILBENCH_FLUSH_ROWS="10")
     proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--repeat", "20", "--results-dir", str(res),
                              "--no-report", "--max-restarts", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
