@@ -82,13 +82,17 @@ class EmulatedDevice(McuDevice):
             prefix="hilbench-part-")
         part = Path(self._partition_dir.name) / "model-partition.bin"
         part.write_bytes(image)
+        self._close_qemu_and_port()
+        return self._start(["-device", f"loader,file={part},addr={address:#x},force-raw=on"])
+
+    def _close_qemu_and_port(self) -> None:
+        """Close the pty first (pyserial on a pty whose QEMU is gone raises), then QEMU."""
         if self.transport is not None:
             self.transport.close()
             self.transport = None
         if self.qemu is not None:
             self.qemu.close()
             self.qemu = None
-        return self._start(["-device", f"loader,file={part},addr={address:#x},force-raw=on"])
 
     # ------------------------------------------------------------ recovery (hilbench.devices.recovery)
 
@@ -116,12 +120,7 @@ class EmulatedDevice(McuDevice):
         """Kill QEMU (a stopped or hung one too: SIGKILL to its group), start it again from
         the same image and say HELLO; the caller puts the model back (a flash model
         partition is written again by load_model)."""
-        if self.transport is not None:
-            self.transport.close()
-            self.transport = None
-        if self.qemu is not None:
-            self.qemu.close()
-            self.qemu = None
+        self._close_qemu_and_port()
         self.transport = self._start()
         self._reconnect()
 
