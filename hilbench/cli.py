@@ -59,7 +59,7 @@ def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
             err_console.print(f"hilbench: error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:
-            from hilbench.runner.signals import exit_code, interrupted_message
+            from hilbench.signals import exit_code, interrupted_message
 
             err_console.print(interrupted_message(exc), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exit_code(exc)) from None
@@ -103,7 +103,7 @@ def run(
                                       "(0: the first failure ends the job) [boards.toml max_restarts, default 3]")] = None,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
-    from hilbench.runner.signals import stop_on_signals
+    from hilbench.signals import stop_on_signals
 
     with stop_on_signals():
         _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers, confusion,

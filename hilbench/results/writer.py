@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hilbench.results.events import EVENTS, EventLog
+from hilbench.signals import held
 from hilbench.results.store import (
     BATCHES, JOBS, LAYERS, RUN_META, SAMPLES, atomic_write, batch_files, check_parquet, jobs_to_table,
     layers_to_table, read_samples, rows_to_table, write_json,
@@ -40,19 +39,6 @@ from hilbench.results.store import (
 
 DEFAULT_FLUSH_ROWS = 100
 DEFAULT_FLUSH_SECONDS = 2.0
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    held = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _env_number(name: str, default: float) -> float:
@@ -109,10 +95,10 @@ class RunWriter:
     def flush(self) -> None:
         """Write the pending rows as one batch file, then the side files and run.json.
 
-        SIGINT/SIGTERM/SIGHUP wait until the flush is done (hilbench.runner.signals raises
+        SIGINT/SIGTERM/SIGHUP wait until the flush is done (hilbench.signals raises
         in the main thread): a batch renamed into place but not yet counted would be
         written twice by the final flush."""
-        with self._lock, _signals_held():
+        with self._lock, held():
             if self._pending:
                 table = rows_to_table(self._pending)
                 path = self.dir / BATCHES / f"batch-{self._seq:06d}.parquet"
@@ -150,7 +136,7 @@ class RunWriter:
     def close(self, status: str, reason: str | None = None, **extra: Any) -> Path | None:
         """Flush everything and record the final status; a complete run is merged into
         samples.parquet. Returns the file that holds the rows (None if there are none)."""
-        with self._lock, _signals_held():
+        with self._lock, held():
             self.closed = True
             self.set_status(status, reason, **extra)
             if status != "complete":

@@ -8,7 +8,7 @@ run's exit code is 2 - never mistaken for a regression.
 
 Rows are written as they arrive (hilbench.results.writer) and the run's status says
 what it is: `complete` only if every job finished (hilbench.runner.record). A signal
-(hilbench.runner.signals) ends the run `partial`, naming it; `hilbench run --resume`
+(hilbench.signals) ends the run `partial`, naming it; `hilbench run --resume`
 finishes it (hilbench.runner.resume).
 """
 
@@ -37,7 +37,7 @@ from hilbench.results.writer import RunWriter
 from hilbench.runner.cleanup import remove_stale_qemu_dirs
 from hilbench.runner.job import Job, JobOutcome, PreparedJob, execute, prepare, remaining
 from hilbench.runner.record import PLAN_VERSION, RunRecord, final_status, job_plan, process_fields
-from hilbench.runner.signals import signal_name
+from hilbench.signals import signal_name
 
 Progress = Callable[[int, int], None]
 MAX_PARALLEL_BOARDS = 2

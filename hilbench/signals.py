@@ -55,23 +55,65 @@ def exit_code(exc: BaseException) -> int:
     return exc.exit_code if isinstance(exc, Interrupted) else 130
 
 
+class _State:
+    """What the handler installed by `stop_on_signals` knows (main thread only)."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.fired: list[int] = []
+        self.depth = 0  # > 0 inside `held()`
+        self.pending: list[int] = []
+
+
+_state = _State()
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Delay SIGINT/SIGTERM/SIGHUP until the block is done (a run.json or batch write).
+
+    Blocking the signal with pthread_sigmask is not enough: the kernel then hands it to
+    any other thread (a serial reader, a board worker), and CPython runs the Python
+    handler in the main thread at its next bytecode regardless of the main thread's mask.
+    So the handler itself checks this flag and keeps the signal until the block ends.
+    Nests; a no-op outside the main thread, where Python handlers never run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _state.depth += 1
+    try:
+        yield
+    finally:
+        _state.depth -= 1
+        if _state.depth == 0 and _state.pending and _state.active:
+            signum = _state.pending.pop(0)
+            _state.pending.clear()
+            _state.fired.append(signum)
+            raise Interrupted(signum)
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Turn SIGINT/SIGTERM/SIGHUP into `Interrupted` in the main thread (no-op elsewhere)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    fired: list[int] = []
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if fired:
+        if _state.fired:
             return  # cleanup of the first signal is running: let it finish
-        fired.append(signum)
+        if _state.depth:
+            if not _state.pending:
+                _state.pending.append(signum)
+            return  # raised when the write in progress is done (see `held`)
+        _state.fired.append(signum)
         raise Interrupted(signum)
 
     previous = {s: signal.signal(s, handler) for s in HANDLED}
+    _state.active, _state.fired, _state.pending = True, [], []
     try:
         yield
     finally:
+        _state.active = False
         for s, h in previous.items():
             signal.signal(s, h)
