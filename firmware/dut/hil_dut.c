@@ -217,6 +217,10 @@ static void transmit(void)
         return; /* cannot happen: tx_wire is sized for the largest frame */
     }
     tx_wire[n] = 0x00;
+    /* A leading delimiter too: if the line ate the previous frame's closing 0x00, the
+     * host still sees this frame start clean (docs/protocol.md section 1). */
+    static const uint8_t lead = 0x00;
+    hil_port_write(&lead, 1u);
     hil_port_write(tx_wire, (uint32_t)n + 1u);
 }
 
@@ -290,7 +294,7 @@ static void on_hello(uint16_t seq, uint32_t len)
         return;
     }
     const hil_port_info_t *info = hil_port_info();
-    uint32_t caps = HIL_CAP_RAW_ECHO | HIL_CAP_PROFILE;
+    uint32_t caps = HIL_CAP_RAW_ECHO | HIL_CAP_PROFILE | HIL_CAP_NAK;
     if (HIL_MODEL_CAPACITY > 0) {
         caps |= HIL_CAP_MODEL_UPLOAD;
     }
@@ -895,13 +899,43 @@ static void raw_echo(uint32_t n)
 
 /* ---- frame receiver ----------------------------------------------------------------- */
 
+/* NAK event (docs/protocol.md section 2a): a damaged frame arrived, or a frame after a
+ * gap. seq = the last executed request (0 before any), so the host can go back at once
+ * instead of waiting out its timeout. Built in its own buffers: tx_frame is the replay
+ * cache and must keep the last response. One NAK per gap: the frames behind a lost one
+ * are all gaps, and one NAK is enough for the host to send them again. */
+static uint8_t nak_gap_sent; /* a gap NAK was sent for cache.last_seq */
+
+static void send_nak(void)
+{
+    uint8_t f[HIL_HEADER_BYTES + HIL_CRC_BYTES];
+    uint8_t w[HIL_HEADER_BYTES + HIL_CRC_BYTES + 2u];
+    f[0] = (uint8_t)HIL_PROTO_VERSION;
+    f[1] = HIL_MSG_NAK;
+    wr16(f + 2, cache.have_last ? cache.last_seq : 0u);
+    wr16(f + 4, 0u);
+    f[6] = 0;
+    f[7] = (uint8_t)(HIL_FLAG_EVENT | HIL_FLAG_RESPONSE);
+    wr32(f + HIL_HEADER_BYTES, hil_crc32(f, HIL_HEADER_BYTES));
+    int32_t n = hil_cobs_encode(f, sizeof f, w, (uint32_t)sizeof w - 1u);
+    if (n < 0) {
+        return; /* cannot happen: w holds the worst-case encoding */
+    }
+    w[n] = 0x00;
+    static const uint8_t lead = 0x00;
+    hil_port_write(&lead, 1u);
+    hil_port_write(w, (uint32_t)n + 1u);
+}
+
 static void process_frame(uint32_t n)
 {
     if (n < HIL_MIN_FRAME) {
+        send_nak();
         return;
     }
     uint32_t body = n - HIL_CRC_BYTES;
     if (hil_crc32(rx_buf, body) != rd32(rx_buf + body)) {
+        send_nak();
         return;
     }
     uint8_t version = rx_buf[0];
@@ -917,6 +951,7 @@ static void process_frame(uint32_t n)
     uint32_t len = rd16(rx_buf + 4);
     uint8_t flags = rx_buf[7];
     if (len != n - HIL_MIN_FRAME) {
+        send_nak();
         return;
     }
     if (flags & HIL_FLAG_RESPONSE) {
@@ -932,7 +967,12 @@ static void process_frame(uint32_t n)
             return;
         }
         if (seq != (uint16_t)(cache.last_seq + 1u)) {
-            return; /* a gap: an earlier frame was lost; the host goes back to it */
+            /* a gap: an earlier frame was lost; the host goes back to it */
+            if (!nak_gap_sent) {
+                nak_gap_sent = 1;
+                send_nak();
+            }
+            return;
         }
     }
     const uint8_t *p = rx_buf + HIL_HEADER_BYTES;
@@ -984,6 +1024,7 @@ static void process_frame(uint32_t n)
     cache.have_last = 1;
     cache.valid = 1;
     cache.last_seq = seq;
+    nak_gap_sent = 0;
     if (echo > 0) {
         raw_echo(echo);
     }
@@ -992,11 +1033,15 @@ static void process_frame(uint32_t n)
 void hil_dut_feed(uint8_t byte)
 {
     if (byte == 0x00) {
-        if (!rx_overflow && rx_len > 0) {
+        if (rx_overflow) {
+            send_nak(); /* a frame longer than any valid one: delimiters were lost */
+        } else if (rx_len > 0) {
             int32_t n = hil_cobs_decode_inplace(rx_buf, rx_len);
             rx_len = 0;
             if (n > 0) {
                 process_frame((uint32_t)n);
+            } else {
+                send_nak(); /* not COBS: bytes lost or damaged */
             }
         }
         rx_len = 0;
@@ -1019,6 +1064,7 @@ void hil_dut_reset(void)
     rx_overflow = 0;
     cache.valid = 0;
     cache.have_last = 0;
+    nak_gap_sent = 0;
     model.rt_fits = hil_rt_object_size() <= (size_t)HIL_RT_OBJECT_BYTES;
     model_forget();
 }

@@ -65,6 +65,7 @@ enum {
     HIL_MSG_RAW_ECHO = 0x09,
     HIL_MSG_TENSOR = 0x0A,
     HIL_MSG_MODEL_FLASH = 0x0B,
+    HIL_MSG_NAK = 0x7E,
     HIL_MSG_BOOT = 0x7F,
 };
 
@@ -79,6 +80,7 @@ enum {
 #define HIL_CAP_PROFILE (1u << 2)
 #define HIL_CAP_TIMESTAMP_PIN (1u << 3)
 #define HIL_CAP_RAW_ECHO (1u << 4)
+#define HIL_CAP_NAK (1u << 5)
 
 /* Serve the protocol forever. */
 _Noreturn void hil_dut_main(void);

@@ -80,10 +80,11 @@ def wait_returncode(poll: Callable[[], int | None], seconds: float = 1.0) -> int
 
 
 def link_silence_s(link: Any) -> float:
-    """How long a DutLink waits before it gives up on an answer (first send + retries)."""
+    """How long a DutLink waits with no answer before it gives up (DutLink.silence_limit_s)."""
     if link is None:
         return 0.0
-    return float(link.timeout) * (int(link.retries) + 1)
+    limit = getattr(link, "silence_limit_s", None)
+    return float(limit) if limit is not None else float(link.timeout) * (int(link.retries) + 1)
 
 
 def link_symptom(exc: Exception) -> str:
@@ -138,6 +139,7 @@ class RecoveringDevice:
         self._model: tuple[bytes, str] | None = None
         self._position = 0  # run() calls that returned since the model was loaded
         self._retransmits_seen = 0
+        self._frames_seen = 0
         self._quarantined: str | None = None
 
     @property
@@ -162,7 +164,8 @@ class RecoveringDevice:
             info = self.inner.open()
         except DeviceError as exc:
             raise self._named(exc) from None
-        self._retransmits_seen = 0
+        self._retransmits_seen = self._frames_seen = 0
+        self._wire_link()
         return info
 
     def describe(self) -> Any:
@@ -199,7 +202,8 @@ class RecoveringDevice:
     # ------------------------------------------------------------ events
 
     def flush_link_events(self) -> None:
-        """One "retransmit" event with the retransmissions since the last flush, if any.
+        """One "retransmit" event with the retransmissions since the last flush, if any,
+        naming the rate and the link's sizes; and the link's open adaptation episode.
 
         The runner calls this at the end of each job; recovery calls it before the link
         is replaced (a new link starts its counters at zero).
@@ -207,12 +211,24 @@ class RecoveringDevice:
         link = getattr(self.inner, "link", None)
         if link is None:
             return
-        now = link.stats.retransmits
-        count = now - self._retransmits_seen
-        self._retransmits_seen = now
+        self._wire_link()
+        if hasattr(link, "flush_events"):
+            link.flush_events()
+        stats = link.stats
+        count = stats.retransmits - self._retransmits_seen
+        frames = getattr(stats, "frames", 0) - self._frames_seen
+        self._retransmits_seen, self._frames_seen = stats.retransmits, getattr(stats, "frames", 0)
         if count > 0:
-            self._event("retransmit", f"{count} frame(s) sent again on {self.inner.transport.name if self.inner.transport else 'the link'}",
-                        count=count)
+            port = self.inner.transport.name if self.inner.transport else "the link"
+            rate = f" ({100 * count / frames:.2f} % of {frames} frames)" if frames > 0 else ""
+            self._event("retransmit", f"{count} frame(s) sent again on {port}{rate}; {stats.summary()}"
+                        if hasattr(stats, "summary") else f"{count} frame(s) sent again on {port}", count=count)
+
+    def _wire_link(self) -> None:
+        """Have the link report its adaptations (link_adapt) into the run's events."""
+        link = getattr(self.inner, "link", None)
+        if link is not None and hasattr(link, "on_event") and link.on_event is None:
+            link.on_event = lambda kind, detail, count: self._event(kind, detail, count=count)
 
     def _event(self, kind: str, detail: str, **fields: Any) -> None:
         if self.events is not None:
@@ -259,7 +275,7 @@ class RecoveringDevice:
                 self._event("quarantine", cause, sample_index=position, count=self.failures)
                 raise QuarantineError(msg) from None
             self.flush_link_events()
-            self._retransmits_seen = 0
+            self._retransmits_seen = self._frames_seen = 0
             kind = "reset" if self.inner.device_kind == "mcu" else "restart"
             self.restarts += 1
             self._event(kind, cause, sample_index=position, count=self.failures)
@@ -269,8 +285,9 @@ class RecoveringDevice:
                         "resetting" if kind == "reset" else "restarting", self.failures, self.max_restarts)
             try:
                 self.inner.restart_dut(cause)
+                self._retransmits_seen = self._frames_seen = 0
+                self._wire_link()
                 desc = self.inner.load_model(*self._model) if self._model is not None else None
-                self._retransmits_seen = 0
                 return desc
             except NotImplementedFeature:
                 raise

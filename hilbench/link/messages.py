@@ -19,6 +19,7 @@ class Msg(IntEnum):
     RAW_ECHO = 0x09
     TENSOR = 0x0A
     MODEL_FLASH = 0x0B
+    NAK = 0x7E
     BOOT = 0x7F
 
 
@@ -53,6 +54,7 @@ CAP_FLASH_MODEL = 1 << 1
 CAP_PROFILE = 1 << 2
 CAP_TIMESTAMP_PIN = 1 << 3
 CAP_RAW_ECHO = 1 << 4
+CAP_NAK = 1 << 5  # the DUT sends NAK events (docs/protocol.md §2a)
 
 TENSOR_TYPES = {0: "float32", 2: "int32", 3: "uint8", 4: "int64", 7: "int16", 9: "int8"}
 NUMPY_DTYPES = {"float32": "<f4", "int32": "<i4", "uint8": "u1", "int64": "<i8", "int16": "<i2", "int8": "i1"}
