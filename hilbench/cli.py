@@ -176,6 +176,7 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
     for o in result.outcomes:
         if o.arena_used is not None:
             console.print(f"{o.job.job_id}: arena used on the DUT {o.arena_used:,} bytes")
+    _print_link_lines(result.run_id, results_dir)
     for o in result.errors:
         err_console.print(f"hilbench: error: {o.job.job_id}: {o.error}", markup=False, highlight=False, soft_wrap=True)
     if result.samples_file is not None:
@@ -230,6 +231,19 @@ def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dat
     console.print(f"samples: {result.samples_file}", soft_wrap=True, highlight=False)
     if report:
         _run_report(result.run_id, results_dir, None)
+
+
+def _print_link_lines(run_id: str, results_dir: Path | None) -> None:
+    """Retransmission rate and link adaptations of the run just finished, if any."""
+    from hilbench.report.terminal import link_lines
+    from hilbench.results.store import load_events
+
+    try:
+        events = load_events(run_id, results_dir)
+    except (OSError, ValueError):  # a damaged events file: `hilbench show` names it; the run itself stands
+        return
+    for line in link_lines(events):
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _run_report(run_id: str, results_dir: Optional[Path], baseline: Optional[str]) -> None:

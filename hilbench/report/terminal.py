@@ -12,6 +12,19 @@ from hilbench.report.table import layers_table, summary_table
 from hilbench.results.store import run_dir
 
 
+def link_lines(events: pd.DataFrame, limit: int = 6) -> list[str]:
+    """The link's retransmission rate and adaptations, one line each (from the run's
+    `retransmit` and `link_adapt` events): a run that survived a noisy line says so."""
+    if events is None or events.empty:
+        return []
+    rows = events[events["kind"].isin(["retransmit", "link_adapt"])]
+    lines = [f"link: {r.get('board') or '-'}{' ' + r['job_id'] if r.get('job_id') else ''}: {r.get('detail')}"
+             for r in rows.head(limit).to_dict("records")]
+    if len(rows) > limit:
+        lines.append(f"link: ... {len(rows) - limit} more link events (hilbench report)")
+    return lines
+
+
 def show_run(rep: Report, console: Console, layers: bool = False, results_dir: object = None) -> None:
     m = rep.meta
     from rich.markup import escape
@@ -22,6 +35,8 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
         console.print(f"finish it with `hilbench run --resume {rep.run_id}`", style="dim", highlight=False)
     if rep.event_counts:
         console.print("events: " + ", ".join(f"{k} {n}" for k, n in rep.event_counts.items()), highlight=False)
+    for line in link_lines(rep.events):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     bits = [f"suite {m['suite']}" if m.get("suite") else None, f"started {m.get('started_at', '-')}",
             f"host {m.get('host', '-')}", f"commit {str(m.get('git_commit'))[:12]}" if m.get("git_commit") else None,
             f"hilbench {m.get('hilbench_version', '-')}"]
