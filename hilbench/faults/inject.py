@@ -15,6 +15,7 @@ every run: a failure seen once can be replayed. Faults, per direction:
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass, field
 from enum import Enum
@@ -25,6 +26,8 @@ from hilbench.errors import ConfigError
 
 
 class Direction(str, Enum):
+    """Which way bytes travel: each way has its own rates, random stream and counters."""
+
     TO_BOARD = "to_board"
     TO_HOST = "to_host"
 
@@ -42,17 +45,26 @@ class FaultSpec:
     disconnect_ms: float = 200.0
 
     def __post_init__(self) -> None:
+        # Checked here, not only in the CLI: a rate of 1.5 or NaN would silently mean
+        # "always" or "never", and a test that thinks it injects faults must not pass clean.
         for name in ("corrupt", "drop", "dup", "delay"):
             v = getattr(self, name)
-            if not 0.0 <= v <= 1.0:
-                raise ConfigError(f"fault rate --{name} must be between 0 and 1, not {v}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+                raise ConfigError(f"--{name}: fault rate must be a number between 0 and 1, not {v!r}")
         if self.corrupt + self.drop + self.dup > 1.0:
-            raise ConfigError("fault rates --corrupt + --drop + --dup add up to more than 1")
-        if self.delay_ms < 0 or self.disconnect_ms < 0 or self.disconnect_every < 0:
-            raise ConfigError("--delay-ms, --disconnect-ms and --disconnect-every must not be negative")
+            raise ConfigError(f"--corrupt + --drop + --dup: the rates add up to more than 1 "
+                              f"({self.corrupt} + {self.drop} + {self.dup})")
+        for name in ("delay_ms", "disconnect_ms"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ConfigError(f"--{name.replace('_', '-')}: must be a number of milliseconds >= 0, not {v!r}")
+        every = self.disconnect_every
+        if isinstance(every, bool) or not isinstance(every, int) or every < 0:
+            raise ConfigError(f"--disconnect-every: must be a whole number of bytes >= 0, not {every!r}")
 
     @property
     def clean(self) -> bool:
+        """True when this direction relays every byte as it came (no fault configured)."""
         return not (self.corrupt or self.drop or self.dup or (self.delay and self.delay_ms) or self.disconnect_every)
 
 
@@ -84,7 +96,10 @@ class _Stream:
 
 class FaultInjector:
     """Both directions of one line. Thread-safe: the proxy feeds each direction from its
-    own thread, and a cut line affects both."""
+    own thread, and a cut line affects both.
+
+    Each direction has its own random stream (spawned from `seed`), so the faults of one
+    direction do not move when the other direction carries more or fewer bytes."""
 
     def __init__(self, to_board: FaultSpec, to_host: FaultSpec, seed: int = 0) -> None:
         seeds = np.random.SeedSequence(seed).spawn(2)
@@ -97,10 +112,13 @@ class FaultInjector:
         self.seed = seed
 
     def counters(self, direction: Direction) -> FaultCounters:
+        """The live counters of one direction (read them after the relay has stopped)."""
         return self._streams[direction].counters
 
     def summary(self) -> dict[str, dict[str, int]]:
-        return {d.value: s.counters.as_dict() for d, s in self._streams.items()}
+        """All counters, by direction name, for printing or JSON."""
+        with self._lock:
+            return {d.value: s.counters.as_dict() for d, s in self._streams.items()}
 
     def process(self, direction: Direction, data: bytes, now: float) -> list[tuple[float, bytes]]:
         """The bytes to deliver for data that arrived at `now`, as (deliver at, bytes)
@@ -154,14 +172,23 @@ class FaultInjector:
 
 
 def parse_rate(value: str, option: str) -> tuple[float, float]:
-    """`R` (both directions) or `TO_BOARD,TO_HOST`, e.g. `0.01` or `0.01,0`."""
+    """`R` (both directions) or `TO_BOARD,TO_HOST`, e.g. `0.01` or `0.01,0`: one option
+    per fault kind keeps the command line short, the pair form makes one direction clean."""
     parts = value.split(",")
     try:
-        if len(parts) == 1:
-            r = float(parts[0])
-            return r, r
-        if len(parts) == 2:
-            return float(parts[0]), float(parts[1])
+        if len(parts) in (1, 2):
+            rates = [float(p) for p in parts]
+            if all(math.isfinite(r) and 0.0 <= r <= 1.0 for r in rates):
+                return (rates[0], rates[-1])
     except ValueError:
         pass
-    raise ConfigError(f"{option}: '{value}' is not a rate or 'TO_BOARD,TO_HOST' pair of rates")
+    raise ConfigError(f"{option} '{value}': expected a rate between 0 and 1, or a TO_BOARD,TO_HOST pair of rates")
+
+
+def parse_count(value: str, option: str) -> tuple[int, int]:
+    """`N` or `TO_BOARD,TO_HOST` whole numbers >= 0 (for --disconnect-every)."""
+    parts = value.split(",")
+    if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+        counts = [int(p) for p in parts]
+        return (counts[0], counts[-1])
+    raise ConfigError(f"{option} '{value}': expected a whole number of bytes >= 0, or a TO_BOARD,TO_HOST pair")

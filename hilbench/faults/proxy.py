@@ -47,7 +47,8 @@ def check_loopback_url(url: str) -> None:
 
 
 class _BoardSide:
-    """The board's port, opened once through pyserial."""
+    """The board's port, opened once through pyserial and kept open: a QEMU pty drops
+    guest output while nobody has it open."""
 
     def __init__(self, url: str, baudrate: int) -> None:
         import serial
@@ -57,7 +58,7 @@ class _BoardSide:
         try:
             self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=_POLL_S, write_timeout=30)
         except (serial.SerialException, OSError, ValueError) as exc:
-            raise LinkError(f"cannot open board port {url}: {exc}") from None
+            raise LinkError(f"--to {url}: cannot open the board port: {exc}") from None
         self.name = url
 
     def read(self) -> bytes:
@@ -84,8 +85,10 @@ class _PtyHost:
     def __init__(self) -> None:
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave, termios.TCSANOW)  # no echo, no line editing: bytes as they are
+        os.set_blocking(self._master, False)  # a full pty (no reader) must not hang stop()
         self.path = os.ttyname(self._slave)
         self.address = self.path
+        self.discarded = 0
 
     def read(self) -> bytes:
         ready, _, _ = select.select([self._master], [], [], _POLL_S)
@@ -98,11 +101,17 @@ class _PtyHost:
             return b""
 
     def write(self, data: bytes) -> None:
+        """Deliver data; what a client does not read within a few seconds (none has the
+        pty open, the queue is full) is discarded, as a UART overruns."""
         view = memoryview(data)
+        give_up = time.monotonic() + 5.0
         while view:
             try:
                 n = os.write(self._master, view)
             except BlockingIOError:
+                if time.monotonic() > give_up:
+                    self.discarded += len(view)
+                    return
                 time.sleep(0.001)
                 continue
             view = view[n:]
