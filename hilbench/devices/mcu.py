@@ -35,6 +35,7 @@ class McuDevice:
         self._info: DeviceInfo | None = None
         self.events = None  # the run's EventLog (hilbench.results.events), set by the runner per job
         self.event_job: str | None = None
+        self._served: dict | None = None  # what `hilbench serve` says is behind `port`, if anything
 
     # Subclasses override these two.
     def _start(self) -> Transport:
@@ -48,15 +49,19 @@ class McuDevice:
                 "implemented yet; flash the hilbench firmware yourself and set flasher = \"none\" (or remove it)"
             )
         assert self.board.port is not None  # boards.toml validation requires it for kind "mcu"
-        return SerialTransport(self.board.port, baudrate=self.board.baudrate)
+        from hilbench.devices.served import lookup
+
+        transport = SerialTransport(self.board.port, baudrate=self.board.baudrate)
+        self._served = lookup(self.board.port)  # `hilbench serve` behind the port? (devices/served.py)
+        if self._served is not None and self._served.get("firmware_sha256"):
+            self.firmware_sha256 = str(self._served["firmware_sha256"])
+        return transport
 
     def _timing(self, timer_hz: int, timer_kind: str) -> Timing:
         """The firmware's own timer (HELLO's timer_kind) at the board's clock_hz, unless the
         port leads to a QEMU that `hilbench serve` runs: then ticks are instruction counts,
         timed as EmulatedDevice times them (hilbench/devices/served.py says why)."""
-        from hilbench.devices.served import lookup
-
-        served = lookup(self.board.port) if self.board.port else None
+        served = self._served
         if served is not None and served.get("emulated"):
             from hilbench.devices.emulated import qemu_icount_timing
 
