@@ -184,6 +184,8 @@ def test_option_parsing() -> None:
         build_injector(delay="0.1")
     with pytest.raises(ConfigError, match="--delay-ms"):
         build_injector(delay="0.1", delay_ms=float("nan"))
+    with pytest.raises(ConfigError, match="--seed -1"):
+        build_injector(seed=-1)
     inj = build_injector(corrupt="0,0.5", seed=3)
     assert inj.seed == 3 and feed(inj, TB, b"x" * 100, [100]) == b"x" * 100
 
@@ -224,6 +226,7 @@ class EchoServer:
             conn, _ = self.sock.accept()
         except OSError:
             return
+        self.conn = conn
         with conn:
             while True:
                 try:
@@ -235,6 +238,12 @@ class EchoServer:
                 conn.sendall(data)
 
     def close(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.sock.close()
 
 
@@ -263,6 +272,30 @@ def test_proxy_tcp_zero_faults_is_byte_identical() -> None:
     s = inj.summary()
     assert s["to_board"]["bytes_out"] == s["to_host"]["bytes_in"] == 100_000
     assert proxy.error is None
+
+
+def test_proxy_tcp_port_in_use_and_board_that_goes_away() -> None:
+    board = EchoServer()
+    busy = socket.create_server(("127.0.0.1", 0))
+    port = busy.getsockname()[1]
+    try:
+        with pytest.raises(ConfigError, match=f"--listen tcp:{port}: cannot listen on 127.0.0.1:{port}"):
+            FaultProxy(board.url, FaultInjector(FaultSpec(), FaultSpec()), listen=port)
+    finally:
+        busy.close()
+    proxy = FaultProxy(board.url, FaultInjector(FaultSpec(), FaultSpec()), listen=0).start()
+    try:
+        deadline = time.monotonic() + 5
+        while getattr(board, "conn", None) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        board.close()
+        # the board side's connection closes: the relay stops and says why
+        with socket.create_connection(("127.0.0.1", int(proxy.address.rsplit(":", 1)[1])), timeout=5) as c:
+            c.sendall(b"hello")
+            assert proxy.wait(10), "proxy kept running with its board gone"
+    finally:
+        proxy.stop()
+    assert proxy.error is not None
 
 
 def test_proxy_pty_counts_faults_and_follows_the_seed() -> None:
