@@ -294,8 +294,8 @@ def boards_cmd(
             port = b.port or ""
             if "://" not in port and not Path(port).exists():
                 ok, why = False, f"serial port {port} not present"
-            elif b.protocol != "mlperf-tiny":
-                ok, why = False, "real boards with hilbench firmware: flashing not implemented yet"
+            elif b.protocol != "mlperf-tiny" and b.flasher not in (None, "none"):
+                ok, why = False, f"flashing real boards (flasher = \"{b.flasher}\") not implemented yet"
         else:
             ok, why = False, f"device kind '{b.kind}' not implemented yet"
         model_id = ""
@@ -507,6 +507,30 @@ def baseline_list(results_dir: ResultsOpt = None) -> None:
 
     for name, rid in sorted(read_tags(results_dir).items()):
         console.print(f"{name}\t{rid}")
+
+
+@app.command("serve")
+@handle_errors
+def serve(
+    board: Annotated[str, typer.Argument(help="emulated board from boards.toml, e.g. mps2-an386")],
+    boards: BoardsOpt = None,
+) -> None:
+    """Run an emulated board's firmware under QEMU for other tools: prints
+    `hilbench serve: board NAME on /dev/pts/N` and holds it until Ctrl-C / SIGTERM."""
+    from hilbench.devices.serve import serve_board
+
+    serve_board(board, boards or default_boards_file())
+
+
+def _register_proxy() -> None:
+    """`hilbench proxy`: options and logic live in hilbench/faults/cli.py (light to import;
+    numpy and the relay load only when the command runs)."""
+    from hilbench.faults.cli import proxy_command
+
+    app.command("proxy")(handle_errors(proxy_command))
+
+
+_register_proxy()
 
 
 @app.command()

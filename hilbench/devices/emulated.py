@@ -21,6 +21,19 @@ from hilbench.link.session import DutLink
 from hilbench.link.transport import SerialTransport, Transport
 
 
+def qemu_icount_timing(timer_hz: int, icount_shift: int, clock_hz: int) -> Timing:
+    """Ticks of a timer under `-icount shift=N`: 2**N ns of virtual time per instruction,
+    so a tick is a whole number of instructions; µs are "at the nominal clock_hz"."""
+    ns_per_insn = 1 << icount_shift
+    insns_per_tick = Fraction(1_000_000_000, timer_hz * ns_per_insn)
+    return Timing(
+        source="qemu_icount",
+        cycles_per_tick=insns_per_tick,
+        us_per_tick=insns_per_tick * Fraction(1_000_000, clock_hz),
+        emulated=True,
+    )
+
+
 class EmulatedDevice(McuDevice):
     device_kind = "emulated"
 
@@ -52,19 +65,20 @@ class EmulatedDevice(McuDevice):
         self.qemu.resume()
         return transport
 
+    def start_board(self) -> str:
+        """Boot the firmware under QEMU with no session on it and return its pty path
+        (`hilbench serve`): the same start as open(), which keeps the pty open so QEMU
+        never drops guest output; close() stops QEMU and removes its temp dir."""
+        self.transport = self._start()
+        assert self.qemu is not None and self.qemu.pty is not None
+        return self.qemu.pty
+
     def _timing(self, timer_hz: int, timer_kind: str) -> Timing:
         q = self.board.qemu
         assert q is not None
         if q.icount_shift is None:
             return super()._timing(timer_hz, timer_kind)
-        ns_per_insn = 1 << q.icount_shift
-        insns_per_tick = Fraction(1_000_000_000, timer_hz * ns_per_insn)
-        return Timing(
-            source="qemu_icount",
-            cycles_per_tick=insns_per_tick,
-            us_per_tick=insns_per_tick * Fraction(1_000_000, self.board.clock_hz),
-            emulated=True,
-        )
+        return qemu_icount_timing(timer_hz, q.icount_shift, self.board.clock_hz)
 
     def _write_model_partition(self, image: bytes, address: int) -> None:
         """QEMU is the flasher: restart the board with the partition preloaded at its flash

@@ -16,11 +16,12 @@ from hilbench.errors import ModelError, NotImplementedFeature
 from hilbench.flash.partition import fits, partition_image
 from hilbench.link.messages import CAP_FLASH_MODEL, Hello, ModelDesc, Status
 from hilbench.link.session import DutError, DutLink
-from hilbench.link.transport import Transport
+from hilbench.link.transport import SerialTransport, Transport
 
 
 class McuDevice:
-    """hilbench firmware over a serial link. Real-board flashing is not implemented yet."""
+    """hilbench firmware over a serial link. Real-board flashing is not implemented yet: a
+    kind = "mcu" board must already run the firmware on its `port`."""
 
     device_kind = "mcu"
 
@@ -34,15 +35,38 @@ class McuDevice:
         self._info: DeviceInfo | None = None
         self.events = None  # the run's EventLog (hilbench.results.events), set by the runner per job
         self.event_job: str | None = None
+        self._served: dict | None = None  # what `hilbench serve` says is behind `port`, if anything
 
     # Subclasses override these two.
     def _start(self) -> Transport:
-        raise NotImplementedFeature(
-            f"board '{self.board.name}': real boards (kind = \"mcu\") are not supported yet; "
-            "flashing and serial sessions for them arrive with a later issue"
-        )
+        """A board whose hilbench firmware is already running on `port` (a serial device,
+        `hilbench serve`'s or `hilbench proxy`'s pty, a socket:// URL): open it, flash
+        nothing. A configured flasher is refused rather than skipped: the user asked for
+        the board to be flashed, and benchmarking whatever it runs now would mislead."""
+        if self.board.flasher not in (None, "none"):
+            raise NotImplementedFeature(
+                f"board '{self.board.name}': flashing real boards (flasher = \"{self.board.flasher}\") is not "
+                "implemented yet; flash the hilbench firmware yourself and set flasher = \"none\" (or remove it)"
+            )
+        assert self.board.port is not None  # boards.toml validation requires it for kind "mcu"
+        from hilbench.devices.served import lookup
+
+        transport = SerialTransport(self.board.port, baudrate=self.board.baudrate)
+        self._served = lookup(self.board.port)  # `hilbench serve` behind the port? (devices/served.py)
+        if self._served is not None and self._served.get("firmware_sha256"):
+            self.firmware_sha256 = str(self._served["firmware_sha256"])
+        return transport
 
     def _timing(self, timer_hz: int, timer_kind: str) -> Timing:
+        """The firmware's own timer (HELLO's timer_kind) at the board's clock_hz, unless the
+        port leads to a QEMU that `hilbench serve` runs: then ticks are instruction counts,
+        timed as EmulatedDevice times them (hilbench/devices/served.py says why)."""
+        served = self._served
+        if served is not None and served.get("emulated"):
+            from hilbench.devices.emulated import qemu_icount_timing
+
+            return qemu_icount_timing(timer_hz, int(served.get("icount_shift", 0)),
+                                      int(served.get("clock_hz") or self.board.clock_hz))
         clock = self.board.clock_hz
         return Timing(
             source=timer_kind,

@@ -5,8 +5,9 @@ A board is used by a hil test when all of these hold:
 - it matches the marker: `board` (glob on the name), `core` (glob on the core), `kind`
   (glob on the kind), `min_ram` <= ram_bytes, `min_flash` <= flash_bytes, and every one
   of `features` in the board's features;
-- it is present now: a real board (`kind = "mcu"`) needs its serial port to exist (and,
-  for now, real-board sessions, which hilbench does not implement yet); an
+- it is present now: a real board (`kind = "mcu"`) needs its serial port to exist and no
+  `flasher` (hilbench does not flash real boards yet: one without a flasher is assumed
+  to run hilbench firmware already, e.g. `hilbench serve`'s pty); an
   emulated board (and the `native` host firmware, which is no device either) counts only
   with `--hil-emulate`, and needs its emulator and a firmware image or the compiler to
   build one.
@@ -125,9 +126,12 @@ def unavailable(board: Any, emulate: bool) -> str | None:
         port = board.port or ""
         if "://" not in port and not Path(port).exists():
             return f"serial port {port} not present"
-        # As `hilbench boards` says: McuDevice cannot start a real board yet. Return None
-        # here once real-board sessions (flashing, serial) are implemented.
-        return f"serial port {port} is there, but real-board sessions are not implemented yet"
+        # As `hilbench boards` says: McuDevice opens the port of a board that already runs
+        # hilbench firmware, but flashing one is not implemented yet.
+        if board.flasher not in (None, "none"):
+            return f"serial port {port} is there, but flashing real boards (flasher = \"{board.flasher}\") " \
+                   "is not implemented yet"
+        return None
     return f"device kind '{board.kind}' is not implemented yet"
 
 
