@@ -967,8 +967,12 @@ static void process_frame(uint32_t n)
             return;
         }
         if (seq != (uint16_t)(cache.last_seq + 1u)) {
-            /* a gap: an earlier frame was lost; the host goes back to it */
-            if (!nak_gap_sent) {
+            /* A gap: an earlier frame was lost; the host goes back to it. Only a frame
+             * ahead of the next expected one is NAKed: one behind it is a go-back's copy
+             * of something already executed, and NAKing those would make every go-back
+             * cause another. */
+            uint16_t ahead = (uint16_t)(seq - cache.last_seq);
+            if (ahead < 0x8000u && !nak_gap_sent) {
                 nak_gap_sent = 1;
                 send_nak();
             }

@@ -131,17 +131,35 @@ class RttEstimator:
 CHEAP_TYPES = frozenset({0x02, 0x03, 0x05, 0x07, 0x09})  # MODEL_BEGIN, MODEL_DATA, SET_INPUT, GET_OUTPUT, RAW_ECHO
 
 
+# The slowest line hilbench expects (9600 baud): the first guess of the line's speed, from
+# HELLO's round trip (which includes the DUT's start-up), is never taken as slower.
+SLOWEST_BYTE_TIME = 1e-3
+
+
 @dataclass
 class RtoTable:
-    """One RttEstimator per kind of request: (message type, work), where work is the
-    number of inferences an INVOKE runs (1 for everything else), because an INVOKE of 70
-    inferences answers 70 times later than one of 1. An unseen INVOKE size borrows the
-    per-inference time of a seen one, scaled, with a margin of two."""
+    """The retransmission timeout of a frame: what its kind of request takes, plus what
+    the line takes to carry the bytes queued ahead of its answer.
+
+    A round trip on a slow UART is mostly queueing: with 8 frames of 1 KB outstanding on an
+    emulated UART (~15 KB/s) the last is answered ~0.55 s after it was sent, the first after
+    70 ms. So the line's time per byte (`byte_time`, smoothed from samples of cheap
+    requests) is kept apart from each kind's own time (an RttEstimator of what is left of
+    its round trips), and a frame's timeout is `kind's rto + 1.5 x queued bytes x
+    byte_time`. A kind is (message type, work), work being the inferences an INVOKE runs
+    (1 for everything else), because an INVOKE of 70 inferences answers 70 times later than
+    one of 1; an unseen INVOKE size borrows the per-inference time of a seen one, scaled,
+    with a margin of two."""
 
     initial: float = 2.0
     floor: float = 0.05
     hello_rtt: float | None = None
+    byte_time: float | None = None  # seconds per wire byte: from HELLO, then from samples
     _by_kind: dict[tuple[int, int], RttEstimator] = field(default_factory=dict)
+
+    def set_hello(self, rtt: float, wire_bytes: int) -> None:
+        self.hello_rtt = rtt
+        self.byte_time = min(rtt / max(wire_bytes, 1), SLOWEST_BYTE_TIME)
 
     def get(self, msg: int, work: int = 1) -> RttEstimator:
         est = self._by_kind.get((msg, work))
@@ -149,15 +167,29 @@ class RtoTable:
             est = self._by_kind[(msg, work)] = RttEstimator(self.initial, self.floor)
         return est
 
-    def rto(self, msg: int, work: int = 1, backoff: int = 0) -> float:
+    def sample(self, msg: int, work: int, rtt: float, queued_bytes: int) -> None:
+        """One measured round trip of a frame sent with `queued_bytes` unanswered ahead of
+        and including it."""
+        if msg in CHEAP_TYPES and queued_bytes >= 256:
+            per_byte = rtt / queued_bytes  # an upper bound: the DUT's own time is in it
+            self.byte_time = per_byte if self.byte_time is None else 0.875 * self.byte_time + 0.125 * per_byte
+        carry = queued_bytes * (self.byte_time or 0.0)
+        self.get(msg, work).sample(max(rtt - carry, 0.0))
+
+    def learned(self, msg: int, work: int = 1) -> bool:
+        return self.get(msg, work).srtt is not None
+
+    def rto(self, msg: int, work: int = 1, backoff: int = 0, queued_bytes: int = 0) -> float:
         est = self.get(msg, work)
         unseen = None
         if est.srtt is None:
             if msg in CHEAP_TYPES and self.hello_rtt is not None:
-                unseen = max(2 * self.floor, 8 * self.hello_rtt)  # a few large frames queued ahead
+                unseen = max(2 * self.floor, 2 * self.hello_rtt)
             else:
                 seen = [(w, e.srtt) for (m, w), e in self._by_kind.items() if m == msg and e.srtt is not None]
                 if seen:
                     w, srtt = max(seen)
                     unseen = 2 * srtt * max(work, 1) / max(w, 1) + self.floor
-        return est.rto(backoff, unseen)
+        carry = 1.5 * queued_bytes * (self.byte_time or 0.0)
+        factor = min(1.5**backoff, MAX_BACKOFF)
+        return est.rto(backoff, unseen) + carry * factor

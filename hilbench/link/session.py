@@ -110,6 +110,8 @@ class _Pending:
     deadline: float = 0.0
     retransmitted: bool = False
     resent_at: float = 0.0
+    queued: int = 0  # wire bytes unanswered when it was sent, its own included
+    requeued: int = 0  # the same when it was last sent again
     chunk: _Range | None = None  # the bytes a chunk frame carries
 
 
@@ -219,7 +221,7 @@ class DutLink:
             sent = time.monotonic()
             reply = self._await(seq, min(retry_every, max(end - time.monotonic(), 0.01)), allow_boot=True)
             if reply is not None:
-                self._rto.hello_rtt = time.monotonic() - sent
+                self._rto.set_hello(time.monotonic() - sent, fr.wire_size(0) + fr.wire_size(len(reply.payload)))
                 break
             if time.monotonic() >= end:
                 raise LinkError(
@@ -235,6 +237,7 @@ class DutLink:
         self.hello = hello
         self._max_payload = max(_MIN_PAYLOAD, hello.max_payload)
         self._ctl.reset_limits(self._max_payload, self.window)
+        self.stats.min_window = self.stats.min_payload = 0  # the smallest since HELLO, not the pre-HELLO 256
         self._sync_stats()
         return hello
 
@@ -428,13 +431,12 @@ class DutLink:
                 acked += 1
                 if pend.seq == reply.seq:
                     results[i] = reply
-                    est = self._rto.get(pend.msg, pend.work)
                     if not pend.retransmitted:  # Karn: a retransmitted frame's round trip is ambiguous
-                        est.sample(now - pend.sent_at)
-                    elif est.srtt is None and not reply.is_replay:
+                        self._rto.sample(pend.msg, pend.work, now - pend.sent_at, pend.queued)
+                    elif not self._rto.learned(pend.msg, pend.work) and not reply.is_replay:
                         # ...but on a line that loses most first copies Karn alone never
                         # learns a round trip: bootstrap from the copy sent last.
-                        est.sample(now - pend.resent_at)
+                        self._rto.sample(pend.msg, pend.work, now - pend.resent_at, pend.requeued)
                     self._check(pend.msg, reply)
                     break
                 results[i] = fr.Frame(pend.msg, pend.seq, b"", flags=fr.FLAG_RESPONSE)
@@ -462,7 +464,8 @@ class DutLink:
             self._send_raw(pend.wire, len(payload))
             self.stats.frames += 1
             pend.sent_at = time.monotonic()
-            pend.deadline = pend.sent_at + self._timeout_for(msg, work, backoff)
+            pend.queued = len(pend.wire) + sum(len(p.wire) for _, p in outstanding)
+            pend.deadline = pend.sent_at + self._timeout_for(msg, work, backoff, pend.queued)
             results.append(None)
             outstanding.append((len(results) - 1, pend))
 
@@ -472,12 +475,15 @@ class DutLink:
         if self.adaptive:
             self._adapt(self._ctl.on_loss())
             self._recut(outstanding, source)
+        queued = 0
         for _, pend in outstanding:  # same frames, same numbers, in order
             self.stats.retransmits += 1
             self._send_raw(pend.wire, 0)
+            queued += len(pend.wire)
+            pend.requeued = queued
             pend.retransmitted = True
             pend.resent_at = time.monotonic()
-            pend.deadline = time.monotonic() + self._timeout_for(pend.msg, pend.work, backoff)
+            pend.deadline = time.monotonic() + self._timeout_for(pend.msg, pend.work, backoff, queued)
 
     def _recut(self, outstanding: deque[tuple[int, _Pending]], source: _Source) -> None:
         """Cut outstanding chunk frames larger than the new payload size down to it before
@@ -515,10 +521,10 @@ class DutLink:
             i, pend = outstanding.popleft()
             results[i] = fr.Frame(pend.msg, pend.seq, b"", flags=fr.FLAG_RESPONSE)
 
-    def _timeout_for(self, msg: Msg, work: int, backoff: int) -> float:
+    def _timeout_for(self, msg: Msg, work: int, backoff: int, queued_bytes: int = 0) -> float:
         if not self.adaptive:
             return self.timeout
-        return self._rto.rto(msg, work, backoff)
+        return self._rto.rto(msg, work, backoff, queued_bytes)
 
     # ---------------------------------------------------------------- adaptation events
 
