@@ -14,7 +14,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import termios
 import threading
 import time
@@ -29,6 +28,7 @@ from hilbench.faults.cli import build_injector, parse_listen
 from hilbench.faults.inject import Direction, FaultInjector, FaultSpec, parse_count, parse_rate
 from hilbench.faults.proxy import FaultProxy, check_loopback_url
 from tests.clihelp import ROOT, assert_one_line_error, run_cli
+from tests.serving import Child, mcu_boards
 
 TB, TH = Direction.TO_BOARD, Direction.TO_HOST
 
@@ -369,46 +369,6 @@ def test_served_announcement_of_a_dead_process_is_ignored(tmp_path: Path, monkey
 # ------------------------------------------------------------------ end to end: serve + proxy + run
 
 
-class Child:
-    """A `hilbench` subprocess whose first stdout line we wait for; always killed."""
-
-    def __init__(self, *args: str, prefix: str, timeout: float = 60.0) -> None:
-        env = dict(os.environ, COLUMNS="200")
-        self.proc = subprocess.Popen([sys.executable, "-m", "hilbench", *args], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        end = time.monotonic() + timeout
-        line = ""
-        while time.monotonic() < end:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
-            if ready:
-                line = self.proc.stdout.readline()
-                break
-            if self.proc.poll() is not None:
-                break
-        if not line.startswith(prefix):
-            self.kill()
-            raise AssertionError(f"{args}: expected '{prefix} ...', got {line!r}; stderr: {self.stderr()}")
-        self.address = line.strip().rsplit(" ", 1)[1]
-
-    def stderr(self) -> str:
-        try:
-            _, err = self.proc.communicate(timeout=10)
-        except (subprocess.TimeoutExpired, ValueError):
-            return ""
-        return err or ""
-
-    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str, str]:
-        self.proc.send_signal(sig)
-        out, err = self.proc.communicate(timeout=20)
-        return self.proc.returncode, out, err
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-
 def qemu_children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -429,12 +389,6 @@ def served_board():  # type: ignore[no-untyped-def]
         yield serve
     finally:
         serve.kill()
-
-
-def mcu_boards(tmp_path: Path, port: str) -> Path:
-    p = tmp_path / "boards.toml"
-    p.write_text(f'[boards.bench-mcu]\nkind = "mcu"\ncore = "cortex-m4f"\nclock_hz = 25_000_000\nport = "{port}"\n')
-    return p
 
 
 def run_demo(results: Path, *args: str):  # type: ignore[no-untyped-def]

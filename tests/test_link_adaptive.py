@@ -1,7 +1,7 @@
 """The adaptive link (docs/protocol.md §2a) against the real firmware built for the host.
 
 The DUT is firmware/dut + firmware/runtime with ASan/UBSan, over stdin/stdout; the line
-between is hilbench.faults.FaultInjector, the proxy's own fault model, seeded. Every run
+between is hilbench.faults.transport.FaultyTransport, the proxy's own fault model, seeded. Every run
 must give the bit-exact outputs of tflite-micro (the reference interpreter): a sample lost,
 duplicated or run on a half-written input would differ.
 """
@@ -19,6 +19,7 @@ from hilbench import demo, firmware
 from hilbench.datasets import load_dataset
 from hilbench.errors import LinkError
 from hilbench.faults.inject import Direction, FaultInjector, FaultSpec
+from hilbench.faults.transport import FaultyTransport
 from hilbench.link.adapt import AimdController, RtoTable
 from hilbench.link.messages import CAP_NAK, Msg
 from hilbench.link.session import Chunked, DutLink, _Source
@@ -34,30 +35,12 @@ def dut_image() -> Path:
     return firmware.build_image("host", sanitize=True)
 
 
-class NoisyLine:
-    """A transport whose bytes cross a FaultInjector each way (delays not modelled)."""
-
-    def __init__(self, inner: ProcessTransport, faults: FaultInjector) -> None:
-        self.inner, self.faults, self.name = inner, faults, inner.name
-
-    def write(self, data: bytes) -> None:
-        for _, seg in self.faults.process(Direction.TO_BOARD, data, time.monotonic()):
-            self.inner.write(seg)
-
-    def read(self, timeout: float) -> bytes:
-        data = self.inner.read(timeout)
-        return b"".join(seg for _, seg in self.faults.process(Direction.TO_HOST, data, time.monotonic()))
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 def run_demo(image: Path, corrupt: float, drop: float, vectors: int, seed: int = 1, **link_opts: object):
     """Upload the demo model over a noisy line, run `vectors` vectors; returns (link,
     outputs, reference outputs, injector)."""
     spec = FaultSpec(corrupt=corrupt, drop=drop)
     faults = FaultInjector(spec, spec, seed=seed)
-    line = NoisyLine(ProcessTransport([str(image)]), faults)
+    line = FaultyTransport(ProcessTransport([str(image)]), faults)
     link = DutLink(line, **link_opts)  # type: ignore[arg-type]
     try:
         link.connect(deadline_s=20)
@@ -113,7 +96,7 @@ def test_adaptation_is_reported_as_events(dut_image: Path) -> None:
 def test_a_dead_line_is_still_reported_after_the_silence_limit(dut_image: Path) -> None:
     spec = FaultSpec()
     faults = FaultInjector(spec, spec, seed=0)
-    line = NoisyLine(ProcessTransport([str(dut_image)]), faults)
+    line = FaultyTransport(ProcessTransport([str(dut_image)]), faults)
     link = DutLink(line, timeout=0.2, retries=3)  # type: ignore[arg-type]
     try:
         link.connect(deadline_s=10)

@@ -131,9 +131,13 @@ class RttEstimator:
 CHEAP_TYPES = frozenset({0x02, 0x03, 0x05, 0x07, 0x09})  # MODEL_BEGIN, MODEL_DATA, SET_INPUT, GET_OUTPUT, RAW_ECHO
 
 
-# The slowest line hilbench expects (9600 baud): the first guess of the line's speed, from
-# HELLO's round trip (which includes the DUT's start-up), is never taken as slower.
+# The first guess of the line's time per byte comes from HELLO's round trip, which is too
+# short a sample to trust: it is taken as no faster than 115200 baud (87 us a byte; an
+# emulated UART carries ~67 us) and no slower than 9600 baud (1 ms), and used with a
+# margin of 3 instead of 1.5 until a few frames have measured the line.
+FASTEST_GUESS_BYTE_TIME = 10 / 115200
 SLOWEST_BYTE_TIME = 1e-3
+LEARNED_AFTER = 4
 
 
 @dataclass
@@ -155,11 +159,12 @@ class RtoTable:
     floor: float = 0.05
     hello_rtt: float | None = None
     byte_time: float | None = None  # seconds per wire byte: from HELLO, then from samples
+    byte_samples: int = 0
     _by_kind: dict[tuple[int, int], RttEstimator] = field(default_factory=dict)
 
     def set_hello(self, rtt: float, wire_bytes: int) -> None:
         self.hello_rtt = rtt
-        self.byte_time = min(rtt / max(wire_bytes, 1), SLOWEST_BYTE_TIME)
+        self.byte_time = min(max(rtt / max(wire_bytes, 1), FASTEST_GUESS_BYTE_TIME), SLOWEST_BYTE_TIME)
 
     def get(self, msg: int, work: int = 1) -> RttEstimator:
         est = self._by_kind.get((msg, work))
@@ -172,7 +177,11 @@ class RtoTable:
         and including it."""
         if msg in CHEAP_TYPES and queued_bytes >= 256:
             per_byte = rtt / queued_bytes  # an upper bound: the DUT's own time is in it
-            self.byte_time = per_byte if self.byte_time is None else 0.875 * self.byte_time + 0.125 * per_byte
+            if self.byte_time is None or self.byte_samples == 0:
+                self.byte_time = per_byte
+            else:
+                self.byte_time = 0.875 * self.byte_time + 0.125 * per_byte
+            self.byte_samples += 1
         carry = queued_bytes * (self.byte_time or 0.0)
         self.get(msg, work).sample(max(rtt - carry, 0.0))
 
@@ -190,6 +199,7 @@ class RtoTable:
                 if seen:
                     w, srtt = max(seen)
                     unseen = 2 * srtt * max(work, 1) / max(w, 1) + self.floor
-        carry = 1.5 * queued_bytes * (self.byte_time or 0.0)
+        margin = 1.5 if self.byte_samples >= LEARNED_AFTER else 3.0
+        carry = margin * queued_bytes * (self.byte_time or 0.0)
         factor = min(1.5**backoff, MAX_BACKOFF)
         return est.rto(backoff, unseen) + carry * factor

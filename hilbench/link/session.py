@@ -12,6 +12,7 @@ retransmission is counted in `stats`. What never changes is §2's exactly-once r
 
 from __future__ import annotations
 
+import logging
 import struct
 import time
 import zlib
@@ -23,6 +24,8 @@ from hilbench.errors import HilbenchError, LinkError
 from hilbench.link import frame as fr
 from hilbench.link.adapt import AimdController, RtoTable
 from hilbench.link.messages import ErrorDetail, Hello, ModelDesc, Msg, Status, parse_invoke, parse_profile
+
+log = logging.getLogger(__name__)
 
 # Responses that carry data must end a pipelined burst (docs/protocol.md §2).
 _DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO, Msg.PROFILE, Msg.TENSOR, Msg.MODEL_FLASH}
@@ -393,6 +396,9 @@ class DutLink:
                         f"({self.stats.retransmits} retransmitted of {self.stats.frames} frames in this session)"
                     )
                 self.stats.timeouts += 1
+                log.debug("%s: timeout of %s seq %d (work %d) after %.3f s, %d outstanding", self.transport.name,
+                          oldest.msg.name, oldest.seq, oldest.work, now - max(oldest.sent_at, oldest.resent_at),
+                          len(outstanding))
                 backoff += 1
                 self._go_back(outstanding, source, backoff)
                 continue
