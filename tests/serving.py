@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.clihelp import ROOT
@@ -59,3 +61,19 @@ def mcu_boards(tmp_path: Path, port: str) -> Path:
     p = tmp_path / "boards.toml"
     p.write_text(f'[boards.bench-mcu]\nkind = "mcu"\ncore = "cortex-m4f"\nclock_hz = 25_000_000\nport = "{port}"\n')
     return p
+
+
+@contextmanager
+def served(board: str = "mps2-an386") -> Iterator[Child]:
+    """`hilbench serve BOARD` running (its image built first), killed at the end."""
+    from hilbench import firmware
+    from tests.conftest import need_tool
+
+    need_tool("qemu-system-arm")
+    need_tool("arm-none-eabi-gcc")
+    firmware.build_image(board)
+    serve = Child("serve", board, "--boards", str(ROOT / "boards.toml"), prefix=f"hilbench serve: board {board} on /dev/pts/")
+    try:
+        yield serve
+    finally:
+        serve.kill()

@@ -28,7 +28,7 @@ from hilbench.faults.cli import build_injector, parse_listen
 from hilbench.faults.inject import Direction, FaultInjector, FaultSpec, parse_count, parse_rate
 from hilbench.faults.proxy import FaultProxy, check_loopback_url
 from tests.clihelp import ROOT, assert_one_line_error, run_cli
-from tests.serving import Child, mcu_boards
+from tests.serving import Child, mcu_boards, served
 
 TB, TH = Direction.TO_BOARD, Direction.TO_HOST
 
@@ -376,19 +376,8 @@ def qemu_children(pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def served_board():  # type: ignore[no-untyped-def]
-    from tests.conftest import need_tool
-
-    need_tool("qemu-system-arm")
-    need_tool("arm-none-eabi-gcc")
-    from hilbench import firmware
-
-    firmware.build_image("mps2-an386")
-    serve = Child("serve", "mps2-an386", "--boards", str(ROOT / "boards.toml"),
-                  prefix="hilbench serve: board mps2-an386 on /dev/pts/")
-    try:
+    with served("mps2-an386") as serve:
         yield serve
-    finally:
-        serve.kill()
 
 
 def run_demo(results: Path, *args: str):  # type: ignore[no-untyped-def]

@@ -29,7 +29,7 @@ from hilbench.link.transport import Transport
 from hilbench.mlperf_tiny import run_mlperf
 from tests.clihelp import ROOT, run_cli
 from tests.conftest import need_tool, shared_path
-from tests.serving import Child, mcu_boards
+from tests.serving import Child, mcu_boards, served
 
 pytestmark = pytest.mark.emulated
 
@@ -44,17 +44,9 @@ def kws() -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def served():  # type: ignore[no-untyped-def]
-    from hilbench import firmware
-
-    need_tool("qemu-system-arm")
-    firmware.build_image("mps2-an386")
-    serve = Child("serve", "mps2-an386", "--boards", str(ROOT / "boards.toml"),
-                  prefix="hilbench serve: board mps2-an386 on /dev/pts/")
-    try:
+def board():  # type: ignore[no-untyped-def]
+    with served("mps2-an386") as serve:
         yield serve
-    finally:
-        serve.kill()
 
 
 def kws_run(results: Path, kws: tuple[Path, Path], *board: str) -> tuple[pd.DataFrame, str]:
@@ -78,9 +70,9 @@ def clean(kws, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("corrupt,drop", [("0.01", "0.001"), ("0.001", "0.0001")])
-def test_kws_through_a_noisy_line_measures_what_a_clean_line_does(corrupt: str, drop: str, kws, served, clean,
+def test_kws_through_a_noisy_line_measures_what_a_clean_line_does(corrupt: str, drop: str, kws, board, clean,
                                                                   tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    proxy = Child("proxy", "--to", served.address, "--corrupt", corrupt, "--drop", drop, "--seed", "5",
+    proxy = Child("proxy", "--to", board.address, "--corrupt", corrupt, "--drop", drop, "--seed", "5",
                   prefix="hilbench proxy: listening on /dev/pts/")
     try:
         via, err = kws_run(tmp_path, kws, "--board", "bench-mcu", "--boards", str(mcu_boards(tmp_path, proxy.address)))
