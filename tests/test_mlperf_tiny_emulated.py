@@ -47,7 +47,7 @@ def test_accuracy_902_and_the_same_predictions_as_hilbench_protocol(tmp_path: Pa
     assert f"{run.accuracy.top1_argmax:.1f}" == "90.1"
     assert "Top 1% = 90.1" in run.results_txt.read_text()  # the official runner's figure (tie rule)  # type: ignore[union-attr]
     assert all(r["bit_exact"] for r in run.rows)  # printed outputs == tflite-micro's, every file
-    assert all(r["emulated"] and r["timing_source"] == "dut_timer_us" and r["latency_us"] > 0 for r in run.rows)
+    assert all(r["emulated"] and r["timing_source"] == "qemu_icount" and r["latency_us"] > 0 for r in run.rows)
 
     # The same board over hilbench's own protocol: the very same predictions, file by file.
     from hilbench.runner import BenchRequest, jobs_for_request, run_jobs
@@ -59,17 +59,26 @@ def test_accuracy_902_and_the_same_predictions_as_hilbench_protocol(tmp_path: Pa
     ours = {r["sample_id"]: r["prediction"] for r in own.rows if r["phase"] == "measure" and r["window"] is None}
     theirs = {r["sample_id"]: r["prediction"] for r in run.rows}
     assert ours == theirs
+    # One time base: the same microseconds in both protocols (MLPerf's lap includes the
+    # command's own few thousand instructions, hence the 1 %).
+    import statistics
+
+    ours_us = statistics.median(r["latency_us"] for r in own.rows if r["phase"] == "measure" and r["window"] is None)
+    theirs_us = statistics.median(r["latency_us"] for r in run.rows)
+    assert abs(theirs_us - ours_us) / ours_us < 0.01, (theirs_us, ours_us)
+    assert {r["timing_source"] for r in own.rows} == {"qemu_icount"}
 
 
 def test_performance_median_throughput_on_the_dut_timer(tmp_path: Path, kws: tuple[Path, Path]) -> None:
     model, data = kws
     run = run_mlperf(_board(model), "performance", data, results_dir=tmp_path, min_window_s=0.2)
     assert len(run.windows) == 5 and all(w.elapsed_us >= 200_000 for w in run.windows)
-    # ~5.6 M instructions per KWS inference; QEMU -icount shift=0: 1 instruction = 1 ns.
+    # ~5.6 M instructions per KWS inference, at the board's nominal 25 MHz: ~223,500 µs,
+    # hilbench protocol's figure for the same board (one time base per board).
     per_inf = [w.elapsed_us / w.count for w in run.windows]
-    assert all(4_000 < us < 8_000 for us in per_inf), per_inf
+    assert all(160_000 < us < 320_000 for us in per_inf), per_inf
     m = re.search(r"Median throughput is ([0-9.]+) inf\./sec\.", run.results_txt.read_text())  # type: ignore[union-attr]
-    assert m and 125 < float(m.group(1)) < 250
+    assert m and 3.0 < float(m.group(1)) < 6.5
 
 
 class _NoisyLine:

@@ -47,6 +47,11 @@ class EmulatedDevice(McuDevice):
             return Path(self.board.image)
         assert self.board.firmware is not None
         defines = tuple(self.board.defines)
+        q = self.board.qemu
+        if q is not None and q.icount_shift:
+            # The MLPerf Tiny mode's microseconds are instructions at the nominal clock
+            # (firmware/dut/hil_mlperf.c now_us): the firmware must know the shift.
+            defines += (f"HIL_QEMU_ICOUNT_SHIFT={q.icount_shift}",)
         if self._build:
             return firmware.build_image(self.board.firmware, defines=defines)
         return firmware.image_path(self.board.firmware, defines=defines)

@@ -9,9 +9,12 @@ Three ways to reach one, the protocol above them identical:
 - kind "native": the host build of hilbench firmware, partition image given in
   HIL_FLASH_IMAGE (tests of the protocol under sanitizers, in milliseconds).
 
-Timing source `dut_timer_us`: the DUT's own microsecond timer (`m-lap-us-`), never the
-host's clock. Under QEMU it runs on virtual time (instruction counts, `-icount`), so rows
-say `emulated`.
+Timing: the DUT's own microsecond timer (`m-lap-us-`), never the host's clock. On a real
+board its source is `dut_timer_us`. Under QEMU hilbench's firmware counts those
+microseconds as instructions at the board's nominal clock (firmware/dut/hil_mlperf.c),
+the unit hilbench's own protocol uses for the same board: the source is `qemu_icount`,
+rows say `emulated`, and the same model gives the same microseconds in both protocols
+(docs/results.md, "One time base per board").
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from hilbench.link.mlperf_tiny import DutRestarted, Identity, InferResult, Mlper
 from hilbench.link.transport import SerialTransport, Transport
 
 TIMING_SOURCE = "dut_timer_us"
+EMULATED_TIMING_SOURCE = "qemu_icount"
 
 
 class MlperfTinyDevice:
@@ -122,10 +126,18 @@ class MlperfTinyDevice:
             firmware_version=ident.profile or None,
             firmware_sha256=self.firmware_sha256,
             runtime="hilbench-rt" if ident.is_hilbench else "mlperf-tiny-firmware",
-            timing=Timing(source=TIMING_SOURCE, cycles_per_tick=None, us_per_tick=Fraction(1),
-                          emulated=self.board.kind == "emulated"),
+            timing=self._timing(ident.is_hilbench),
         )
         return self._info
+
+    def _timing(self, hilbench_firmware: bool) -> Timing:
+        """`qemu_icount` for hilbench's firmware under QEMU (one time base per board: a
+        microsecond is clock_hz / 1e6 instructions), `dut_timer_us` otherwise."""
+        if self.board.kind == "emulated" and hilbench_firmware:
+            return Timing(source=EMULATED_TIMING_SOURCE, cycles_per_tick=Fraction(self.board.clock_hz, 1_000_000),
+                          us_per_tick=Fraction(1), emulated=True)
+        return Timing(source=TIMING_SOURCE, cycles_per_tick=None, us_per_tick=Fraction(1),
+                      emulated=self.board.kind == "emulated")
 
     def describe(self) -> DeviceInfo:
         if self._info is None:

@@ -1,9 +1,10 @@
 """What an emulated timing figure is, in words, for every table and report.
 
 One place, because the words differ by timing source and must never claim silicon time:
-`qemu_icount` figures are instruction counts shown at the board's nominal clock; a DUT's
-own timer (`dut_timer_us`, MLPerf Tiny's `m-lap-us`) under QEMU ticks on virtual time,
-where one instruction takes 1 ns (-icount shift=0).
+`qemu_icount` figures are instruction counts shown at the board's nominal clock (in both
+protocols: hilbench's firmware counts MLPerf Tiny's `m-lap-us` that way under QEMU); a
+DUT's own timer (`dut_timer_us`) on an emulated board that is not hilbench's firmware
+ticks on QEMU's virtual time, where one instruction takes 1 ns (-icount shift=0).
 """
 
 from __future__ import annotations

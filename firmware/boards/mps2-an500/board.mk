@@ -10,7 +10,7 @@ TARGET_EXT := .elf
 TARGET_BIN := 1
 
 CPU_FLAGS := -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16
-BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections -DHIL_USE_DSP \
+BOARD_CFLAGS := $(CPU_FLAGS) -O2 -DHIL_QEMU=1 -ffunction-sections -fdata-sections -DHIL_USE_DSP \
                 -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=1048576u \
                 -DHIL_ARENA_SIZE=524288u \
                 -DHIL_FLASH_MODEL_ADDR=0x00200000u -DHIL_FLASH_MODEL_SIZE=0x00200000u

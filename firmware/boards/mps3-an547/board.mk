@@ -11,7 +11,7 @@ TARGET_EXT := .elf
 TARGET_BIN := 1
 
 CPU_FLAGS := -mcpu=cortex-m55 -mthumb -mfloat-abi=hard
-BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections -DHIL_USE_MVE \
+BOARD_CFLAGS := $(CPU_FLAGS) -O2 -DHIL_QEMU=1 -ffunction-sections -fdata-sections -DHIL_USE_MVE \
                 -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=2097152u \
                 -DHIL_ARENA_SIZE=1048576u \
                 -DHIL_FLASH_MODEL_ADDR=0x11000000u -DHIL_FLASH_MODEL_SIZE=0x00200000u

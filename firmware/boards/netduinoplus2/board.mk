@@ -14,7 +14,7 @@ TARGET_EXT := .elf
 TARGET_BIN := 1
 
 CPU_FLAGS := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
-BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffunction-sections -fdata-sections -DHIL_USE_DSP \
+BOARD_CFLAGS := $(CPU_FLAGS) -O2 -DHIL_QEMU=1 -ffunction-sections -fdata-sections -DHIL_USE_DSP \
                 -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=40960u \
                 -DHIL_ARENA_SIZE=94208u -DHIL_INPUT_CAPACITY=27648u \
                 -DHIL_FLASH_MODEL_ADDR=0x08020000u -DHIL_FLASH_MODEL_SIZE=0xE0000u \

@@ -14,7 +14,7 @@ TARGET_EXT := .elf
 TARGET_BIN := 1
 
 CPU_FLAGS := -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -mcmodel=medlow
-BOARD_CFLAGS := $(CPU_FLAGS) -O2 -ffreestanding -ffunction-sections -fdata-sections \
+BOARD_CFLAGS := $(CPU_FLAGS) -O2 -DHIL_QEMU=1 -ffreestanding -ffunction-sections -fdata-sections \
                 -DHIL_MAX_PAYLOAD=1024 -DHIL_MODEL_CAPACITY=2097152u \
                 -DHIL_ARENA_SIZE=1048576u \
                 -DHIL_FLASH_MODEL_ADDR=0x81000000u -DHIL_FLASH_MODEL_SIZE=0x00400000u
