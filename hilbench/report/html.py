@@ -309,7 +309,9 @@ def collect(run_id: str, results_dir: str | Path | None = None, baseline: str | 
             job = _job_for(run.jobs, board, model, dataset)
             if not (g["phase"] == "measure").any():
                 continue
-            s = summarize_group(g, int(job["macs"]) if num(job.get("macs")) is not None else None)
+            dtype = job.get("output_dtype")
+            s = summarize_group(g, int(job["macs"]) if num(job.get("macs")) is not None else None,
+                                dtype if isinstance(dtype, str) else None)
             lay = run.layers
             if not lay.empty:
                 lay = lay[(lay["board"] == board) & (lay["model"] == model)]

@@ -31,11 +31,18 @@ from hilbench.results.stats import latency_stats
 GROUP = ["board", "model", "dataset", "timing_source", "emulated"]
 
 
-def _outputs(col: pd.Series) -> np.ndarray | None:
+def _outputs(col: pd.Series, dtype: str | None = None) -> np.ndarray | None:
+    """The raw output bytes of rows as one (rows x elements) array of the model's output
+    type (the job's `output_dtype`; int8, the type of every MLPerf Tiny reference model,
+    for runs recorded before it was stored). Read as int8, a uint8 classifier's 200 would
+    be -56 and its argmax wrong."""
     vals = [v for v in col if isinstance(v, (bytes, bytearray))]
     if not vals or len(vals) != len(col) or len({len(v) for v in vals}) != 1:
         return None
-    return np.frombuffer(b"".join(vals), dtype=np.int8).reshape(len(vals), -1)
+    dt = np.dtype(dtype or "int8")
+    if len(vals[0]) % dt.itemsize:
+        return None
+    return np.frombuffer(b"".join(vals), dtype=dt).reshape(len(vals), -1)
 
 
 def ad_file_scores(rows: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +107,7 @@ def is_ad_rows(rows: pd.DataFrame) -> bool:
     return "score" in rows and bool(rows["score"].notna().any())
 
 
-def summarize_group(g: pd.DataFrame, macs: int | None = None) -> dict[str, Any]:
+def summarize_group(g: pd.DataFrame, macs: int | None = None, output_dtype: str | None = None) -> dict[str, Any]:
     """Every summary figure of one board x model x dataset."""
     measured = g[g["phase"] == "measure"]
     cyc = latency_stats(measured["cycles"])
@@ -117,7 +124,7 @@ def summarize_group(g: pd.DataFrame, macs: int | None = None) -> dict[str, Any]:
     }
     acc = measured[measured["window"].isna()] if "window" in measured else measured
     labelled = acc[acc["label"].notna()]
-    outs = _outputs(labelled["output"]) if "output" in labelled else None
+    outs = _outputs(labelled["output"], output_dtype) if "output" in labelled else None
     if is_ad_rows(acc):
         out.update(top1=None, **ad_summary(acc))
     elif outs is not None and len(labelled) and _has_predictions(labelled):
@@ -130,7 +137,8 @@ def summarize_group(g: pd.DataFrame, macs: int | None = None) -> dict[str, Any]:
         correct = labelled["correct"].dropna() if len(labelled) else pd.Series(dtype=bool)
         out.update(top1=float(correct.mean()) if len(correct) else None)
     ref_rows = acc[acc["reference_output"].notna()] if "reference_output" in acc else acc.iloc[0:0]
-    d, r = (_outputs(ref_rows["output"]), _outputs(ref_rows["reference_output"])) if len(ref_rows) else (None, None)
+    d, r = ((_outputs(ref_rows["output"], output_dtype), _outputs(ref_rows["reference_output"], output_dtype))
+            if len(ref_rows) else (None, None))
     if d is not None and r is not None and d.shape == r.shape:
         f = fidelity(d, r)
         out.update(bit_exact_pct=f.bit_exact_pct, max_abs_diff_lsb=f.max_abs_diff_lsb, rmse_lsb=f.rmse_lsb,
@@ -146,12 +154,16 @@ def summarize(df: pd.DataFrame, jobs: pd.DataFrame | None = None) -> pd.DataFram
     if df.empty or not (df["phase"] == "measure").any():
         return pd.DataFrame(columns=GROUP + ["n"])
     macs: dict[tuple[str, str], int] = {}
+    dtypes: dict[tuple[str, str, str], str] = {}
     if jobs is not None and not jobs.empty:
         for r in jobs.to_dict("records"):
             if r.get("macs") is not None and not (isinstance(r["macs"], float) and math.isnan(r["macs"])):
                 macs[(r["board"], r["model"])] = int(r["macs"])
+            if isinstance(r.get("output_dtype"), str):
+                dtypes[(r["board"], r["model"], r.get("dataset"))] = r["output_dtype"]
     rows = []
     for key, g in df.groupby(GROUP, dropna=False, sort=False):
         k = dict(zip(GROUP, key))
-        rows.append({**k, **summarize_group(g, macs.get((k["board"], k["model"])))})
+        rows.append({**k, **summarize_group(g, macs.get((k["board"], k["model"])),
+                                            dtypes.get((k["board"], k["model"], k["dataset"])))})
     return pd.DataFrame(rows)

@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from hilbench import __version__
 from hilbench.config import BoardsFile, Suite, load_boards
 from hilbench.devices import DeviceInfo, make_device
@@ -348,7 +350,7 @@ def _job_meta(p: PreparedJob, o: JobOutcome) -> dict[str, Any]:
         "dataset": p.dataset.name, "dataset_path": str(p.job.dataset), "dataset_sha256": p.dataset_sha256,
         "firmware_sha256": d.firmware_sha256 if d else None, "timing_source": d.timing.source if d else None,
         "emulated": d.timing.emulated if d else None, "arena_used": o.arena_used, "n_ops": o.n_ops,
-        "macs": p.info.total_macs, "status": o.status, "error": o.error, "error_kind": o.error_kind,
+        "macs": p.info.total_macs, "output_dtype": np.dtype(p.out_dtype).name, "status": o.status, "error": o.error, "error_kind": o.error_kind,
     }
 
 
