@@ -91,7 +91,7 @@ def test_kws_through_a_noisy_line_measures_what_a_clean_line_does(corrupt: str, 
         assert via[col].tolist() == clean[col].tolist(), col
     assert via.bit_exact.dropna().all()
     # ...and the run says what the line cost.
-    assert "link: bench-mcu" in err and "retransmitted of" in err, err
+    assert "link: bench-mcu" in err and "frame(s) sent again on" in err, err
     assert "% of" in err
 
 

@@ -221,8 +221,8 @@ class RecoveringDevice:
         if count > 0:
             port = self.inner.transport.name if self.inner.transport else "the link"
             rate = f" ({100 * count / frames:.2f} % of {frames} frames)" if frames > 0 else ""
-            self._event("retransmit", f"{count} frame(s) sent again on {port}{rate}; {stats.summary()}"
-                        if hasattr(stats, "summary") else f"{count} frame(s) sent again on {port}", count=count)
+            tail = f"; link: {stats.losses()}" if hasattr(stats, "losses") else ""
+            self._event("retransmit", f"{count} frame(s) sent again on {port}{rate}{tail}", count=count)
 
     def _wire_link(self) -> None:
         """Have the link report its adaptations (link_adapt) into the run's events."""

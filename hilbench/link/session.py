@@ -75,11 +75,15 @@ class LinkStats:
         """Retransmitted frames per first transmission (0.0 on a clean link)."""
         return self.retransmits / self.frames if self.frames else 0.0
 
-    def summary(self) -> str:
-        """One line for a `retransmit` event, a log or a benchmark."""
-        return (f"{self.retransmits} retransmitted of {self.frames} frames ({100 * self.retransmit_rate:.2f} %); "
-                f"{self.timeouts} timeouts, {self.naks} NAKs, {self.damaged} damaged responses; "
+    def losses(self) -> str:
+        """How losses were noticed, and the sizes the link works at."""
+        return (f"{self.timeouts} timeouts, {self.naks} NAKs, {self.damaged} damaged responses; "
                 f"window {self.window}, payload {self.payload} B now, smallest {self.min_window} / {self.min_payload} B")
+
+    def summary(self) -> str:
+        """One line for a log or a benchmark."""
+        return (f"{self.retransmits} retransmitted of {self.frames} frames ({100 * self.retransmit_rate:.2f} %); "
+                + self.losses())
 
 
 @dataclass
