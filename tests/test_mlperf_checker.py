@@ -67,7 +67,7 @@ def _cases() -> list[dict]:
     cases = []
     for k, n in ((12, 60), (2, 40), (10, 50)):
         q = rng.integers(0, 256, size=(n, k)).astype(float)
-        q[:5, :2] = 200.0  # ties at the top: the lowest index must win
+        q[:5, :2] = 300.0  # ties at the top: the lowest index must win
         probs = np.round(q / q.sum(axis=1, keepdims=True), 3)  # printed with 3 decimals, as a DUT does
         labels = np.concatenate([np.arange(k), rng.integers(0, k, size=n - k)])
         cases.append({"scores": probs.tolist(), "labels": labels.tolist()})
@@ -130,6 +130,8 @@ def _strip(lines: list[str]) -> list[str]:
 def _official_summary(official: Path, session: Path, mode: str, cwd: Path) -> list[str]:
     code = (f"main.summarize_result(data, None, {mode!r}, results_file='r.txt')\n"
             "out = open('r.txt').read().splitlines()")
+    cwd = cwd / f"summary-{mode}"  # print_tee appends to r.txt
+    cwd.mkdir()
     out = _runner(official, code, json.loads((session / "results.json").read_text()), cwd)
     assert isinstance(out, list)
     return out
