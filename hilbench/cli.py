@@ -91,9 +91,11 @@ def run(
     mlperf_tiny: Annotated[Optional[str], typer.Option(
         "--mlperf-tiny", metavar="MODE",
         help="MLPerf Tiny scoring mode, performance | accuracy, on a board with protocol = \"mlperf-tiny\": "
-             "writes results.txt")] = None,
-    window_seconds: Annotated[float, typer.Option(
-        "--window-seconds", min=0.0, help="--mlperf-tiny performance: least DUT seconds per window (rules: 10)")] = 10.0,
+             "writes the official runner's session files (results.txt, log.txt, results.json)")] = None,
+    window_seconds: Annotated[Optional[float], typer.Option(
+        "--window-seconds", min=0.0,
+        help="--mlperf-tiny performance: grow the runner's `infer N` until each window lasts this many DUT "
+             "seconds (default: N as the official tests_performance.yaml has it)")] = None,
     windows: Annotated[int, typer.Option("--windows", min=1, help="--mlperf-tiny performance: windows (rules: 5)")] = 5,
     resume: Annotated[Optional[str], typer.Option(
         "--resume", metavar="RUN_ID",
@@ -202,7 +204,7 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
 
 def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dataset: Optional[Path],
                      boards: Optional[Path], results_dir: Optional[Path], limit: Optional[int],
-                     window_seconds: float, windows: int, report: bool) -> None:
+                     window_seconds: Optional[float], windows: int, report: bool) -> None:
     """`hilbench run --mlperf-tiny MODE`: MLPerf Tiny's rules over its own protocol."""
     from hilbench.config import load_boards
     from hilbench.mlperf_tiny import run_mlperf
@@ -227,7 +229,10 @@ def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dat
         console.print(summary_table(summarize(pd.DataFrame(result.rows)), title=f"hilbench run {result.run_id}"))
     for line in result.lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"MLPerf Tiny session (official runner's files): {result.session_dir}", soft_wrap=True,
+                  highlight=False)
     console.print(f"results.txt: {result.results_txt}", soft_wrap=True, highlight=False)
+    console.print(f"submission checker input: {result.session_root}", soft_wrap=True, highlight=False)
     console.print(f"samples: {result.samples_file}", soft_wrap=True, highlight=False)
     if report:
         _run_report(result.run_id, results_dir, None)

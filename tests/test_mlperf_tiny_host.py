@@ -33,37 +33,35 @@ def test_parsing_helpers() -> None:
         _floats("", "infer")
 
 
-def test_top1_counts_a_tie_at_the_top_mlperf_way_and_reports_strict_argmax() -> None:
+def test_top1_is_the_runners_argmax_and_ties_are_a_separate_fact() -> None:
     scores = [(0.1, 0.9, 0.0), (0.5, 0.5, 0.0), (0.5, 0.5, 0.0), (0.0, 0.2, 0.8)]
     acc = scoring.accuracy(scores, [1, 1, 0, 1])
     assert acc.n == 4 and acc.tied == 2
-    assert acc.top1_mlperf == pytest.approx(75.0)  # files 0, 1 (tie), 2 (tie)
-    assert acc.top1_argmax == pytest.approx(50.0)  # files 0, 2
-    # results.txt's headline is the official runner's rule: argmax, the lowest index wins a tie
-    lines = scoring.results_txt_lines(mode="accuracy", board="b", dut_name="d", model_id="kws01", emulated=False,
-                                      acc=acc)
-    assert lines[-1] == "Top 1% = 50.0" and "counting a tie as correct: 75.0 %" in lines[-2]
+    assert acc.top1 == pytest.approx(50.0)  # files 0, 2: argmax, the lowest index wins a tie
+    assert acc.top1_ties_correct == pytest.approx(75.0)  # files 0, 1 (tie), 2 (tie)
+    lines = scoring.accuracy_lines(acc.top1, acc.auc)
+    assert lines[0].endswith(" ulp-mlperf: Top 1% = 50.0") and " ulp-mlperf: AUC = " in lines[1]
 
 
-def test_median_throughput_and_results_txt_lines() -> None:
+def test_median_throughput_and_performance_lines() -> None:
     ws = [scoring.Window(100, 10_000_000), scoring.Window(100, 12_500_000), scoring.Window(100, 8_000_000)]
     assert scoring.median_throughput(ws) == pytest.approx(10.0)
-    lines = scoring.results_txt_lines(mode="performance", board="b", dut_name="d", model_id="kws01",
-                                      emulated=True, windows=ws, min_window_s=10.0)
-    assert lines[-1] == "Median throughput is 10.000 inf./sec."
-    assert any("EMULATED" in ln for ln in lines) and not any("not a compliant" in ln for ln in lines)
-    short = scoring.results_txt_lines(mode="performance", board="b", dut_name="d", model_id="kws01",
-                                      emulated=False, windows=ws, min_window_s=0.5)
-    assert any("not a compliant result" in ln for ln in short)
-    acc = scoring.accuracy([(0.1, 0.9)] * 9 + [(0.9, 0.1)], [1] * 10)
-    assert scoring.results_txt_lines(mode="accuracy", board="b", dut_name="d", model_id="vww01", emulated=False,
-                                     acc=acc)[-1] == "Top 1% = 90.0"
+    lines = scoring.performance_lines(ws, None)
+    assert lines[0] == "Performance results for window 1" and "    Runtime: 12.5 sec." in lines
+    assert lines.count("    Runtime requirements have been met.") == 1  # only the 12.5 s window is > 10 s
+    assert lines[-2].endswith(" ulp-mlperf: Median throughput is     10.000 inf./sec.")
+    assert scoring.performance_lines(ws, scoring.ERROR_1)[-1].endswith(
+        " ulp-mlperf: ERROR 1 - loop_count was not exactly 5.")
+    assert scoring.performance_error(3, 20.0) == scoring.ERROR_1
+    assert scoring.performance_error(5, 9.9) == scoring.ERROR_2 and scoring.performance_error(5, 10.0) is None
+    assert scoring.Window(5, 0).throughput == 0
 
 
 def test_ad_file_scores_and_auc() -> None:
     ad = scoring.ad_result([("n1", 0, 1.0), ("n1", 0, 3.0), ("a1", 1, 5.0), ("n2", 0, 4.0), ("a2", 1, 3.5)])
     assert ad.file_scores == {"n1": 2.0, "a1": 5.0, "n2": 4.0, "a2": 3.5}
     assert ad.auc == pytest.approx(0.75)  # a1 beats both normals; a2 beats n1 only
+    assert ad.segments == {"n1": 2, "a1": 1, "n2": 1, "a2": 1}
     assert scoring.ad_result([("n1", 0, 1.0)]).auc is None
 
 
@@ -77,7 +75,7 @@ def kws_model() -> Path:
     return shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
 
 
-def test_native_accuracy_matches_tflite_micro_and_writes_results_txt(tmp_path: Path, kws_model: Path) -> None:
+def test_native_accuracy_matches_tflite_micro_and_writes_the_session(tmp_path: Path, kws_model: Path) -> None:
     kws = shared_path("datasets", "kws01")
     run = run_mlperf(_native(tmp_path, kws_model), "accuracy", kws, results_dir=tmp_path, limit=40)
     assert run.model_id == "kws01" and len(run.rows) == 40
@@ -85,7 +83,9 @@ def test_native_accuracy_matches_tflite_micro_and_writes_results_txt(tmp_path: P
     assert all(r["timing_source"] == "dut_timer_us" and r["output_text"] for r in run.rows)
     assert run.accuracy is not None and run.accuracy.n == 40
     text = run.results_txt.read_text()  # type: ignore[union-attr]
-    assert f"Top 1% = {run.accuracy.top1_argmax:.1f}" in text
+    assert f"ulp-mlperf: Top 1% = {run.accuracy.top1:.1f}" in text
+    assert run.session_dir is not None and {p.name for p in run.session_dir.iterdir()} == {
+        "log.txt", "results.txt", "results.json"}
     assert (run.run_dir / "samples.parquet").is_file()
 
 
@@ -116,8 +116,8 @@ def test_native_performance_windows_on_the_dut_timer(tmp_path: Path, kws_model: 
                      results_dir=tmp_path, windows=3, min_window_s=0.02, warmup=1)
     assert len(run.windows) == 3 and all(w.elapsed_us >= 20_000 for w in run.windows)
     assert [r["window"] for r in run.rows] == [0, 1, 2]
-    assert "Median throughput is" in run.lines[-1]
-    assert any("not a compliant result" in ln for ln in run.lines)
+    assert [r["sample_id"] for r in run.rows] == [v for v in dict.fromkeys(r["sample_id"] for r in run.rows)]
+    assert run.lines[-1].endswith("ERROR 1 - loop_count was not exactly 5.")  # 3 windows, not 5
 
 
 def test_native_ad_window_scores_match_the_host(tmp_path: Path) -> None:
@@ -130,13 +130,15 @@ def test_native_ad_window_scores_match_the_host(tmp_path: Path) -> None:
     scores = np.array([r["score"] for r in run.rows])
     assert np.all(scores > 0)
     assert "AUC = n/a" in run.lines[-1]
+    entries = __import__("json").loads(run.session_dir.joinpath("results.json").read_text())  # type: ignore[union-attr]
+    assert {e["total_length"] for e in entries} == {12} and entries[0]["bytes_to_send"] == "2560"
 
 
 def test_wrong_protocol_and_unknown_mode_are_one_line_errors(tmp_path: Path, kws_model: Path) -> None:
     board = BoardConfig(name="host", kind="native", core="host", clock_hz=1, firmware="host")
     with pytest.raises(HilbenchError, match="protocol = \"mlperf-tiny\""):
         run_mlperf(board, "accuracy", tmp_path)
-    with pytest.raises(HilbenchError, match="energy monitor"):
+    with pytest.raises(HilbenchError, match="energy-monitor issue"):
         run_mlperf(_native(tmp_path, kws_model), "energy", tmp_path)
 
 

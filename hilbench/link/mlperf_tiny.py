@@ -77,6 +77,7 @@ class InferResult:
     t1_us: int
     results: tuple[float, ...]  # m-results-[...], as printed (dequantized, 3 decimals)
     results_text: str  # the text between the brackets, verbatim
+    results_lines: int = 1  # m-results lines in the answer (the official runner's total_inferences)
 
     @property
     def elapsed_us(self) -> int:
@@ -288,7 +289,7 @@ class MlperfTinyLink:
         text = _bracket(results[-1:], "m-results-") or ""
         values = _floats(text, cmd)
         self._s_per_inference = max(0.001, min(60.0, took / (count + w)))
-        return InferResult(count, w, t0, t1, values, text)
+        return InferResult(count, w, t0, t1, values, text, len(results))
 
     def results(self) -> tuple[float, ...]:
         """`results%`: the last results line again."""

@@ -2,7 +2,9 @@
 
 Rows go into hilbench's results schema (timing source `dut_timer_us`, the printed output
 in `output_text`), so history, reports and comparisons work as for any run; besides
-them the run directory gets the `results.txt` MLPerf Tiny's submission checker reads.
+them the run directory gets, under `mlperf/`, the official runner's session files
+(log.txt, results.txt, results.json) in the layout the submission checker walks
+(hilbench.mlperf_tiny.session).
 
 When the model file is known (the board's `model`, or `--model`), every printed output
 is also compared with tflite-micro's on the same input: the printed 3-decimal values are
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 import platform
+import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -28,15 +31,15 @@ from hilbench import __version__
 from hilbench.config import BoardConfig
 from hilbench.datasets_ad import window_scores
 from hilbench.devices.base import DeviceInfo
-from hilbench.errors import HilbenchError, ModelError
+from hilbench.errors import DatasetError, HilbenchError, ModelError, NotImplementedFeature
 from hilbench.locks import physical_board_lock
 from hilbench.mlperf_tiny import scoring
-from hilbench.mlperf_tiny.inputs import INPUT_BYTES, MlperfDataset, load_mlperf_dataset
+from hilbench.mlperf_tiny import session as session_mod
+from hilbench.mlperf_tiny.inputs import CLASSES, INPUT_BYTES, MlperfDataset, load_mlperf_dataset
 from hilbench.results.store import default_results_dir, new_run_id, write_run
 
 Progress = Callable[[int, int], None]
 MODES = ("performance", "accuracy")
-RESULTS_TXT = "results.txt"
 
 
 @dataclass
@@ -46,13 +49,20 @@ class MlperfRun:
     mode: str
     rows: list[dict[str, Any]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
-    results_txt: Path | None = None
     samples_file: Path | None = None
     model_id: str | None = None
     windows: list[scoring.Window] = field(default_factory=list)
     accuracy: scoring.Accuracy | None = None
     ad: scoring.AdResult | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    session_dir: Path | None = None  # .../mlperf/<division>/<submitter>/results/<system>/<benchmark>/<mode>
+    session_root: Path | None = None  # <run-dir>/mlperf: the checker's --input
+    loop_wall_s: float | None = None  # performance: host wall time of the loop of windows
+    error: str | None = None  # performance: the runner's ERROR 1 / ERROR 2 line, if any
+
+    @property
+    def results_txt(self) -> Path | None:
+        return self.session_dir / "results.txt" if self.session_dir else None
 
 
 class _Reference:
@@ -85,13 +95,27 @@ class _Reference:
 
 def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | None = None,
                results_dir: Path | None = None, windows: int = scoring.WINDOWS,
-               min_window_s: float = scoring.MIN_WINDOW_S, warmup: int = 10, limit: int | None = None,
-               progress: Progress | None = None, on_open: Callable[[DeviceInfo], None] | None = None,
-               device: Any = None) -> MlperfRun:
-    """Run one MLPerf Tiny mode on board; rows and results.txt land in results/<run-id>/."""
+               min_window_s: float | None = None, iterations: int | None = None, warmup: int | None = None,
+               limit: int | None = None, progress: Progress | None = None,
+               on_open: Callable[[DeviceInfo], None] | None = None, device: Any = None,
+               division: str = "open", submitter: str = "hilbench", submission: Path | None = None,
+               min_loop_s: float = scoring.MIN_LOOP_S) -> MlperfRun:
+    """Run one MLPerf Tiny mode on board; rows land in results/<run-id>/, the official
+    session files in results/<run-id>/mlperf/ (hilbench.mlperf_tiny.session).
+
+    Performance: `windows` windows (the runner's `loop 5`), window i loads file i and runs
+    `infer N W` with N, W from the runner's tests_performance.yaml unless `iterations` /
+    `warmup` say otherwise; `min_window_s` grows N until each window lasts that many DUT
+    seconds (what a submitter does by editing the yaml). `submission`: also merge the
+    session tree into that directory."""
+    if mode == "energy":
+        raise NotImplementedFeature(
+            "--mlperf-tiny energy: not implemented yet; it arrives with the energy-monitor issue (an LPM01A or "
+            "JS220 driver); performance and accuracy work now")
     if mode not in MODES:
-        hint = " (energy mode needs an energy monitor: not supported yet)" if mode == "energy" else ""
-        raise HilbenchError(f"--mlperf-tiny {mode}: unknown mode; use performance or accuracy{hint}")
+        raise HilbenchError(f"--mlperf-tiny {mode}: unknown mode; use performance or accuracy")
+    if division not in ("open", "closed"):
+        raise HilbenchError(f"MLPerf Tiny division '{division}': the submission checker takes open or closed")
     if board.protocol != "mlperf-tiny":
         raise HilbenchError(f"board '{board.name}' speaks the hilbench protocol; --mlperf-tiny needs a board with "
                             "protocol = \"mlperf-tiny\" in boards.toml (docs/mlperf-tiny.md)")
@@ -115,30 +139,85 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
             out.model_id = model_id
             if not model_id:
                 raise HilbenchError(f"board '{board.name}': the DUT reports no model id (m-model-[...]) in profile%")
+            if model_id not in session_mod.BENCHMARK:
+                raise HilbenchError(f"board '{board.name}': model id '{model_id}' is no MLPerf Tiny benchmark the "
+                                    f"submission checker knows ({', '.join(session_mod.BENCHMARK)})")
             data = load_mlperf_dataset(dataset, model_id, limit=limit)
             ref = _Reference(model, model_id) if model is not None else None
             base = _base(run_id, started, info, board, model, model_id, data, ref)
+            sess = session_mod.Session(mode, model_id)
+            truth = session_mod.truth_rows(data.dataset.root)
             if mode == "performance":
-                _performance(dev, data, base, out, windows, min_window_s, warmup, progress)
+                n, w = scoring.PERFORMANCE_INFER[model_id]
+                _performance(dev, data, base, out, sess, truth, windows, iterations or n,
+                             w if warmup is None else warmup, min_window_s, min_loop_s, progress)
             else:
-                _accuracy(dev, data, base, out, ref, progress)
-            out.lines = scoring.results_txt_lines(
-                mode=mode, board=board.name, dut_name=info.firmware_name or "?", model_id=model_id,
-                emulated=info.timing.emulated, windows=out.windows if mode == "performance" else None,
-                min_window_s=min_window_s, acc=out.accuracy, ad=out.ad)
+                _accuracy(dev, data, base, out, sess, truth, ref, progress)
+            out.lines = _results_lines(out, info, board, model_id, min_loop_s)
+            system = session_mod.system_name(board.name)
+            root = out.run_dir / session_mod.SESSION_DIR
+            out.session_dir = sess.write(root, division=division, submitter=submitter, system=system,
+                                         system_json=_system_json(board, info), results_lines=out.lines)
+            out.session_root = root
+            if submission is not None:
+                session_mod.copy_into(root, Path(submission))
             complete = True
     finally:
         out.meta = {
             "run_id": run_id, "started_at": started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "host": platform.node(), "hilbench_version": __version__, "suite": None,
             "mlperf_tiny": {"mode": mode, "model_id": out.model_id, "min_window_s": min_window_s,
-                            "windows": [w.__dict__ for w in out.windows], "results_txt": out.lines},
+                            "windows": [w.__dict__ for w in out.windows], "results_txt": out.lines,
+                            "error": out.error,
+                            "session_dir": str(out.session_dir.relative_to(out.run_dir)) if out.session_dir else None},
         }
         if out.rows or complete:
             out.samples_file = write_run(out.run_dir, out.rows, out.meta, complete=complete)
-        if complete:
-            out.results_txt = scoring.write_results_txt(out.run_dir / RESULTS_TXT, out.lines)
     return out
+
+
+def _results_lines(out: MlperfRun, info: DeviceInfo, board: BoardConfig, model_id: str,
+                   min_loop_s: float) -> list[str]:
+    """results.txt: hilbench's facts (`hilbench:` lines) first, then the runner's lines."""
+    now = datetime.now()
+    facts = [f"MLPerf Tiny {out.mode} mode: board {board.name}, DUT {info.firmware_name or '?'!r}, model {model_id}",
+             "timing: the DUT's own timer (m-lap-us)" + (
+                 "; EMULATED board: us of QEMU virtual time, not silicon time" if info.timing.emulated else "")]
+    lines: list[str]
+    if out.mode == "performance":
+        if min_loop_s != scoring.MIN_LOOP_S:
+            facts.append(f"loop of windows checked against {min_loop_s:g} s of host wall time, not the runner's "
+                         f"{scoring.MIN_LOOP_S:g} s: not a compliant result")
+        facts.append(f"loop of {len(out.windows)} windows took {out.loop_wall_s:.3f} s of host wall time")
+        lines = scoring.performance_lines(out.windows, out.error, now)
+    elif out.accuracy is not None:
+        a = out.accuracy
+        facts.append(f"files {a.n}; tied at the top score: {a.tied}; "
+                     f"counting a tie as correct: {a.top1_ties_correct:.1f} %")
+        lines = scoring.accuracy_lines(a.top1, a.auc, now)
+    else:
+        assert out.ad is not None
+        facts.append(f"files {len(out.ad.file_scores)}; segments {sum(out.ad.segments.values())}")
+        lines = scoring.accuracy_lines(out.ad.top1 if out.ad.top1 is not None else float("nan"), out.ad.auc, now)
+    return [scoring.prefixed(f, now, scoring.HILBENCH_TAG) for f in facts] + lines
+
+
+def _system_json(board: BoardConfig, info: DeviceInfo) -> dict[str, Any]:
+    kind = {"emulated": "emulated under QEMU (virtual time, not silicon)", "native": "host build (not an MCU)",
+            "mcu": "a physical board"}.get(board.kind, board.kind)
+    return {
+        "Status": "rdi",  # research, development or internal: hilbench cannot vouch for availability
+        "Board Name": board.name,
+        "Processor(s) Name": board.core,
+        "Processor(s) Frequencies": f"{board.clock_hz / 1e6:g} MHz" if board.clock_hz else None,
+        "Processor memory type and capacity": None,
+        "Accelerator": None,
+        "Hardware Notes": f"{kind}; measured by hilbench {__version__}",
+        "Inference Framework": info.runtime,
+        "Software Libraries": None,
+        "Software Notes": f"firmware {info.firmware_name or '?'}"
+                          + (f" sha256 {info.firmware_sha256}" if info.firmware_sha256 else ""),
+    }
 
 
 def _base(run_id: str, started: datetime, info: DeviceInfo, board: BoardConfig, model: Path | None,
@@ -155,49 +234,92 @@ def _base(run_id: str, started: datetime, info: DeviceInfo, board: BoardConfig, 
     }
 
 
-def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRun, n_windows: int,
-                 min_window_s: float, warmup: int, progress: Progress | None) -> None:
-    """Windows of N inferences of the first vector, each at least min_window_s of DUT time;
-    N sized from one timed inference and grown if a window falls short."""
-    vec = data.vectors[0]
-    wire = data.wire_bytes(vec)
-    probe = dev.run(wire, 1, 0)
-    target_us = min_window_s * 1e6
-    n = max(1, math.ceil(target_us / max(probe.elapsed_us, 1) * 1.05))
+def _truth(truth: dict[str, dict[str, Any]], data: MlperfDataset, vec: Any) -> dict[str, Any]:
+    """The runner's y_labels.csv row of a file; synthesized (AD: 2,560 bytes, stride 512)
+    when the dataset has no y_labels.csv."""
+    name = vec.path.name
+    if name in truth:
+        return dict(truth[name])
+    ad01 = data.model_id == "ad01"
+    return {"file": name, "classes": "2" if ad01 else str(CLASSES.get(data.model_id, "")),
+            "class": None if vec.label is None else str(vec.label),
+            "bytes_to_send": str(INPUT_BYTES["ad01"]) if ad01 else None, "stride": "512" if ad01 else None}
+
+
+def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRun, sess: Any,
+                 truth: dict[str, dict[str, Any]], n_windows: int, n: int, warmup: int,
+                 min_window_s: float | None, min_loop_s: float, progress: Progress | None) -> None:
+    """The runner's `loop 5: download, infer N W`: window i loads file i (AD: its first
+    segment). With min_window_s, N grows until each window lasts that long on the DUT."""
+    firsts: list[Any] = []
+    seen: set[Path] = set()
+    for v in data.vectors:
+        if v.path not in seen:
+            seen.add(v.path)
+            firsts.append(v)
+    if len(firsts) < n_windows:
+        raise DatasetError(f"{data.dataset.root}: {len(firsts)} files, but performance mode loads file i in "
+                           f"window i (the official runner) and needs {n_windows}")
+    if min_window_s:
+        probe = dev.run(data.wire_bytes(firsts[0]), 1, 0)
+        n = max(n, math.ceil(min_window_s * 1e6 / max(probe.elapsed_us, 1) * 1.05))
+    start = time.monotonic()
+    i = 0
     short = 0
-    while len(out.windows) < n_windows:
-        r = dev.run(wire, n, warmup)
-        if r.elapsed_us < target_us:
+    while i < n_windows:
+        vec = firsts[i]
+        r = dev.run(data.wire_bytes(vec), n, warmup)
+        if min_window_s and r.elapsed_us < min_window_s * 1e6:
             short += 1
             if short > 10:
                 raise HilbenchError(f"board '{base['board']}': {n} inferences took {r.elapsed_us} µs of DUT time, "
                                     f"still below the {min_window_s:g} s window after 10 attempts")
-            n = max(n + 1, math.ceil(n * target_us / max(r.elapsed_us, 1) * 1.05))
+            n = max(n + 1, math.ceil(n * min_window_s * 1e6 / max(r.elapsed_us, 1) * 1.05))
+            start, i = time.monotonic(), 0  # every window with the same N, as one yaml
+            out.windows.clear()
+            out.rows.clear()
+            sess.entries.clear()
+            sess.log.clear()
+            sess.windows_printed = 0
             continue
         w = scoring.Window(n, r.elapsed_us)
-        out.rows.append(dict(base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=len(out.windows),
+        sess.step(_truth(truth, data, vec), 1 if data.model_id == "ad01" else None, 0,
+                  session_mod.infer_dict(r, "performance"))
+        out.rows.append(dict(base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=i,
                              iteration=0, ticks=r.elapsed_us, latency_us=r.elapsed_us / n, prediction=None,
                              correct=None, output_sha256=None, output=None, reference_output=None,
                              max_abs_diff_vs_reference=None, bit_exact=None, score=None,
                              output_text=r.results_text))
         out.windows.append(w)
+        i += 1
         if progress:
-            progress(len(out.windows), n_windows)
+            progress(i, n_windows)
+    out.loop_wall_s = time.monotonic() - start
+    out.error = scoring.performance_error(n_windows, out.loop_wall_s, min_loop_s)
+    if n_windows != scoring.WINDOWS:
+        sess.error("error 1")
+    if out.loop_wall_s < min_loop_s:
+        sess.error("error 2")
 
 
-def _accuracy(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRun, ref: _Reference | None,
-              progress: Progress | None) -> None:
+def _accuracy(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRun, sess: Any,
+              truth: dict[str, dict[str, Any]], ref: _Reference | None, progress: Progress | None) -> None:
     """`infer 1 0` once per vector (AD: per window); rows as they arrive."""
     scores: list[tuple[float, ...]] = []
     labels: list[int] = []
     ad_scores: list[tuple[str, int | None, float]] = []
     total = len(data.vectors)
     is_ad = data.model_id == "ad01"
+    segments: dict[Path, int] = {}
+    for v in data.vectors:
+        segments[v.path] = segments.get(v.path, 0) + 1
     if not is_ad and all(v.label is None for v in data.vectors):
         raise HilbenchError(f"{data.dataset.root}: no labels (y_labels.csv): accuracy mode needs them")
     for i, vec in enumerate(data.vectors):
         r = dev.run(data.wire_bytes(vec), 1, 0)
         values = r.results
+        sess.step(_truth(truth, data, vec), segments.get(vec.path) if is_ad else None,
+                  vec.window or 0, session_mod.infer_dict(r, "accuracy"))
         row: dict[str, Any] = dict(
             base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=None, iteration=0,
             ticks=r.elapsed_us, latency_us=float(r.elapsed_us), output_text=r.results_text, prediction=None,
