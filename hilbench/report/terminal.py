@@ -17,7 +17,8 @@ def link_lines(events: pd.DataFrame, limit: int = 6) -> list[str]:
     `retransmit` and `link_adapt` events): a run that survived a noisy line says so."""
     if events is None or events.empty:
         return []
-    rows = events[events["kind"].isin(["retransmit", "link_adapt"])]
+    # The per-job retransmission rates first: a noisy line's adaptation episodes can be many.
+    rows = pd.concat([events[events["kind"] == "retransmit"], events[events["kind"] == "link_adapt"]])
     lines = [f"link: {r.get('board') or '-'}{' ' + r['job_id'] if r.get('job_id') else ''}: {r.get('detail')}"
              for r in rows.head(limit).to_dict("records")]
     if len(rows) > limit:
