@@ -206,6 +206,8 @@ static void put_str(builder_t *b, const char *s, uint32_t max_len)
     put_bytes(b, s, n);
 }
 
+static uint8_t tx_lead; /* a frame was sent since boot: later ones get a leading 0x00 */
+
 /* Finish the frame in tx_frame (header, CRC), COBS-encode it and write it out. */
 static void transmit(void)
 {
@@ -218,9 +220,14 @@ static void transmit(void)
     }
     tx_wire[n] = 0x00;
     /* A leading delimiter too: if the line ate the previous frame's closing 0x00, the
-     * host still sees this frame start clean (docs/protocol.md section 1). */
+     * host still sees this frame start clean (docs/protocol.md section 1). Not before
+     * BOOT, the first frame: nothing precedes it, and MLPerf Tiny hosts in auto mode
+     * skip it by reading up to its one 0x00. */
     static const uint8_t lead = 0x00;
-    hil_port_write(&lead, 1u);
+    if (tx_lead) {
+        hil_port_write(&lead, 1u);
+    }
+    tx_lead = 1;
     hil_port_write(tx_wire, (uint32_t)n + 1u);
 }
 

@@ -613,7 +613,9 @@ static const uint8_t *stage_input(void)
         uint8_t *q = db.buf + AD_FLOAT_BYTES;
         for (uint32_t i = 0; i < AD_VALUES; i++) {
             float x = rd_f32(db.buf + 4u * i);
-            int32_t v = round_half_away(x / io->scale) + io->zero_point;
+            /* 64-bit: a model's zero_point is any int32 (found by fuzz_mlperf: a
+             * zero_point of 1644167426 overflowed the 32-bit sum). */
+            int64_t v = (int64_t)round_half_away(x / io->scale) + (int64_t)io->zero_point;
             if (v < -128) {
                 v = -128;
             } else if (v > 127) {
@@ -669,7 +671,7 @@ static float output_value(const hil_rt_io_t *io, uint32_t k)
         q = (int8_t)p[k];
         break;
     }
-    return (float)(q - io->zero_point) * io->scale;
+    return (float)((int64_t)q - (int64_t)io->zero_point) * io->scale; /* any int32 zero_point */
 }
 
 static uint32_t type_size(uint8_t type)
