@@ -216,3 +216,35 @@ def test_emulated_caveats_name_what_the_figures_are() -> None:
     assert "virtual time" in dut and "instruction counts" not in dut and "nominal" not in dut
     for text in (icount, dut, emulated_short("qemu_icount"), emulated_short("dut_timer_us")):
         assert "not silicon time" in text
+
+
+def test_an_interrupted_session_keeps_its_rows_as_a_partial_run(tmp_path: Path, kws_model: Path) -> None:
+    """SIGTERM (hilbench.signals.Interrupted) after 5 files: the 5 rows are on disk and the
+    run says partial, naming the signal; never a complete run or a lost night."""
+    import signal
+
+    import hilbench.results as hr
+    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.results.store import load_events, read_meta
+    from hilbench.signals import Interrupted
+
+    board = _native(tmp_path, kws_model)
+
+    class StopsAfterFive(MlperfTinyDevice):
+        calls = 0
+
+        def run(self, data: bytes, count: int = 1, warmup: int | None = 0):  # type: ignore[no-untyped-def]
+            StopsAfterFive.calls += 1
+            if StopsAfterFive.calls > 5:
+                raise Interrupted(signal.SIGTERM)
+            return super().run(data, count, warmup)
+
+    with pytest.raises(Interrupted):
+        run_mlperf(board, "accuracy", shared_path("datasets", "kws01"), results_dir=tmp_path, limit=20,
+                   device=StopsAfterFive(board))
+    (run_dir,) = [d for d in tmp_path.iterdir() if (d / "run.json").is_file()]
+    meta = read_meta(run_dir)
+    assert meta["status"] == "partial" and meta["interrupted"] == "SIGTERM", meta
+    rows = hr.load(run_dir.name, tmp_path, partial=True)
+    assert len(rows) == 5 and rows["bit_exact"].all()
+    assert "interrupted" in load_events(run_dir.name, tmp_path)["kind"].tolist()

@@ -36,7 +36,10 @@ from hilbench.locks import physical_board_lock
 from hilbench.mlperf_tiny import scoring
 from hilbench.mlperf_tiny import session as session_mod
 from hilbench.mlperf_tiny.inputs import CLASSES, INPUT_BYTES, MlperfDataset, load_mlperf_dataset
-from hilbench.results.store import default_results_dir, new_run_id, write_run
+from hilbench.results.events import EventLog
+from hilbench.results.store import default_results_dir, new_run_id
+from hilbench.results.writer import RunWriter
+from hilbench.signals import signal_name
 
 Progress = Callable[[int, int], None]
 MODES = ("performance", "accuracy")
@@ -59,6 +62,7 @@ class MlperfRun:
     session_root: Path | None = None  # <run-dir>/mlperf: the checker's --input
     loop_wall_s: float | None = None  # performance: host wall time of the loop of windows
     error: str | None = None  # performance: the runner's ERROR 1 / ERROR 2 line, if any
+    sink: Callable[[list[dict[str, Any]]], None] | None = None  # accuracy rows to disk as they arrive
 
     @property
     def results_txt(self) -> Path | None:
@@ -128,7 +132,17 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
     run_id = new_run_id()
     started = datetime.now(timezone.utc)
     out = MlperfRun(run_id, Path(results_dir or default_results_dir()) / run_id, mode)
+    from hilbench.runner.record import process_fields
+
+    # Rows go to disk as they arrive (hilbench.results.writer), so a signal or a dead board
+    # keeps what was measured: the run is then `partial`, never `complete`.
+    events = EventLog(run_id)
+    writer = RunWriter(out.run_dir, {"run_id": run_id, "started_at": started.isoformat(), "hilbench_version": __version__,
+                                     "suite": None, **process_fields(), "status": "running", "status_reason": None,
+                                     "started_at_ts": started}, events)
+    out.sink = writer.add
     complete = False
+    failure: BaseException | None = None
     try:
         # The port is closed before the board's lock is released (exit order).
         with physical_board_lock(board, owner=f"hilbench run --mlperf-tiny {mode} {run_id}"), closing(dev):
@@ -161,18 +175,27 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
             out.session_root = root
             if submission is not None:
                 session_mod.copy_into(root, Path(submission))
+            if mode == "performance":
+                writer.add(out.rows)  # whole: N may grow and the windows be measured again
             complete = True
+    except BaseException as exc:
+        failure = exc
+        raise
     finally:
-        out.meta = {
-            "run_id": run_id, "started_at": started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
-            "host": platform.node(), "hilbench_version": __version__, "suite": None,
+        writer.meta.update({
+            "finished_at": datetime.now(timezone.utc).isoformat(), "host": platform.node(),
             "mlperf_tiny": {"mode": mode, "model_id": out.model_id, "min_window_s": min_window_s,
                             "windows": [w.__dict__ for w in out.windows], "results_txt": out.lines,
                             "error": out.error,
                             "session_dir": str(out.session_dir.relative_to(out.run_dir)) if out.session_dir else None},
-        }
-        if out.rows or complete:
-            out.samples_file = write_run(out.run_dir, out.rows, out.meta, complete=complete)
+        })
+        sig = signal_name(failure) if isinstance(failure, KeyboardInterrupt) else None
+        if sig:
+            events.add("interrupted", sig)
+        reason = (f"interrupted by {sig}" if sig else f"{type(failure).__name__}: {failure}" if failure else None)
+        status = "complete" if complete else ("partial" if writer.rows else "failed")
+        out.samples_file = writer.close(status, reason, interrupted=sig)
+        out.meta = {k: v for k, v in writer.meta.items() if k != "started_at_ts"}
     return out
 
 
@@ -182,6 +205,8 @@ def _results_lines(out: MlperfRun, info: DeviceInfo, board: BoardConfig, model_i
     now = datetime.now()
     facts = [f"MLPerf Tiny {out.mode} mode: board {board.name}, DUT {info.firmware_name or '?'!r}, model {model_id}",
              "timing: the DUT's own timer (m-lap-us)" + (
+                 "; EMULATED board: us are QEMU instruction counts at the board's nominal clock (qemu_icount), "
+                 "not silicon time" if info.timing.source == "qemu_icount" else
                  "; EMULATED board: us of QEMU virtual time, not silicon time" if info.timing.emulated else "")]
     lines: list[str]
     if out.mode == "performance":
@@ -351,6 +376,8 @@ def _accuracy(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRu
                     row["max_abs_diff_vs_reference"] = int(diff.max()) if diff.size else 0
                     row["bit_exact"] = got == expect_q.tobytes()
         out.rows.append(row)
+        if out.sink is not None:
+            out.sink([row])
         if progress:
             progress(i + 1, total)
     if is_ad:
