@@ -101,8 +101,8 @@ def write_run(
 ) -> Path:
     """Write rows and metadata of one run at once; returns the samples file written.
 
-    For producers that hold all rows in memory (MLPerf Tiny's runner, tests); the
-    benchmark runner streams batches instead (hilbench.results.writer)."""
+    For producers that hold all rows in memory (scripts, tests); the runners (hilbench and MLPerf Tiny)
+    stream batches instead (hilbench.results.writer)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     if jobs:
         jtable = jobs_to_table(jobs)
