@@ -29,7 +29,12 @@ What is compared (same board, same files):
   one decimal of the same argmax-lowest-index-wins count);
 - performance: the runner's `Median throughput is X inf./sec.` (5 windows, `loop 5` loads
   files 0..4 in turn) against `hilbench run --mlperf-tiny performance` on the same files:
-  equal, exactly, to the 3 decimals both print. The official tests_performance.yaml asks
+  the same N per window, each window's DUT time within 1 µs of the runner's (the timer's
+  resolution: the sub-µs phase of the start lap varies), so the medians agree within one
+  µs of a window (~2e-5 inf./s) and the printed 3-decimal figures are equal or, when that
+  µs crosses a rounding boundary, 0.001 apart. The inference time depends on the input
+  (files 0..4: 5588.1 to 5589.8 µs), so a method that times file 0 five times does not
+  give the runner's median. The official tests_performance.yaml asks
   for `infer 70 10`, 0.39 s of DUT time on this board (5.59 ms per inference of QEMU
   virtual time), so the runner would print `ERROR 2` and no median; the test yaml is the
   official one with that line alone changed to `infer N 10`, N being the count hilbench
@@ -45,11 +50,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
 import signal
 import stat
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -287,6 +294,27 @@ def test_performance_official_runner_equals_hilbench(tmp_path: Path) -> None:
     official = one(MEDIAN, out, "runner `Median throughput`")
     assert {"log.txt", "results.txt", "results.json"} <= set(session_files(runner))
 
-    print(f"official runner: Median throughput is {official} inf./sec. (infer {n} 10, files 0..4); "
-          f"hilbench: Median throughput is {ours} inf./sec. (windows {windows})")
-    assert ours == official
+    # Full precision: the runner's windows from its results.json, hilbench's from its
+    # `Window i: N inferences in S s` lines (S to the µs, the DUT timer's resolution).
+    session = sorted((runner / "sessions").iterdir())[-1]
+    results = json.loads((session / "results.json").read_text())
+    theirs = [(r["infer"]["iterations"], r["infer"]["elapsed_time"]) for r in results
+              if "throughput" in r.get("infer", {})]
+    mine = [(int(c), round(float(sec) * 1e6)) for c, sec in windows]
+    print(f"official runner: Median throughput is {official} inf./sec. (infer {n} 10, files 0..4, "
+          f"windows (N, µs) {theirs}); hilbench: Median throughput is {ours} inf./sec. (windows {mine})")
+    assert [c for c, _ in theirs] == [c for c, _ in mine] == [n] * 5
+    # Why not exact to the µs: each window's elapsed time is the difference of two 1 µs
+    # timer readings whose sub-µs phase depends on when the command arrived (QEMU virtual
+    # time follows the host clock while the DUT waits for input), so the same N inferences
+    # on the same file measure T or T +- 1 µs (measured: 558,864 and 558,865 µs for 100).
+    assert max(abs(a[1] - b[1]) for a, b in zip(theirs, mine)) <= 1, \
+        f"window times differ by more than the timer's 1 µs: runner {theirs}, hilbench {mine}"
+    full_theirs = statistics.median(c / (us / 1e6) for c, us in theirs)
+    full_mine = statistics.median(c / (us / 1e6) for c, us in mine)
+    min_us = min(us for _, us in theirs + mine)
+    tolerance = full_theirs * 1.0 / (min_us - 1)  # one µs of the shortest window, as throughput
+    assert abs(full_mine - full_theirs) <= tolerance, (full_mine, full_theirs, tolerance)
+    # Printed to 3 decimals: equal, or one unit of the last place apart when that 1 µs moves
+    # a median (tolerance ~2e-5 inf./s) across a rounding boundary.
+    assert ours == official or abs(float(ours) - float(official)) <= 0.001 + 1e-9, (ours, official)
