@@ -67,10 +67,8 @@ def _serve_emulated_mlperf(board, model: Path | None, build: bool) -> None:  # t
     from hilbench.devices.mlperf_tiny import MlperfTinyDevice
 
     assert board.qemu is not None
-    path = model or (Path(board.model) if board.model else None)
-    if path is None:
-        raise ConfigError(f"board '{board.name}' (protocol = \"mlperf-tiny\") has no `model` in boards.toml: "
-                          "give --model FILE.tflite to write to its flash model partition")
+    assert board.model is not None  # boards.toml validation: an emulated mlperf-tiny board has one
+    path = model or Path(board.model)
     if not path.is_file():
         where = "--model" if model is not None else f"board '{board.name}' `model`"
         raise ModelError(f"{path}: no such model file ({where})")
