@@ -33,7 +33,7 @@ What is compared (same board, same files):
   resolution: the sub-µs phase of the start lap varies), so the medians agree within one
   µs of a window (~2e-5 inf./s) and the printed 3-decimal figures are equal or, when that
   µs crosses a rounding boundary, 0.001 apart. The inference time depends on the input
-  (files 0..4: 5588.1 to 5589.8 µs), so a method that times file 0 five times does not
+  (files 0..4: 5585.8 to 5589.8 µs per inference), so a method that times file 0 five times does not
   give the runner's median. The official tests_performance.yaml asks
   for `infer 70 10`, 0.39 s of DUT time on this board (5.59 ms per inference of QEMU
   virtual time), so the runner would print `ERROR 2` and no median; the test yaml is the
