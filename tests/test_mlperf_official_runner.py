@@ -42,7 +42,7 @@ What is compared (same board, same files):
   `Window i: N inferences ...` lines. Under QEMU (-icount shift=0) the DUT timer counts
   executed instructions, so the same N inferences take the same µs in both runs.
 
-The 1000-file accuracy variant runs only with HILBENCH_FULL_MLPERF=1 (about 10 minutes
+The 1000-file accuracy variant runs only with HILBENCH_FULL_MLPERF=1 (about 3 minutes
 more; ../shared/third_party/mlperf-tiny/README.md: the runner prints `Top 1% = 90.1`).
 """
 
@@ -256,7 +256,7 @@ def test_accuracy_official_runner_equals_hilbench_100_files(tmp_path: Path) -> N
 
 
 @pytest.mark.skipif(os.environ.get(FULL_ENV) != "1",
-                    reason=f"all 1000 kws01 files (about 10 min more): set {FULL_ENV}=1 to run")
+                    reason=f"all 1000 kws01 files (about 3 min more): set {FULL_ENV}=1 to run")
 @pytest.mark.timeout(7200)
 def test_accuracy_official_runner_equals_hilbench_1000_files(tmp_path: Path) -> None:
     _accuracy(tmp_path, None)
