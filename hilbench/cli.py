@@ -517,14 +517,23 @@ def baseline_list(results_dir: ResultsOpt = None) -> None:
 @app.command("serve")
 @handle_errors
 def serve(
-    board: Annotated[str, typer.Argument(help="emulated board from boards.toml, e.g. mps2-an386")],
+    board_arg: Annotated[Optional[str], typer.Argument(
+        metavar="[BOARD]", help="board from boards.toml (same as --board), e.g. mps2-an386")] = None,
+    board: Annotated[Optional[str], typer.Option(
+        "--board", "-b", help="board from boards.toml: emulated (hilbench or MLPerf Tiny protocol) or mcu")] = None,
+    model: Annotated[Optional[Path], typer.Option(
+        "--model", "-m", help="protocol = \"mlperf-tiny\" boards: the .tflite written to the flash model "
+        "partition (default: the board's `model`)")] = None,
     boards: BoardsOpt = None,
 ) -> None:
-    """Run an emulated board's firmware under QEMU for other tools: prints
-    `hilbench serve: board NAME on /dev/pts/N` and holds it until Ctrl-C / SIGTERM."""
+    """Run a board's firmware (emulated: under QEMU; MLPerf Tiny boards with --model in flash)
+    for other tools: prints `hilbench serve: board NAME on /dev/pts/N` (mcu: its port) and
+    holds it, and its lock, until Ctrl-C / SIGTERM."""
     from hilbench.devices.serve import serve_board
 
-    serve_board(board, boards or default_boards_file())
+    if board_arg is not None and board is not None and board_arg != board:
+        raise HilbenchError(f"--board {board} and BOARD argument '{board_arg}': give the board once")
+    serve_board(board or board_arg, boards or default_boards_file(), model=model)
 
 
 def _register_proxy() -> None:

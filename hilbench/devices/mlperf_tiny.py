@@ -52,6 +52,7 @@ class MlperfTinyDevice:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._info: DeviceInfo | None = None
         self.stats: MlperfStats | None = None  # the link's counters, kept after close()
+        self._held: Transport | None = None  # start_board(): the pty kept open, no session on it
 
     # ------------------------------------------------------------------ start
 
@@ -104,6 +105,21 @@ class MlperfTinyDevice:
         transport = emu.restart_with_partition(partition_image(model), hello.flash_model_addr)
         self.firmware_sha256 = emu.firmware_sha256
         return transport
+
+    def start_board(self) -> str:
+        """Start an emulated board exactly as open() does (the model written to the flash
+        partition, `_start_emulated`) but say nothing on the link: return its pty path for
+        another client (`hilbench serve`). The pty stays open here so QEMU never drops
+        guest output; close() stops QEMU and removes the temporary files."""
+        if self.board.kind != "emulated":
+            raise DeviceError(f"board '{self.name}' is kind \"{self.board.kind}\": only an emulated board is started")
+        try:
+            self._held = self._start_emulated(self._model_bytes())
+        except BaseException:
+            self.close()
+            raise
+        assert self._emulated is not None and self._emulated.qemu is not None and self._emulated.qemu.pty
+        return self._emulated.qemu.pty
 
     def open(self) -> DeviceInfo:
         try:
@@ -181,6 +197,9 @@ class MlperfTinyDevice:
             self.stats = self.link.stats
             self.link.close()
             self.link = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         if self._emulated is not None:
             self._emulated.close()
             self._emulated = None
