@@ -29,18 +29,19 @@ What is compared (same board, same files):
   one decimal of the same argmax-lowest-index-wins count);
 - performance: the runner's `Median throughput is X inf./sec.` (5 windows, `loop 5` loads
   files 0..4 in turn) against `hilbench run --mlperf-tiny performance` on the same files:
-  the same N per window, each window's DUT time within 1 µs of the runner's (the timer's
-  resolution: the sub-µs phase of the start lap varies), so the medians agree within one
-  µs of a window (~2e-5 inf./s) and the printed 3-decimal figures are equal or, when that
-  µs crosses a rounding boundary, 0.001 apart. The inference time depends on the input
-  (files 0..4: 5585.8 to 5589.8 µs per inference), so a method that times file 0 five times does not
-  give the runner's median. The official tests_performance.yaml asks
-  for `infer 70 10`, 0.39 s of DUT time on this board (5.59 ms per inference of QEMU
-  virtual time), so the runner would print `ERROR 2` and no median; the test yaml is the
-  official one with that line alone changed to `infer N 10`, N being the count hilbench
-  chose for a window of at least 10 s of DUT time (the rules' window), read from its
-  `Window i: N inferences ...` lines. Under QEMU (-icount shift=0) the DUT timer counts
-  executed instructions, so the same N inferences take the same µs in both runs.
+  the same N per window, each window's DUT time within one tick of the DUT timer of the
+  runner's (the sub-tick phase of the start lap varies), so the medians agree within that
+  much of a window and the printed 3-decimal figures are equal or 0.001 apart when it
+  crosses a rounding boundary. The inference time depends on the input, so a method that
+  times file 0 five times does not give the runner's median. Under QEMU hilbench's
+  firmware counts `m-lap-us` as instructions at the nominal 25 MHz (one time base per
+  board, docs/results.md): a KWS inference is ~223,500 µs, and the official
+  `infer 70 10` is a 15.6 s window of DUT time. The runner's ERROR 2 is about host wall
+  time (the five windows must take >= 10 s), and QEMU runs this board ~25 times faster
+  than 25 MHz (measured: 188 inferences, 42 s of DUT time, in 1.6 s), so the test yaml is
+  the official one with that line alone changed to `infer N 10`, N being the count
+  hilbench chose for windows of at least 150 s of DUT time (read from its
+  `# Inferences : N` / `Runtime: S sec.` lines): ~30 s of wall time for the loop.
 
 The 1000-file accuracy variant runs only with HILBENCH_FULL_MLPERF=1 (about 3 minutes
 more; ../shared/third_party/mlperf-tiny/README.md: the runner prints `Top 1% = 90.1`).
@@ -115,9 +116,10 @@ runpy.run_path("main.py", run_name="__main__")
 
 TOP1 = re.compile(r"ulp-mlperf: Top 1% = ([0-9.]+)")
 MEDIAN = re.compile(r"ulp-mlperf: Median throughput is\s+([0-9.]+) inf\./sec\.")
-HB_TOP1 = re.compile(r"^Top 1% = ([0-9.]+)$", re.M)
-HB_MEDIAN = re.compile(r"^Median throughput is ([0-9.]+) inf\./sec\.$", re.M)
-HB_WINDOW = re.compile(r"^Window \d+: (\d+) inferences in ([0-9.]+) s", re.M)
+# hilbench prints its results.txt: the runner's own lines (hilbench.mlperf_tiny.scoring).
+HB_TOP1 = TOP1
+HB_MEDIAN = MEDIAN
+HB_WINDOW = re.compile(r"# Inferences : (\d+)\n\s+Runtime: ([0-9.]+) sec\.")
 
 
 # ------------------------------------------------------------------ the runner and its venv
@@ -184,7 +186,7 @@ def run_runner(python: Path, runner: Path, port: str, mode: str, datasets: Path,
     r = subprocess.run(cmd, cwd=runner, env=env, capture_output=True, text=True, timeout=timeout)
     out = r.stdout + r.stderr
     slow = ("\n(`No response to command infer`: the runner waits at most 30 s of host time for each line "
-            "of an infer answer, and a 10 s window of DUT time takes ~20 s under QEMU on an idle host: "
+            "of an infer answer, and a 705-inference window takes ~6 s under QEMU on an idle host: "
             "this host ran QEMU too slowly)") if "No response to command infer" in out else ""
     assert r.returncode == 0, f"official runner exited {r.returncode}:\n{out[-4000:]}{slow}"
     return out
@@ -269,14 +271,15 @@ def test_performance_official_runner_equals_hilbench(tmp_path: Path) -> None:
     runner = runner_copy(tmp_path)
     kws = dataset_subset(tmp_path, 100)
 
-    # hilbench first: the N it needs for a 10 s window of DUT time is the runner's `infer N 10`.
-    hb = hilbench_mlperf("performance", model, kws, tmp_path / "results", "--window-seconds", "10")
+    # hilbench first: the N it needs for a 150 s window of DUT time is the runner's `infer N 10`
+    # (enough host wall time for the runner's 10 s loop rule on a fast host; see the docstring).
+    hb = hilbench_mlperf("performance", model, kws, tmp_path / "results", "--window-seconds", "150")
     windows = HB_WINDOW.findall(hb)
     assert len(windows) == 5, hb
     counts = {int(c) for c, _ in windows}
     assert len(counts) == 1, f"hilbench's windows differ in length: {windows}"
     n = counts.pop()
-    assert all(float(s) >= 10.0 for _, s in windows), windows
+    assert all(float(s) >= 150.0 for _, s in windows), windows
     ours = one(HB_MEDIAN, hb, "hilbench `Median throughput`")
 
     official_yaml = (runner / "tests_performance.yaml").read_text()
@@ -298,7 +301,7 @@ def test_performance_official_runner_equals_hilbench(tmp_path: Path) -> None:
     assert {"log.txt", "results.txt", "results.json"} <= set(session_files(runner))
 
     # Full precision: the runner's windows from its results.json, hilbench's from its
-    # `Window i: N inferences in S s` lines (S to the µs, the DUT timer's resolution).
+    # `# Inferences` / `Runtime` lines (S to the µs).
     session = sorted((runner / "sessions").iterdir())[-1]
     results = json.loads((session / "results.json").read_text())
     theirs = [(r["infer"]["iterations"], r["infer"]["elapsed_time"]) for r in results
@@ -311,12 +314,14 @@ def test_performance_official_runner_equals_hilbench(tmp_path: Path) -> None:
     # timer readings whose sub-µs phase depends on when the command arrived (QEMU virtual
     # time follows the host clock while the DUT waits for input), so the same N inferences
     # on the same file measure T or T +- 1 µs (measured: 558,864 and 558,865 µs for 100).
-    assert max(abs(a[1] - b[1]) for a, b in zip(theirs, mine)) <= 1, \
-        f"window times differ by more than the timer's 1 µs: runner {theirs}, hilbench {mine}"
+    # One SysTick tick (40 instructions) is 1.6 µs at the nominal 25 MHz: readings step by 1 or 2 µs.
+    tick_us = 2
+    assert max(abs(a[1] - b[1]) for a, b in zip(theirs, mine)) <= tick_us, \
+        f"window times differ by more than one DUT timer tick: runner {theirs}, hilbench {mine}"
     full_theirs = statistics.median(c / (us / 1e6) for c, us in theirs)
     full_mine = statistics.median(c / (us / 1e6) for c, us in mine)
     min_us = min(us for _, us in theirs + mine)
-    tolerance = full_theirs * 1.0 / (min_us - 1)  # one µs of the shortest window, as throughput
+    tolerance = full_theirs * tick_us / (min_us - tick_us)  # one tick of the shortest window, as throughput
     assert abs(full_mine - full_theirs) <= tolerance, (full_mine, full_theirs, tolerance)
     # Printed to 3 decimals: equal, or one unit of the last place apart when that 1 µs moves
     # a median (tolerance ~2e-5 inf./s) across a rounding boundary.
