@@ -135,12 +135,21 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
     from hilbench.runner.record import process_fields
 
     # Rows go to disk as they arrive (hilbench.results.writer), so a signal or a dead board
-    # keeps what was measured: the run is then `partial`, never `complete`.
+    # keeps what was measured: the run is then `partial`, never `complete`. The run
+    # directory appears with the first row: a session refused before it measured anything
+    # (a dataset of another benchmark, a board that does not answer) leaves none, as
+    # `hilbench run` leaves none for bad input.
     events = EventLog(run_id)
-    writer = RunWriter(out.run_dir, {"run_id": run_id, "started_at": started.isoformat(), "hilbench_version": __version__,
-                                     "suite": None, **process_fields(), "status": "running", "status_reason": None,
-                                     "started_at_ts": started}, events)
-    out.sink = writer.add
+    writers: list[RunWriter] = []
+
+    def writer() -> RunWriter:
+        if not writers:
+            writers.append(RunWriter(out.run_dir, {
+                "run_id": run_id, "started_at": started.isoformat(), "hilbench_version": __version__, "suite": None,
+                **process_fields(), "status": "running", "status_reason": None, "started_at_ts": started}, events))
+        return writers[0]
+
+    out.sink = lambda rows: writer().add(rows)
     complete = False
     failure: BaseException | None = None
     try:
@@ -176,26 +185,30 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
             if submission is not None:
                 session_mod.copy_into(root, Path(submission))
             if mode == "performance":
-                writer.add(out.rows)  # whole: N may grow and the windows be measured again
+                writer().add(out.rows)  # whole: N may grow and the windows be measured again
             complete = True
     except BaseException as exc:
         failure = exc
         raise
     finally:
-        writer.meta.update({
-            "finished_at": datetime.now(timezone.utc).isoformat(), "host": platform.node(),
-            "mlperf_tiny": {"mode": mode, "model_id": out.model_id, "min_window_s": min_window_s,
-                            "windows": [w.__dict__ for w in out.windows], "results_txt": out.lines,
-                            "error": out.error,
-                            "session_dir": str(out.session_dir.relative_to(out.run_dir)) if out.session_dir else None},
-        })
-        sig = signal_name(failure) if isinstance(failure, KeyboardInterrupt) else None
-        if sig:
-            events.add("interrupted", sig)
-        reason = (f"interrupted by {sig}" if sig else f"{type(failure).__name__}: {failure}" if failure else None)
-        status = "complete" if complete else ("partial" if writer.rows else "failed")
-        out.samples_file = writer.close(status, reason, interrupted=sig)
-        out.meta = {k: v for k, v in writer.meta.items() if k != "started_at_ts"}
+        if complete or out.rows or writers:  # else nothing measured: no run directory
+            wr = writer()
+            if wr.rows < len(out.rows):  # performance windows of a loop that did not finish
+                wr.add(out.rows[wr.rows:])
+            wr.meta.update({
+                "finished_at": datetime.now(timezone.utc).isoformat(), "host": platform.node(),
+                "mlperf_tiny": {"mode": mode, "model_id": out.model_id, "min_window_s": min_window_s,
+                                "windows": [w.__dict__ for w in out.windows], "results_txt": out.lines,
+                                "error": out.error,
+                                "session_dir": str(out.session_dir.relative_to(out.run_dir)) if out.session_dir else None},
+            })
+            sig = signal_name(failure) if isinstance(failure, KeyboardInterrupt) else None
+            if sig:
+                events.add("interrupted", sig)
+            reason = (f"interrupted by {sig}" if sig else f"{type(failure).__name__}: {failure}" if failure else None)
+            status = "complete" if complete else ("partial" if wr.rows else "failed")
+            out.samples_file = wr.close(status, reason, interrupted=sig)
+            out.meta = {k: v for k, v in wr.meta.items() if k != "started_at_ts"}
     return out
 
 
