@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -148,3 +149,22 @@ def measured(rows: list[dict]) -> list[tuple[str, int, str]]:
     """(sample_id, iteration, output_sha256) of the per-vector rows, in plan order."""
     return [(r["sample_id"], r["iteration"], r["output_sha256"]) for r in rows
             if r["phase"] == "measure" and r["window"] is None]
+
+
+def kill_dut_mid_run(proc: subprocess.Popen[str], after_s: float, start_within_s: float = 60.0,
+                     poll_s: float = 0.01) -> tuple[str, str]:
+    """Wait for `proc` (a `hilbench run`) to start its DUT, SIGKILL the DUT `after_s` later,
+    and return the run's (stdout, stderr); the run is killed if it is still there."""
+    try:
+        end = time.monotonic() + start_within_s
+        while not dut_children(proc.pid):
+            assert proc.poll() is None and time.monotonic() < end, proc.communicate()
+            time.sleep(poll_s)
+        time.sleep(after_s)
+        for pid in dut_children(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        return proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

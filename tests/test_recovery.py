@@ -243,26 +243,14 @@ def test_the_cli_says_a_board_was_restarted(tmp_path: Path) -> None:
     import os
     import sys
 
-    from tests.recoveryhelp import dut_children
+    from tests.recoveryhelp import kill_dut_mid_run
 
     need_tool("gcc")
     proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--board", "host", "--repeat", "150",
                              "--no-profile", "--no-report", "--results-dir", str(tmp_path)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, COLUMNS="200"))
-    try:
-        end = time.monotonic() + 60
-        while not dut_children(proc.pid):
-            assert proc.poll() is None and time.monotonic() < end, proc.communicate()
-            time.sleep(0.01)
-        time.sleep(0.5)
-        for pid in dut_children(proc.pid):
-            os.kill(pid, signal.SIGKILL)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    out, err = kill_dut_mid_run(proc, after_s=0.5)
     assert proc.returncode == 0, err
     assert ("hilbench: warning: DUT process exited with signal 9 (SIGKILL) on board 'host': restarting the board "
             "(1 of at most 3 in a row)") in err

@@ -24,7 +24,7 @@ from hilbench.config import load_boards
 from hilbench.devices.recovery import override_max_restarts
 from hilbench.runner.job import Job
 from tests.conftest import ROOT, need_tool, shared_path
-from tests.recoveryhelp import HANG, DutKiller, dut_children, measured, run_with_events
+from tests.recoveryhelp import HANG, DutKiller, kill_dut_mid_run, measured, run_with_events
 
 pytestmark = pytest.mark.emulated
 
@@ -103,19 +103,7 @@ def test_restarts_disabled_exit_2_names_the_signal(tmp_path: Path) -> None:
         [sys.executable, "-m", "hilbench", "run", "--board", BOARD, "--repeat", "6", "--no-profile", "--no-report",
          "--max-restarts", "0", "--results-dir", str(tmp_path)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        end = time.monotonic() + 120
-        while not dut_children(proc.pid):
-            assert proc.poll() is None and time.monotonic() < end, proc.communicate()
-            time.sleep(0.05)
-        time.sleep(random.Random(7).uniform(1.0, 3.0))
-        for pid in dut_children(proc.pid):
-            os.kill(pid, signal.SIGKILL)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    out, err = kill_dut_mid_run(proc, after_s=random.Random(7).uniform(1.0, 3.0), start_within_s=120, poll_s=0.05)
     assert proc.returncode == 2, (out, err)
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1, err

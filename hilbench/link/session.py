@@ -171,7 +171,12 @@ EventSink = Callable[[str, str, int], None]
 CAREFUL_FRAMES = 64
 
 # What _receive hands the engine besides a response.
-_NAK, _DAMAGED = "nak", "damaged"
+@dataclass(frozen=True)
+class _Nak:
+    seq: int  # the last request the DUT executed
+
+
+_DAMAGED = "damaged"
 
 
 @dataclass
@@ -416,8 +421,8 @@ class DutLink:
                     soon = now + max(self._rto.floor, 0.25 * self._timeout_for(oldest.msg, oldest.work, 0))
                     oldest.deadline = min(oldest.deadline, soon)
                 continue
-            if isinstance(got, str):  # NAK: got is "nak:<last executed seq>"
-                seq = int(got.split(":")[1])
+            if isinstance(got, _Nak):
+                seq = got.seq
                 self._ack_before(seq, outstanding, results)
                 if not outstanding:
                     continue
@@ -586,8 +591,8 @@ class DutLink:
         if self.on_event is not None:
             self.on_event("link_adapt", f"{self.transport.name}: {detail}", count)
 
-    def _receive(self, timeout: float) -> fr.Frame | str | None:
-        """The next response, NAK ("nak:<seq>") or damaged-frame mark, or None on timeout."""
+    def _receive(self, timeout: float) -> fr.Frame | _Nak | str | None:
+        """The next response, NAK (`_Nak`) or damaged-frame mark (`_DAMAGED`), or None on timeout."""
         end = time.monotonic() + timeout
         while True:
             while self._inbox:
@@ -597,7 +602,7 @@ class DutLink:
                 if frame.is_event and frame.type == Msg.BOOT:
                     raise LinkError(f"{self.transport.name}: the DUT reset during the session (BOOT event)")
                 if frame.is_event and frame.type == Msg.NAK:
-                    return f"{_NAK}:{frame.seq}"
+                    return _Nak(frame.seq)
                 if frame.is_response:
                     return frame
             remaining = end - time.monotonic()
