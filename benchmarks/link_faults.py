@@ -6,7 +6,7 @@ Starts `hilbench serve BOARD` (our firmware under QEMU), then for each fault set
 on a `kind = "mcu"` board on the proxy's pty. Prints, per setting, beside the anchor
 (every sample once, outputs and instruction counts identical to the clean run):
 
-  rows, lost / duplicated samples, outputs identical?, wall time, retransmission rate,
+  rows, lost / duplicated samples, outputs identical?, wall time (host clock), retransmission rate,
   the link's smallest window and payload, and the proxy's fault counters.
 
 usage: python benchmarks/link_faults.py [--vectors 1000] [--board mps2-an386]
@@ -69,7 +69,7 @@ def main() -> int:
         clean, _, clean_s = run(tmp / "clean", args.vectors, "--board", args.board, "--boards", str(ROOT / "boards.toml"))
         print(f"clean line ({args.board} direct): {len(clean)} rows in {clean_s:.0f} s")
         print("anchor: every sample once; outputs, predictions and instruction counts identical to the clean run")
-        print(f"{'corrupt/drop':>16} {'rows':>6} {'lost':>5} {'dup':>4} {'identical':>9} {'wall s':>7} "
+        print(f"{'corrupt/drop':>16} {'rows':>6} {'lost':>5} {'dup':>4} {'identical':>9} {'host s':>7} "
               f"{'x clean':>7}  link")
         for pair in args.faults.split(","):
             corrupt, drop = pair.split("/")
