@@ -33,7 +33,7 @@ def main() -> None:
     ap.add_argument("--loads", type=int, default=20)
     args = ap.parse_args()
     from hilbench.config import load_boards
-    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.device import MlperfTinyDevice
 
     model = SHARED / "models" / "mlperf-tiny" / "kws_ref_model.tflite"
     if not model.is_file():

@@ -207,7 +207,7 @@ def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dat
                      window_seconds: Optional[float], windows: int, report: bool) -> None:
     """`hilbench run --mlperf-tiny MODE`: MLPerf Tiny's rules over its own protocol."""
     from hilbench.config import load_boards
-    from hilbench.mlperf_tiny import run_mlperf
+    from hilbench.mlperf_tiny.runner import run_mlperf
 
     if dataset is None:
         raise HilbenchError("--mlperf-tiny needs --dataset (a directory in MLPerf Tiny layout, e.g. kws01 "
@@ -313,7 +313,7 @@ def boards_cmd(
 
 def _probe_mlperf(board) -> tuple[str, bool, str]:  # type: ignore[no-untyped-def]
     """(model id, available, why) as an MLPerf Tiny DUT answers `profile%`."""
-    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.device import MlperfTinyDevice
 
     try:
         with MlperfTinyDevice(board, build=False) as dev:

@@ -3,7 +3,7 @@
 Acceptance (issue: "AD AUC is computed from the shared AD sample windows and the scores
 match the reference interpreter's"): `hilbench run --board host` on a two-file AD dataset
 built from ../shared's ToyCar sample gives 196 windows per file, every window bit-exact,
-window scores equal to hilbench.datasets_ad + ReferenceInterpreter's, and the AUC of the
+window scores equal to hilbench.datasets.anomaly + ReferenceInterpreter's, and the AUC of the
 per-file reference scores.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from hilbench.datasets import AD_SUFFIX, ad_file_of, load_dataset
-from hilbench.datasets_ad import AD_WINDOW_SIZE, ad_windows, quantize_windows, window_scores
+from hilbench.datasets.anomaly import AD_WINDOW_SIZE, ad_windows, quantize_windows, window_scores
 from hilbench.errors import DatasetError
 from hilbench.results.metrics import roc_auc
 from hilbench.results.summary import ad_file_scores, summarize
@@ -209,7 +209,7 @@ def test_ad_rows_one_per_window_bit_exact(ad_run) -> None:
 
 
 def test_ad_scores_match_reference_interpreter(ad_run) -> None:
-    from hilbench.datasets_ad import score_file
+    from hilbench.mlperf_tiny.ad_reference import score_file
     from hilbench.models.reference import ReferenceInterpreter
 
     df, ds, model = ad_run

@@ -5,18 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hilbench.datasets_ad import (
+from hilbench.datasets.anomaly import (
     AD_WINDOW_SIZE,
     ad_windows,
     dequantize,
     file_score,
-    is_anomaly_name,
     load_ad_file,
     quantize_windows,
+    window_scores,
+)
+from hilbench.mlperf_tiny.ad_reference import (
+    is_anomaly_name,
     read_reference_auc,
     read_reference_scores,
     score_file,
-    window_scores,
 )
 from hilbench.errors import DatasetError
 from hilbench.results.metrics import roc_auc

@@ -12,7 +12,7 @@ import pytest
 
 from hilbench import demo
 from hilbench.datasets import load_dataset
-from hilbench.datasets_ad import read_reference_auc, read_reference_scores
+from hilbench.mlperf_tiny.ad_reference import read_reference_auc, read_reference_scores
 from hilbench.errors import DatasetError
 from tests.clihelp import assert_one_line_error, run_cli
 

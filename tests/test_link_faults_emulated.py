@@ -21,12 +21,12 @@ import pandas as pd
 import pytest
 
 from hilbench.config import BoardConfig, load_boards
-from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+from hilbench.mlperf_tiny.device import MlperfTinyDevice
 from hilbench.errors import HilbenchError
 from hilbench.faults.inject import Direction, FaultInjector, FaultSpec
 from hilbench.faults.transport import FaultyTransport
 from hilbench.link.transport import Transport
-from hilbench.mlperf_tiny import run_mlperf
+from hilbench.mlperf_tiny.runner import run_mlperf
 from tests.clihelp import ROOT, run_cli
 from tests.conftest import need_tool, shared_path
 from tests.serving import Child, mcu_boards, served

@@ -10,7 +10,7 @@ riscv32-virt rv32imac), and the DUT's results are bit-identical to tflite-micro'
   tflite-micro's `preserve_all_tensors` copy (hilbench.fidelity.check_layers), for the
   shared samples (KWS: kws_input_data_embedded.bin, whose argmax is 5 "on"; IC:
   ic_inputs_embedded.bin minus 128; AD: windows 0, 98 and 195 of the shared ToyCar clip,
-  quantized by hilbench.datasets_ad; VWW has no shared sample) and for the first
+  quantized by hilbench.datasets.anomaly; VWW has no shared sample) and for the first
   LAYER_RANDOM (2) of the random inputs below;
 - **outputs of N_RANDOM (100) seeded random inputs** (`test_random_outputs_bit_exact`;
   VWW: 40 on three slow-UART boards, see Time below), through the timed path (SET_INPUT +
@@ -61,7 +61,7 @@ import numpy as np
 import pytest
 
 from hilbench.datasets import load_dataset
-from hilbench.datasets_ad import ad_windows, load_ad_file, quantize_windows
+from hilbench.datasets.anomaly import ad_windows, load_ad_file, quantize_windows
 from hilbench.devices.emulated import EmulatedDevice
 from hilbench.errors import ModelError
 from hilbench.fidelity import LayerCheck, check_layers

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hilbench.mlperf_tiny import run_mlperf, scoring
+from hilbench.mlperf_tiny import scoring
+from hilbench.mlperf_tiny.runner import run_mlperf
 from tests.conftest import shared_path
 from tests.test_mlperf_tiny_host import _native, kws_model  # noqa: F401  (kws_model is a fixture)
 

@@ -243,7 +243,7 @@ def test_infer_lines_and_timer(kws_dut: TextDut) -> None:
 
 
 def test_ad01_score_matches_the_host(asan_image: Path, tmp_path: Path) -> None:
-    from hilbench.datasets_ad import ad_windows, load_ad_file, quantize_windows, window_scores
+    from hilbench.datasets.anomaly import ad_windows, load_ad_file, quantize_windows, window_scores
 
     model = _model("ad01_int8.tflite")
     ref = _reference(model)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from hilbench.config import BoardConfig, load_boards
-from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+from hilbench.mlperf_tiny.device import MlperfTinyDevice
 from hilbench.link.transport import Transport
-from hilbench.mlperf_tiny import run_mlperf
+from hilbench.mlperf_tiny.runner import run_mlperf
 from tests.clihelp import ROOT, assert_one_line_error, run_cli
 from tests.conftest import need_tool, shared_path
 

@@ -12,8 +12,9 @@ import pytest
 
 from hilbench.config import BoardConfig
 from hilbench.errors import HilbenchError
-from hilbench.link.mlperf_tiny import InferResult, MlperfTinyError, _bracket, _floats
-from hilbench.mlperf_tiny import run_mlperf, scoring
+from hilbench.mlperf_tiny.link import InferResult, MlperfTinyError, _bracket, _floats
+from hilbench.mlperf_tiny import scoring
+from hilbench.mlperf_tiny.runner import run_mlperf
 from tests.conftest import shared_path
 
 
@@ -92,7 +93,7 @@ def test_native_accuracy_matches_tflite_micro_and_writes_the_session(tmp_path: P
 def test_native_chunk_sizes_and_verify_give_the_same_outputs(tmp_path: Path, kws_model: Path) -> None:
     """31-byte chunks (official), one-byte chunks, and the DUT's largest line all load the
     same input; the read-back check passes."""
-    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.device import MlperfTinyDevice
     from hilbench.mlperf_tiny.inputs import load_mlperf_dataset
 
     data = load_mlperf_dataset(shared_path("datasets", "kws01"), "kws01", limit=2)
@@ -178,7 +179,7 @@ def test_hilbench_firmware_lines_parse_as_the_official_runner_parses_them(tmp_pa
     hilbench firmware's answers must satisfy exactly that, with 31-byte hex lines."""
     import re
 
-    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.device import MlperfTinyDevice
     from hilbench.mlperf_tiny.inputs import load_mlperf_dataset
 
     data = load_mlperf_dataset(shared_path("datasets", "kws01"), "kws01", limit=1)
@@ -224,7 +225,7 @@ def test_an_interrupted_session_keeps_its_rows_as_a_partial_run(tmp_path: Path, 
     import signal
 
     import hilbench.results as hr
-    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.device import MlperfTinyDevice
     from hilbench.results.store import load_events, read_meta
     from hilbench.signals import Interrupted
 

@@ -64,7 +64,7 @@ def _serve_emulated(board, build: bool) -> None:  # type: ignore[no-untyped-def]
 
 def _serve_emulated_mlperf(board, model: Path | None, build: bool) -> None:  # type: ignore[no-untyped-def]
     """The model goes into the flash partition by MlperfTinyDevice, as in `run --mlperf-tiny`."""
-    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.device import MlperfTinyDevice
 
     assert board.qemu is not None
     assert board.model is not None  # boards.toml validation: an emulated mlperf-tiny board has one

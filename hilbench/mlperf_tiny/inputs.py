@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from hilbench import datasets_ad as ad
+from hilbench.datasets import anomaly as ad
 from hilbench.datasets import Dataset, Vector, load_dataset
 from hilbench.errors import DatasetError
 

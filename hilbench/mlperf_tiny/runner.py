@@ -29,7 +29,7 @@ import numpy as np
 
 from hilbench import __version__
 from hilbench.config import BoardConfig
-from hilbench.datasets_ad import window_scores
+from hilbench.datasets.anomaly import window_scores
 from hilbench.devices.base import DeviceInfo
 from hilbench.errors import DatasetError, HilbenchError, ModelError, NotImplementedFeature
 from hilbench.locks import physical_board_lock
@@ -123,7 +123,7 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
     if board.protocol != "mlperf-tiny":
         raise HilbenchError(f"board '{board.name}' speaks the hilbench protocol; --mlperf-tiny needs a board with "
                             "protocol = \"mlperf-tiny\" in boards.toml (docs/mlperf-tiny.md)")
-    from hilbench.devices.mlperf_tiny import MlperfTinyDevice
+    from hilbench.mlperf_tiny.device import MlperfTinyDevice
 
     model = model or (Path(board.model) if board.model else None)
     if model is not None and not model.is_file():

@@ -119,7 +119,7 @@ def copy_into(session_root: Path, submission: Path) -> None:
 
 
 def infer_dict(r: Any, mode: str) -> dict[str, Any]:
-    """`_ScriptInferStep`'s `infer` entry for one InferResult (hilbench.link.mlperf_tiny)."""
+    """`_ScriptInferStep`'s `infer` entry for one InferResult (hilbench.mlperf_tiny.link)."""
     d: dict[str, Any] = {"results": list(r.results), "start_time": r.t0_us, "end_time": r.t1_us,
                          "elapsed_time": r.elapsed_us, "total_inferences": r.results_lines,
                          "iterations": r.count, "warmups": r.warmup}

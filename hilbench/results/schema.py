@@ -53,7 +53,7 @@ SCHEMA = pa.schema(
         ("max_abs_diff_vs_reference", pa.int64()),
         ("bit_exact", pa.bool_()),
         # anomaly detection: the window's anomaly score, MSE between the dequantized output
-        # and the float input window (hilbench.datasets_ad); null for other models
+        # and the float input window (hilbench.datasets.anomaly); null for other models
         ("score", pa.float64()),
         # the output as the DUT printed it, where it prints text: MLPerf Tiny's
         # m-results-[...] (dequantized, 3 decimals); null for binary outputs

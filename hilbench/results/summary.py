@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hilbench.datasets import ad_file_of
-from hilbench.datasets_ad import AD_PAUC_MAX_FPR
+from hilbench.datasets.anomaly import AD_PAUC_MAX_FPR
 from hilbench.results.metrics import classification_summary, fidelity, roc_auc
 from hilbench.results.stats import latency_stats
 
@@ -52,7 +52,7 @@ def ad_file_scores(rows: pd.DataFrame) -> pd.DataFrame:
     `rows` are sample rows of one job; only accuracy-pass rows with a score count
     (performance windows and the warm-up are ignored), and with --repeat only the first
     row of each window. The mean is taken over the windows in window order with
-    ``np.mean`` in float64, as `hilbench.datasets_ad.score_file` does, so bit-exact
+    ``np.mean`` in float64, as `hilbench.mlperf_tiny.ad_reference.score_file` does, so bit-exact
     outputs give the very same file score as the reference interpreter.
     """
     cols = ["file", "label", "windows", "score"]

@@ -9,7 +9,7 @@ skips plan positions an interrupted run already measured (`hilbench run --resume
 An anomaly-detection dataset (`*_hist_librosa.bin` feature files, docs/datasets.md) runs
 one inference per window: the host quantizes the window with the model's input scale and
 zero point, and each row carries the window's anomaly `score` (MSE between the dequantized
-DUT output and the float input window, `hilbench.datasets_ad.window_scores`); per-file
+DUT output and the float input window, `hilbench.datasets.anomaly.window_scores`); per-file
 scores and AUC are computed by the summary from these rows.
 """
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from hilbench.config import BoardConfig, MeasureConfig
 from hilbench.datasets import Dataset, load_dataset
-from hilbench.datasets_ad import window_scores
+from hilbench.datasets.anomaly import window_scores
 from hilbench.devices import DeviceInfo
 from hilbench.errors import HilbenchError, ModelError
 from hilbench.models.inspect import ModelInfo, inspect_model

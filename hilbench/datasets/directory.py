@@ -10,7 +10,7 @@ Two kinds, told apart by file names only (no guessing from sizes):
   (MLPerf Tiny ad01 / ToyCar feature files: float32 frames x 128 mel bins). The label is
   1 (anomaly) / 0 (normal), from `y_labels.csv` rows `file,2,label` when present, else
   from the name (`anomaly_...` / `normal_...`; neither = unlabelled). Each file expands
-  to its windows of 5 frames, stride 1 (`hilbench.datasets_ad`) once the model input is
+  to its windows of 5 frames, stride 1 (`hilbench.datasets.anomaly`) once the model input is
   known (`Dataset.for_ad_input`); each window is one vector, quantized on the host with
   the model's input scale and zero point.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from hilbench import datasets_ad as ad
+from hilbench.datasets import anomaly as ad
 from hilbench.csv_rows import read_csv_rows
 from hilbench.errors import DatasetError
 

@@ -27,7 +27,7 @@ from hilbench.config import BoardConfig
 from hilbench.devices.base import DeviceInfo, Timing
 from hilbench.errors import DeviceError, LinkError, ModelError
 from hilbench.flash.partition import fits, partition_image
-from hilbench.link.mlperf_tiny import DutRestarted, Identity, InferResult, MlperfStats, MlperfTinyError, MlperfTinyLink
+from hilbench.mlperf_tiny.link import DutRestarted, Identity, InferResult, MlperfStats, MlperfTinyError, MlperfTinyLink
 from hilbench.link.transport import SerialTransport, Transport
 
 TIMING_SOURCE = "dut_timer_us"
