@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hilbench import __version__
-from hilbench.errors import HilbenchError, ModelError
+from hilbench.errors import HilbenchError, ModelError, NotImplementedFeature
 
 app = typer.Typer(
     add_completion=False,
@@ -299,8 +299,6 @@ def boards_cmd(
             port = b.port or ""
             if "://" not in port and not Path(port).exists():
                 ok, why = False, f"serial port {port} not present"
-            elif b.protocol != "mlperf-tiny" and b.flasher not in (None, "none"):
-                ok, why = False, f"flashing real boards (flasher = \"{b.flasher}\") not implemented yet"
         else:
             ok, why = False, f"device kind '{b.kind}' not implemented yet"
         model_id = ""
@@ -343,6 +341,7 @@ def verify(
     from hilbench.config import load_boards
     from hilbench.datasets import load_dataset
     from hilbench.devices import make_device
+    from hilbench.devices.base import LayerInspection
     from hilbench.fidelity import check_layers
     from hilbench.models.inspect import inspect_model
     from hilbench.models.reference import ReferenceInterpreter
@@ -371,10 +370,12 @@ def verify(
     b = load_boards(boards or default_boards_file()).get(board)
     rows: dict[tuple[int, int], list] = {}
     with make_device(b) as dev:
+        if not isinstance(dev, LayerInspection):
+            raise NotImplementedFeature(f"board '{b.name}': its device kind cannot read tensors after an operator")
         dev.open()
         dev.load_model(model_bytes, source=str(model))
         for _, vec in vectors:
-            for c in check_layers(dev.link, info, ref, vec):  # type: ignore[attr-defined]
+            for c in check_layers(dev, info, ref, vec):
                 rows.setdefault((c.op_index, c.tensor_index), []).append(c)
     t = Table(title=f"per-layer fidelity on {b.name}: {model.name}, {len(vectors)} inputs", title_justify="left")
     for col in ("op", "name", "tensor", "bytes", "bit-exact", "max |diff|"):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hilbench.link.session import DutLink
+from hilbench.devices.base import LayerInspection
 from hilbench.models.inspect import ModelInfo
 
 _NP = {"int8": "i1", "uint8": "u1", "int16": "<i2", "int32": "<i4", "int64": "<i8", "float32": "<f4"}
@@ -29,7 +29,7 @@ class LayerCheck:
     max_abs_diff: float
 
 
-def check_layers(link: DutLink, info: ModelInfo, reference: object, vector: bytes) -> list[LayerCheck]:
+def check_layers(link: LayerInspection, info: ModelInfo, reference: object, vector: bytes) -> list[LayerCheck]:
     """Compare every operator's outputs for one input vector.
 
     `reference` is a hilbench.models.reference.ReferenceInterpreter created with

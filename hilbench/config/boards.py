@@ -9,12 +9,34 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hilbench.config.toml_file import check_path_value, read_toml, validate
 from hilbench.errors import ConfigError
 
-DeviceKind = Literal["emulated", "native", "mcu", "litert", "remote"]
+# The schema accepts only what runs: values that later work will add are refused here, as a
+# config error naming the key, rather than accepted and then failing mid-run. Each later
+# issue widens these Literals as it lands (docs/architecture.md §2, "Seams").
+DeviceKind = Literal["emulated", "native", "mcu"]
+FlasherKind = Literal["none"]
+ResetKind = Literal["dtr", "rts", "none"]
+
+# Values users of this field will reach for, and what to do until hilbench implements them.
+_PLANNED: dict[str, dict[str, str]] = {
+    "kind": {
+        "litert": "LiteRT / Coral Edge TPU devices are not implemented yet",
+        "remote": "remote (SSH) devices are not implemented yet",
+    },
+    "flasher": {
+        name: f"flashing real boards with {name} is not implemented yet; flash the hilbench firmware "
+        'yourself and set flasher = "none" (or remove the key)'
+        for name in ("pyocd", "esptool", "bossac", "openocd")
+    },
+    "reset": {
+        "probe": 'a debug-probe reset is not implemented yet (use reset = "dtr", "rts" or "none")',
+        "power": 'a power-switch reset is not implemented yet (use reset = "dtr", "rts" or "none")',
+    },
+}
 
 
 class _Strict(BaseModel):
@@ -22,7 +44,7 @@ class _Strict(BaseModel):
 
 
 class QemuConfig(_Strict):
-    """How to start the emulator for an emulated board (DESIGN.md §5)."""
+    """How to start the emulator for an emulated board (docs/architecture.md §5)."""
 
     binary: str = "qemu-system-arm"
     machine: str
@@ -51,12 +73,12 @@ class BoardConfig(_Strict):
     qemu: QemuConfig | None = None
     port: str | None = None  # serial port or pyserial URL (real boards)
     baudrate: int = 115200
-    flasher: Literal["pyocd", "esptool", "bossac", "openocd", "none"] | None = None
+    flasher: FlasherKind | None = None
     serial_number: str | None = None
     # Recovery (docs/design-notes.md "Recovery"): how a failed real board is reset (kind
     # "mcu" only: emulated and native boards are restarted), and how many resets or
     # restarts in a row before the board is quarantined (0: the first failure ends the job).
-    reset: Literal["dtr", "rts", "probe", "power", "none"] | None = None
+    reset: ResetKind | None = None
     max_restarts: int = Field(3, ge=0, le=100)
     # Which DUT protocol the board's firmware speaks: hilbench's own (docs/protocol.md) or
     # the MLPerf Tiny / EEMBC text protocol (docs/mlperf-tiny.md), for boards that run
@@ -71,6 +93,15 @@ class BoardConfig(_Strict):
     # `db print%` after loading it (default: on for hilbench firmware only).
     hex_chunk_bytes: int | None = Field(None, ge=1, le=2048)
     verify_load: bool | None = None
+
+    @field_validator("kind", "flasher", "reset", mode="before")
+    @classmethod
+    def _not_yet(cls, value: object, info: ValidationInfo) -> object:
+        """A planned value gets its own line (what to do instead), not pydantic's list."""
+        planned = _PLANNED[str(info.field_name)]
+        if isinstance(value, str) and value in planned:
+            raise ValueError(f"{value!r}: {planned[value]}")
+        return value
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "BoardConfig":

@@ -46,5 +46,6 @@ def validate(model: type[M], raw: dict[str, Any], path: Path, where: Callable[[t
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = msg.removeprefix("Value error, ")
         more = f" (+{len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise ConfigError(f"{path}: {where(tuple(err['loc']))}: {msg}{more}") from None

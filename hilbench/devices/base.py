@@ -1,15 +1,19 @@
-"""The one small interface every device family implements (DESIGN.md §2).
+"""The one small interface every device family implements (docs/architecture.md §2).
 
 open / describe / load model / run vectors / close. A device returns raw measurements
 (ticks, output bytes) together with a `Timing` that says what the ticks are; the runner
 never guesses a unit.
+
+Families say which protocol they implement by naming it as a base class (`class
+McuDevice(RestartableDevice, LayerInspection)`), so mypy checks the signatures and a
+reader sees the seam; callers use only these methods, never a family's `link`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol
+from typing import Protocol, Self, runtime_checkable
 
 from hilbench.link.messages import ModelDesc
 
@@ -72,6 +76,44 @@ class Device(Protocol):
 
     def load_model(self, model: bytes, source: str = "model") -> ModelDesc: ...
 
-    def run(self, vector: bytes) -> Sample: ...
+    def run(self, vector: bytes) -> Sample:
+        """One timed inference of one vector: its ticks and its raw output bytes."""
+        ...
+
+    def run_many(self, vector: bytes, count: int) -> list[int]:
+        """count timed inferences of one vector (performance windows): ticks each."""
+        ...
+
+    def profile(self, vector: bytes) -> list[int] | None:
+        """Ticks per operator for one inference, or None when the firmware cannot say."""
+        ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class RestartableDevice(Device, Protocol):
+    """A device whose DUT can fail and be brought back (devices/recovery.py wraps these)."""
+
+    def failure_cause(self, exc: Exception) -> str:
+        """One line naming the board and what went wrong, from a link or device error."""
+        ...
+
+    def restart_dut(self, cause: str) -> None:
+        """Reset or restart the DUT and say HELLO again; the caller reloads the model."""
+        ...
+
+
+@runtime_checkable
+class LayerInspection(Protocol):
+    """A device that can stop after an operator and return a tensor (per-layer fidelity,
+    `hilbench verify`): set the input once, then read any tensor after any operator."""
+
+    def set_input(self, vector: bytes) -> None: ...
+
+    def tensor(self, index: int, run_until: int) -> tuple[object, bytes]:
+        """(tensor description, raw bytes) of tensor `index` after operator `run_until`."""
+        ...

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from hilbench.config import BoardConfig
 from hilbench.devices.recovery import link_silence_s, link_symptom, pulse_reset
-from hilbench.devices.base import DeviceInfo, Sample, Timing
+from hilbench.devices.base import DeviceInfo, LayerInspection, RestartableDevice, Sample, Timing
 from hilbench.errors import ModelError, NotImplementedFeature
 from hilbench.flash.partition import fits, partition_image
 from hilbench.link.messages import CAP_FLASH_MODEL, Hello, ModelDesc, Status
@@ -19,7 +19,7 @@ from hilbench.link.session import DutError, DutLink
 from hilbench.link.transport import SerialTransport, Transport
 
 
-class McuDevice:
+class McuDevice(RestartableDevice, LayerInspection):
     """hilbench firmware over a serial link. Real-board flashing is not implemented yet: a
     kind = "mcu" board must already run the firmware on its `port`."""
 
@@ -41,13 +41,8 @@ class McuDevice:
     def _start(self) -> Transport:
         """A board whose hilbench firmware is already running on `port` (a serial device,
         `hilbench serve`'s or `hilbench proxy`'s pty, a socket:// URL): open it, flash
-        nothing. A configured flasher is refused rather than skipped: the user asked for
-        the board to be flashed, and benchmarking whatever it runs now would mislead."""
-        if self.board.flasher not in (None, "none"):
-            raise NotImplementedFeature(
-                f"board '{self.board.name}': flashing real boards (flasher = \"{self.board.flasher}\") is not "
-                "implemented yet; flash the hilbench firmware yourself and set flasher = \"none\" (or remove it)"
-            )
+        nothing. (boards.toml accepts no flasher but "none" until flashing real boards is
+        implemented: config/boards.py refuses the others, naming the key.)"""
         assert self.board.port is not None  # boards.toml validation requires it for kind "mcu"
         from hilbench.devices.served import lookup
 
@@ -171,6 +166,14 @@ class McuDevice:
 
     # ------------------------------------------------------------ recovery (hilbench.devices.recovery)
 
+    def set_input(self, vector: bytes) -> None:
+        assert self.link is not None and self.model is not None
+        self.link.set_input(vector)
+
+    def tensor(self, index: int, run_until: int) -> tuple[object, bytes]:
+        assert self.link is not None and self.model is not None
+        return self.link.tensor(index, run_until=run_until)
+
     def failure_cause(self, exc: Exception) -> str:
         """One line naming what happened to the DUT when a call failed with exc.
 
@@ -191,14 +194,7 @@ class McuDevice:
     def restart_dut(self, cause: str) -> None:
         """Reset a real board the way boards.toml says (`reset`), reopen its port and say
         HELLO again; the caller puts the model back."""
-        mode = self.board.reset or "none"
-        if mode in ("probe", "power"):
-            what = "a debug-probe reset" if mode == "probe" else "a power-switch reset"
-            raise NotImplementedFeature(
-                f"board '{self.name}': reset = \"{mode}\" ({what}) is not implemented yet; it arrives with the "
-                f"later issue on flashing real boards (use reset = \"dtr\", \"rts\" or \"none\"). "
-                f"The board failed: {cause}"
-            )
+        mode = self.board.reset or "none"  # "dtr" | "rts" | "none" (config/boards.py ResetKind)
         if self.transport is not None:
             self.transport.close()
             self.transport = None

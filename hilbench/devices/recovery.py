@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hilbench.devices.base import Device
 from hilbench.errors import DeviceError, NotImplementedFeature
 
 T = TypeVar("T")
@@ -121,7 +122,7 @@ def pulse_reset(transport: Any, line: str, seconds: float = 0.1) -> None:
 # ---------------------------------------------------------------- the wrapper
 
 
-class RecoveringDevice:
+class RecoveringDevice(Device):
     """A device session that resets its DUT and retries when the DUT fails (see module doc).
 
     Everything not overridden here is the wrapped device's (`name`, `board`, `link`, ...).

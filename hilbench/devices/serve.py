@@ -14,7 +14,8 @@ board behaves exactly as in a run:
   sent on the link, so the client's first bytes are MLPerf Tiny commands;
 - a real board (`kind = "mcu"`): nothing to start; serve prints its configured `port` and
   holds its board lock so that no hilbench run drives it meanwhile. Flashing real boards
-  is not implemented: a configured `flasher` or a `--model` is refused (NotImplementedFeature).
+  is not implemented: a `--model` is refused (NotImplementedFeature); boards.toml accepts no
+  flasher but "none" yet (config/boards.py).
 
 Output: one line on stdout once the firmware runs,
 `hilbench serve: board NAME on /dev/pts/N` (mcu: its port); then it holds the board until
@@ -104,10 +105,6 @@ def _serve_mcu(board, model: Path | None) -> None:  # type: ignore[no-untyped-de
     from hilbench.locks import physical_board_lock
     from hilbench.signals import stop_on_signals
 
-    if board.flasher not in (None, "none"):
-        raise NotImplementedFeature(
-            f"board '{board.name}': flashing real boards (flasher = \"{board.flasher}\") is not implemented yet; "
-            "flash the firmware yourself and set flasher = \"none\" (or remove it)")
     if model is not None:
         raise NotImplementedFeature(
             f"--model {model}: board '{board.name}' is kind \"mcu\" and writing a model to a real board "

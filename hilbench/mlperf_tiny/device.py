@@ -22,6 +22,7 @@ from __future__ import annotations
 import tempfile
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 from hilbench.config import BoardConfig
 from hilbench.devices.base import DeviceInfo, Timing
@@ -34,7 +35,27 @@ TIMING_SOURCE = "dut_timer_us"
 EMULATED_TIMING_SOURCE = "qemu_icount"
 
 
-class MlperfTinyDevice:
+class MlperfTinyDut(Protocol):
+    """The device seam of MLPerf Tiny mode: a board whose firmware speaks the MLPerf Tiny
+    text protocol. Its work is `load` + `infer` (the firmware keeps its own model, and the
+    host never reads raw outputs), so it is not `hilbench.devices.base.Device`."""
+
+    name: str
+
+    def open(self) -> DeviceInfo: ...
+
+    def describe(self) -> DeviceInfo: ...
+
+    def load(self, data: bytes) -> None: ...
+
+    def infer(self, count: int, warmup: int | None = None) -> InferResult: ...
+
+    def run(self, data: bytes, count: int = 1, warmup: int | None = 0) -> InferResult: ...
+
+    def close(self) -> None: ...
+
+
+class MlperfTinyDevice(MlperfTinyDut):
     """Open with `open()` (or `with`); then `load(bytes)` + `infer(n, w)`."""
 
     def __init__(self, board: BoardConfig, *, model: Path | None = None, sanitize: bool = False,

@@ -126,11 +126,6 @@ def unavailable(board: Any, emulate: bool) -> str | None:
         port = board.port or ""
         if "://" not in port and not Path(port).exists():
             return f"serial port {port} not present"
-        # As `hilbench boards` says: McuDevice opens the port of a board that already runs
-        # hilbench firmware, but flashing one is not implemented yet.
-        if board.flasher not in (None, "none"):
-            return f"serial port {port} is there, but flashing real boards (flasher = \"{board.flasher}\") " \
-                   "is not implemented yet"
         return None
     return f"device kind '{board.kind}' is not implemented yet"
 
