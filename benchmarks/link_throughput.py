@@ -7,7 +7,7 @@ Prints:
   * sustained host-to-DUT payload throughput of a pipelined model upload, as a ratio to a
     raw byte echo (RAW_ECHO) over the same emulated UART (goal >= 0.9).
 
-The emulated UARTs take one byte at a time (DESIGN.md §5: 12-18 KiB/s on CMSDK), so the
+The emulated UARTs take one byte at a time (docs/architecture.md §5: 12-18 KiB/s on CMSDK), so the
 raw echo is the ceiling any protocol over that UART can reach.
 
 usage: python benchmarks/link_throughput.py [--board mps2-an386] [--kib 64]

@@ -1,7 +1,7 @@
 """Errors a user can act on.
 
 Every error that comes from bad input or a broken bench derives from HilbenchError. The
-CLI prints its message as one line and exits 2 (DESIGN.md §1: exit 2 means harness or
+CLI prints its message as one line and exits 2 (docs/architecture.md §1: exit 2 means harness or
 infrastructure error, never a benchmark verdict), so messages must name the file, key,
 op or byte at fault.
 """

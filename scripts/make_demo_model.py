@@ -178,7 +178,7 @@ def requantize_pow2(acc: np.ndarray, k: int) -> np.ndarray:
 
     QuantizeMultiplier(2^-k) gives mantissa 2^30 and shift 1-k, i.e. a doubling high
     multiply by 2^30 (itself a rounding halving) then a rounding shift by k-1: the double
-    rounding DESIGN.md §5 mentions, reproduced exactly.
+    rounding docs/architecture.md §5 mentions, reproduced exactly.
     """
     if k < 1:
         raise ValueError("multiplier must be below 1")

@@ -1,4 +1,4 @@
-"""Device families behind one interface (DESIGN.md §2): open / describe / load model /
+"""Device families behind one interface (docs/architecture.md §2): open / describe / load model /
 run vectors / close. `open_device` picks the family from the board's `kind`."""
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class Timing:
 
 @dataclass(frozen=True)
 class DeviceInfo:
-    """Identity columns of the results schema (DESIGN.md §4)."""
+    """Identity columns of the results schema (docs/architecture.md §4)."""
 
     board: str
     board_serial: str | None

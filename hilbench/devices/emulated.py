@@ -2,7 +2,7 @@
 
 QEMU is its own flasher (it loads the ELF), and with `-icount shift=0` one guest
 instruction is exactly 1 ns of virtual time, so the timer's ticks are instruction counts:
-repeatable to the tick, but not silicon cycles (DESIGN.md §5). Timing source
+repeatable to the tick, but not silicon cycles (docs/architecture.md §5). Timing source
 `qemu_icount`.
 """
 

@@ -2,7 +2,7 @@
 
 QEMU is started stopped (-S) with its serial port on a pty and a QMP socket; the host
 opens the pty first, then resumes the CPU over QMP, so no guest output is lost
-(DESIGN.md §5). QEMU runs in its own process group and gets SIGKILL if hilbench dies
+(docs/architecture.md §5). QEMU runs in its own process group and gets SIGKILL if hilbench dies
 (PR_SET_PDEATHSIG), and `close()` kills the group on every exit path.
 """
 

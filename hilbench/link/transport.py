@@ -34,7 +34,7 @@ class SerialTransport:
     """pyserial port or URL; opened once and kept open for the whole session.
 
     Keeping it open matters on QEMU ptys: guest output written while no host has the
-    pty open is lost (DESIGN.md §5).
+    pty open is lost (docs/architecture.md §5).
     """
 
     def __init__(self, url: str, baudrate: int = 115200) -> None:

@@ -1,4 +1,4 @@
-"""Host end of the MLPerf Tiny / EEMBC DUT protocol (DESIGN.md §6; docs/mlperf-tiny.md).
+"""Host end of the MLPerf Tiny / EEMBC DUT protocol (docs/architecture.md §6; docs/mlperf-tiny.md).
 
 The second link driver beside `session.DutLink`: it drives boards that run MLPerf Tiny
 submission firmware as they are (no reflash), and hilbench firmware in its MLPerf Tiny

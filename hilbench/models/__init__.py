@@ -1,12 +1,12 @@
 """Models: build small int8 TFLite models, inspect them, and run the reference interpreter.
 
 The submodules are imported on demand: `hilbench.models.reference` loads tflite-micro, which
-takes a while, and `import hilbench` must stay fast (DESIGN.md §2: `hilbench/models/`).
+takes a while, and `import hilbench` must stay fast (docs/architecture.md §2: `hilbench/models/`).
 
 - `builder.ModelBuilder` writes .tflite flatbuffers in pure Python (test models, the demo).
 - `inspect.inspect_model` parses a model into `ModelInfo` (ops, tensors, MACs, sha256).
 - `reference.ReferenceInterpreter` runs a model on tflite-micro, the int8 bit-exactness
-  reference (DESIGN.md §5).
+  reference (docs/architecture.md §5).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Inspect a .tflite model: hash, tensors, ops and MACs per op.
 
-Why: results rows carry model_sha256 and MAC/cycle summaries (DESIGN.md §4), the runner
+Why: results rows carry model_sha256 and MAC/cycle summaries (docs/architecture.md §4), the runner
 needs input/output shapes and quantization to feed a DUT, and a user who points hilbench at
 a wrong file must get one line saying what is wrong, not a flatbuffers traceback. The
 python flatbuffers library does no verification and raises arbitrary exceptions on

@@ -2,7 +2,7 @@
 
 Why tflite-micro: a DUT running TFLM-compatible kernels must match TFLM's own
 requantization (`MultiplyByQuantizedMultiplier`) bit for bit; LiteRT's reference kernels
-differ by +-1 LSB on some models (DESIGN.md §5). This wrapper adds what the raw runtime
+differ by +-1 LSB on some models (docs/architecture.md §5). This wrapper adds what the raw runtime
 lacks: tensor details for every input and output (read from the model, as the runtime
 cannot count them), inputs as raw bytes, an arena that grows until the model fits, the arena
 bytes actually used, and intermediate tensors for per-layer comparison.

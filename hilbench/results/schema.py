@@ -1,4 +1,4 @@
-"""The results schema: long format, one row per inference sample (DESIGN.md §4).
+"""The results schema: long format, one row per inference sample (docs/architecture.md §4).
 
 Summaries are computed from these rows, never stored instead of them. The Arrow schema
 is fixed here so every run's Parquet file has the same columns and types, whatever the
