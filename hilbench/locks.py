@@ -278,7 +278,7 @@ class BoardLock:
         except OSError:
             pass
 
-    def __enter__(self) -> "BoardLock":
+    def __enter__(self) -> BoardLock:
         self.acquire()
         return self
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from hilbench.datasets import anomaly as ad
 from hilbench.csv_rows import read_csv_rows
+from hilbench.datasets import anomaly as ad
 from hilbench.errors import DatasetError
 
 LABELS_FILE = "y_labels.csv"
@@ -203,7 +203,7 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
             raise DatasetError(
                 f"{labels}: file is empty (no file,num_classes,label rows)"
                 + (f"; {bins} *.bin files beside it are not listed" if bins else "")
-                + f"; fill it, or delete it to run every *.bin unlabelled"
+                + "; fill it, or delete it to run every *.bin unlabelled"
             )
         first_line: dict[str, int] = {}
         for lineno, row in rows:

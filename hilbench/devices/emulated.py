@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from hilbench import firmware
+from hilbench.config import BoardConfig
 from hilbench.devices.base import Timing
 from hilbench.devices.mcu import McuDevice
 from hilbench.devices.recovery import link_silence_s, link_symptom
@@ -37,7 +38,7 @@ def qemu_icount_timing(timer_hz: int, icount_shift: int, clock_hz: int) -> Timin
 class EmulatedDevice(McuDevice):
     device_kind = "emulated"
 
-    def __init__(self, board, build: bool = True) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, board: BoardConfig, build: bool = True) -> None:
         super().__init__(board)
         self._build = build
         self.qemu: QemuProcess | None = None

@@ -10,8 +10,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from hilbench.config import BoardConfig
-from hilbench.devices.recovery import link_silence_s, link_symptom, pulse_reset
 from hilbench.devices.base import DeviceInfo, LayerInspection, RestartableDevice, Sample, Timing
+from hilbench.devices.recovery import link_silence_s, link_symptom, pulse_reset
 from hilbench.errors import ModelError, NotImplementedFeature
 from hilbench.flash.partition import fits, partition_image
 from hilbench.link.messages import CAP_FLASH_MODEL, Hello, ModelDesc, Status
@@ -215,7 +215,7 @@ class McuDevice(RestartableDevice, LayerInspection):
             self.transport = None
         self._stop()
 
-    def __enter__(self) -> "McuDevice":
+    def __enter__(self) -> McuDevice:
         return self
 
     def __exit__(self, *exc: object) -> None:

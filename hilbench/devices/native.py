@@ -12,16 +12,23 @@ import os
 from fractions import Fraction
 
 from hilbench import firmware
+from hilbench.config import BoardConfig
 from hilbench.devices.base import Timing
 from hilbench.devices.mcu import McuDevice
-from hilbench.devices.recovery import describe_returncode, link_silence_s, link_symptom, process_state, wait_returncode
+from hilbench.devices.recovery import (
+    describe_returncode,
+    link_silence_s,
+    link_symptom,
+    process_state,
+    wait_returncode,
+)
 from hilbench.link.transport import ProcessTransport, Transport
 
 
 class NativeDevice(McuDevice):
     device_kind = "native"
 
-    def __init__(self, board, sanitize: bool = False, build: bool = True,  # type: ignore[no-untyped-def]
+    def __init__(self, board: BoardConfig, sanitize: bool = False, build: bool = True,
                  env: dict[str, str] | None = None) -> None:
         super().__init__(board)
         self._sanitize = sanitize

@@ -130,6 +130,7 @@ class RecoveringDevice(Device):
 
     def __init__(self, device: Any, max_restarts: int | None = None) -> None:
         self.__dict__["inner"] = device
+        self.name: str = device.name
         board = device.board
         self.max_restarts = int(max_restarts if max_restarts is not None
                                 else getattr(board, "max_restarts", DEFAULT_MAX_RESTARTS))
@@ -194,7 +195,7 @@ class RecoveringDevice(Device):
         finally:
             self.inner.close()
 
-    def __enter__(self) -> "RecoveringDevice":
+    def __enter__(self) -> RecoveringDevice:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -258,7 +259,7 @@ class RecoveringDevice(Device):
                 reloaded = self._recover(self.inner.failure_cause(exc), position, exc)
                 if reloads and reloaded is not None:
                     self.failures = 0
-                    return reloaded  # type: ignore[no-any-return]
+                    return reloaded
                 continue
             self.failures = 0
             return result

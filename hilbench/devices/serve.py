@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from hilbench.config import BoardConfig
 from hilbench.errors import ConfigError, DeviceError, ModelError, NotImplementedFeature
 
 PREFIX = "hilbench serve:"
@@ -53,7 +56,7 @@ def serve_board(name: str | None, boards_file: Path, build: bool = True, model: 
         _serve_emulated(board, build)
 
 
-def _serve_emulated(board, build: bool) -> None:  # type: ignore[no-untyped-def]
+def _serve_emulated(board: BoardConfig, build: bool) -> None:
     from hilbench.devices.emulated import EmulatedDevice
 
     assert board.qemu is not None
@@ -63,7 +66,7 @@ def _serve_emulated(board, build: bool) -> None:  # type: ignore[no-untyped-def]
     _serve(board, device, device.start_board, info)
 
 
-def _serve_emulated_mlperf(board, model: Path | None, build: bool) -> None:  # type: ignore[no-untyped-def]
+def _serve_emulated_mlperf(board: BoardConfig, model: Path | None, build: bool) -> None:
     """The model goes into the flash partition by MlperfTinyDevice, as in `run --mlperf-tiny`."""
     from hilbench.mlperf_tiny.device import MlperfTinyDevice
 
@@ -80,27 +83,26 @@ def _serve_emulated_mlperf(board, model: Path | None, build: bool) -> None:  # t
     _serve(board, device, device.start_board, info)
 
 
-def _serve(board, device, start, info: dict) -> None:  # type: ignore[no-untyped-def]
+def _serve(board: BoardConfig, device: Any, start: Callable[[], str], info: dict[str, Any]) -> None:
     from hilbench.devices.served import announced
     from hilbench.locks import physical_board_lock
     from hilbench.signals import stop_on_signals
 
-    with stop_on_signals():
-        # The same lock `hilbench run` takes (a no-op for emulated boards, whose every
-        # session is its own QEMU); clients lock the served pty as their mcu board's port.
-        with physical_board_lock(board, owner=f"hilbench serve {board.name}"):
-            try:
-                pty = start()
-                with announced(pty, dict(info, firmware_sha256=device.firmware_sha256)):
-                    print(f"{PREFIX} board {board.name} on {pty}", flush=True)
-                    _hold(_qemu_of(device), board.name)
-            except KeyboardInterrupt:  # hilbench.signals.Interrupted: the way to stop serving
-                pass
-            finally:
-                device.close()
+    # The same lock `hilbench run` takes (a no-op for emulated boards, whose every session
+    # is its own QEMU); clients lock the served pty as their mcu board's port.
+    with stop_on_signals(), physical_board_lock(board, owner=f"hilbench serve {board.name}"):
+        try:
+            pty = start()
+            with announced(pty, dict(info, firmware_sha256=device.firmware_sha256)):
+                print(f"{PREFIX} board {board.name} on {pty}", flush=True)
+                _hold(_qemu_of(device), board.name)
+        except KeyboardInterrupt:  # hilbench.signals.Interrupted: the way to stop serving
+            pass
+        finally:
+            device.close()
 
 
-def _serve_mcu(board, model: Path | None) -> None:  # type: ignore[no-untyped-def]
+def _serve_mcu(board: BoardConfig, model: Path | None) -> None:
     """A real board: refuse what would need flashing, else hold its lock and print its port."""
     from hilbench.locks import physical_board_lock
     from hilbench.signals import stop_on_signals
@@ -114,13 +116,12 @@ def _serve_mcu(board, model: Path | None) -> None:  # type: ignore[no-untyped-de
         raise ConfigError(f"board '{board.name}' is kind \"mcu\" but has no `port` in boards.toml")
     if "://" not in port and not os.path.exists(port):
         raise DeviceError(f"board '{board.name}': port {port} not found (is the board plugged in?)")
-    with stop_on_signals():
-        with physical_board_lock(board, owner=f"hilbench serve {board.name}"):
-            try:
-                print(f"{PREFIX} board {board.name} on {port}", flush=True)
-                _hold(None, board.name)
-            except KeyboardInterrupt:
-                pass
+    with stop_on_signals(), physical_board_lock(board, owner=f"hilbench serve {board.name}"):
+        try:
+            print(f"{PREFIX} board {board.name} on {port}", flush=True)
+            _hold(None, board.name)
+        except KeyboardInterrupt:
+            pass
 
 
 def _qemu_of(device: object) -> object:
@@ -129,7 +130,7 @@ def _qemu_of(device: object) -> object:
     return qemu if qemu is not None else getattr(emulated, "qemu", None)
 
 
-def _hold(qemu, name: str) -> None:  # type: ignore[no-untyped-def]
+def _hold(qemu: Any, name: str) -> None:
     """Sleep until a signal; a QEMU that exits on its own is an error (its clients lost it)."""
     while True:
         time.sleep(0.2)

@@ -42,7 +42,7 @@ def check_loopback_url(url: str) -> None:
         addrs = {info[4][0] for info in socket.getaddrinfo(host, None)}
     except OSError as exc:
         raise ConfigError(f"--to {url}: cannot resolve host '{host}': {exc}") from None
-    if not addrs or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addrs):
+    if not addrs or not all(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in addrs):
         raise ConfigError(f"--to {url}: host '{host}' is not a loopback address (the proxy only relays on this machine)")
 
 
@@ -74,7 +74,7 @@ class _BoardSide:
     def close(self) -> None:
         try:
             self.port.close()
-        except Exception:  # noqa: BLE001 - closing a dead port must not mask the real error
+        except Exception:
             pass
 
 
@@ -207,7 +207,7 @@ class FaultProxy:
         self._threads: list[threading.Thread] = []
         self.error: BaseException | None = None
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         q_board: queue.Queue[tuple[float, bytes]] = queue.Queue()
         q_host: queue.Queue[tuple[float, bytes]] = queue.Queue()
         specs = [
@@ -232,7 +232,7 @@ class FaultProxy:
                 if data:
                     for item in self.injector.process(direction, data, time.monotonic()):
                         q.put(item)
-        except BaseException as exc:  # noqa: BLE001 - reported by wait()/stop()
+        except BaseException as exc:
             self.error = exc
             self._stop.set()
 
@@ -247,7 +247,7 @@ class FaultProxy:
                 if wait > 0:
                     self._stop.wait(wait)
                 write(data)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self.error = exc
             self._stop.set()
 
@@ -262,7 +262,7 @@ class FaultProxy:
         self.host.close()
         self.board.close()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -116,15 +116,16 @@ class Hello:
     input_capacity: int = 0
 
     @classmethod
-    def parse(cls, payload: bytes) -> "Hello":
+    def parse(cls, payload: bytes) -> Hello:
         r = _Reader(payload, "HELLO response")
         proto, timer_kind, max_payload = r.take("BBH")
         rx, arena, cap, clock, timer_hz, caps, max_ops = r.take("7I")
-        strings = [r.string() for _ in range(5)]
-        extra = r.take("3I") if len(payload) - r.pos >= 12 else (0, 0, 0)
+        name, version, git_hash, board, core = (r.string() for _ in range(5))
+        flash_addr, flash_cap, input_cap = r.take("3I") if len(payload) - r.pos >= 12 else (0, 0, 0)
         return cls(
             proto, TIMER_KINDS.get(timer_kind, f"unknown({timer_kind})"), max_payload, rx, arena, cap,
-            clock, timer_hz, caps, max_ops, *strings, *extra,
+            clock, timer_hz, caps, max_ops, name, version, git_hash, board, core,
+            flash_addr, flash_cap, input_cap,
         )
 
     def has(self, capability: int) -> bool:
@@ -158,7 +159,7 @@ class ModelDesc:
     outputs: list[TensorDesc] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, payload: bytes) -> "ModelDesc":
+    def parse(cls, payload: bytes) -> ModelDesc:
         r = _Reader(payload, "MODEL_END response")
         arena, n_ops, n_tensors, n_in, n_out, _ = r.take("IHHBBH")
         descs = []
@@ -182,7 +183,7 @@ class ErrorDetail:
     message: str
 
     @classmethod
-    def parse(cls, status: int, payload: bytes) -> "ErrorDetail":
+    def parse(cls, status: int, payload: bytes) -> ErrorDetail:
         try:
             st: Status | int = Status(status)
         except ValueError:

@@ -24,6 +24,7 @@ from hilbench.errors import HilbenchError, LinkError
 from hilbench.link import frame as fr
 from hilbench.link.adapt import AimdController, RtoTable
 from hilbench.link.messages import ErrorDetail, Hello, ModelDesc, Msg, Status, parse_invoke, parse_profile
+from hilbench.link.transport import Transport
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class _Source:
     def take(self, payload_size: int) -> tuple[Msg, bytes, _Range | None]:
         entry = self._q[0]
         if isinstance(entry[0], Chunked):
-            item, off, end = entry  # type: ignore[misc]
+            item, off, end = entry
             n = min(end - off, max(1, payload_size - item.head_len))
             if off + n >= end:
                 self._q.popleft()
@@ -148,7 +149,7 @@ class _Source:
                 self._q[0] = (item, off + n, end)
             return item.msg, item.head(off) + item.data[off : off + n], (item, off, off + n)
         self._q.popleft()
-        msg, payload = entry  # type: ignore[misc]
+        msg, payload = entry
         return msg, payload, None
 
     def push_front(self, ranges: list[_Range]) -> None:
@@ -183,7 +184,7 @@ _DAMAGED = "damaged"
 class DutLink:
     """Host end of one DUT session over a Transport."""
 
-    transport: object
+    transport: Transport
     timeout: float = 2.0  # the first wait for an answer, before any round trip is measured
     retries: int = 5  # give up after this many fruitless rounds *and* silence_limit_s without progress
     window: int = 8  # the largest window; the adaptive link works below it
@@ -411,7 +412,7 @@ class DutLink:
                 backoff += 1
                 self._go_back(outstanding, source, backoff)
                 continue
-            if got == _DAMAGED:
+            if isinstance(got, str):  # _DAMAGED
                 # A response (or NAK) was lost. With one frame outstanding it was that
                 # frame's: go back now. Otherwise a later response may still acknowledge
                 # it; if none comes soon, go back without waiting out the whole timeout.

@@ -20,16 +20,27 @@ rows say `emulated`, and the same model gives the same microseconds in both prot
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hilbench.config import BoardConfig
 from hilbench.devices.base import DeviceInfo, Timing
 from hilbench.errors import DeviceError, LinkError, ModelError
 from hilbench.flash.partition import fits, partition_image
-from hilbench.mlperf_tiny.link import DutRestarted, Identity, InferResult, MlperfStats, MlperfTinyError, MlperfTinyLink
 from hilbench.link.transport import SerialTransport, Transport
+from hilbench.mlperf_tiny.link import (
+    DutRestarted,
+    Identity,
+    InferResult,
+    MlperfStats,
+    MlperfTinyError,
+    MlperfTinyLink,
+)
+
+if TYPE_CHECKING:
+    from hilbench.devices.emulated import EmulatedDevice
 
 TIMING_SOURCE = "dut_timer_us"
 EMULATED_TIMING_SOURCE = "qemu_icount"
@@ -59,7 +70,7 @@ class MlperfTinyDevice(MlperfTinyDut):
     """Open with `open()` (or `with`); then `load(bytes)` + `infer(n, w)`."""
 
     def __init__(self, board: BoardConfig, *, model: Path | None = None, sanitize: bool = False,
-                 build: bool = True, log=None) -> None:  # type: ignore[no-untyped-def]
+                 build: bool = True, log: Callable[[str], None] | None = None) -> None:
         self.board = board
         self.name = board.name
         self.model_path = model or (Path(board.model) if board.model else None)
@@ -69,7 +80,7 @@ class MlperfTinyDevice(MlperfTinyDut):
         self.link: MlperfTinyLink | None = None
         self.identity: Identity | None = None
         self.firmware_sha256: str | None = None
-        self._emulated = None  # the EmulatedDevice that owns QEMU
+        self._emulated: EmulatedDevice | None = None  # the EmulatedDevice that owns QEMU
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._info: DeviceInfo | None = None
         self.stats: MlperfStats | None = None  # the link's counters, kept after close()
@@ -228,7 +239,7 @@ class MlperfTinyDevice(MlperfTinyDut):
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> "MlperfTinyDevice":
+    def __enter__(self) -> MlperfTinyDevice:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from hilbench.datasets import anomaly as ad
 from hilbench.datasets import Dataset, Vector, load_dataset
+from hilbench.datasets import anomaly as ad
 from hilbench.errors import DatasetError
 
 # Input bytes per benchmark id, as the protocol sends them.

@@ -133,9 +133,9 @@ def runner_accuracy(y_pred: np.ndarray, labels: np.ndarray) -> float:
         accuracy = 0
         for threshold in thresholds:
             y_pred_binary = (y_pred > threshold).astype(int)
-            false_positive = np.sum((y_pred_binary[labels == 0] == 1))
-            true_positive = np.sum((y_pred_binary[labels == 1] == 1))
-            false_negative = np.sum((y_pred_binary[labels == 1] == 0))
+            false_positive = np.sum(y_pred_binary[labels == 0] == 1)
+            true_positive = np.sum(y_pred_binary[labels == 1] == 1)
+            false_negative = np.sum(y_pred_binary[labels == 1] == 0)
             precision = true_positive / (true_positive + false_positive + 1e-8)
             recall = true_positive / (true_positive + false_negative + 1e-8)
             accuracy = max(accuracy, 100 * (precision + recall) / 2)

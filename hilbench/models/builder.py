@@ -127,7 +127,7 @@ def load_schema() -> ModuleType:
         from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
     except ImportError:
         try:
-            from ai_edge_litert import schema_py_generated as schema  # type: ignore[no-redef]
+            from ai_edge_litert import schema_py_generated as schema
         except ImportError as exc:
             raise ModelError(
                 "the TFLite schema is unavailable: install tflite-micro (pip install tflite-micro)"
@@ -228,7 +228,7 @@ class _AlignedBufferT:
     def __init__(self, data: bytes | None) -> None:
         self.data = data
 
-    def Pack(self, builder: Any) -> int:  # noqa: N802 - object API naming
+    def Pack(self, builder: Any) -> int:
         schema = load_schema()
         data_offset = None
         if self.data:
@@ -392,7 +392,7 @@ class ModelBuilder:
             raise ModelError("model has no outputs: call set_io() before build()")
 
         opcode_index: dict[tuple[int, int], int] = {}
-        opcodes = []
+        opcodes: list[Any] = []
         operators = []
         for op in self._ops:
             key = (op.code, op.version)

@@ -20,6 +20,7 @@ must stay fast.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -159,15 +160,18 @@ class ReferenceInterpreter:
                 # tflite-micro prints the real cause (a kernel's Prepare message) to the C
                 # stderr and raises only "failed to allocate tensors": capture it.
                 interp, log = _capture_fd2(
-                    lambda: runtime.Interpreter.from_bytes(
-                        self.model_bytes, arena_size=size, intrepreter_config=config
+                    functools.partial(
+                        runtime.Interpreter.from_bytes,
+                        self.model_bytes,
+                        arena_size=size,
+                        intrepreter_config=config,
                     )
                 )
                 return interp, size
             except _Fd2Failure as failure:
-                exc, log = failure.exc, failure.log
-                last_error = _one_line(exc)
-                if isinstance(exc, RuntimeError) and "allocate" in last_error.lower():
+                err, log = failure.exc, failure.log
+                last_error = _one_line(err)
+                if isinstance(err, RuntimeError) and "allocate" in last_error.lower():
                     if _ARENA_SHORT.search(log):
                         size *= _ARENA_GROWTH
                         continue

@@ -30,10 +30,10 @@ _U64 = struct.Struct("<Q")
 
 @dataclass
 class OperatorCodeT:
-    deprecatedBuiltinCode: int = 0  # noqa: N815 - object API naming
-    customCode: bytes | None = None  # noqa: N815
+    deprecatedBuiltinCode: int = 0
+    customCode: bytes | None = None
     version: int = 1
-    builtinCode: int = 0  # noqa: N815
+    builtinCode: int = 0
 
 
 @dataclass
@@ -41,8 +41,8 @@ class QuantizationT:
     min: list[float] | None = None
     max: list[float] | None = None
     scale: list[float] | None = None
-    zeroPoint: list[int] | None = None  # noqa: N815
-    quantizedDimension: int = 0  # noqa: N815
+    zeroPoint: list[int] | None = None
+    quantizedDimension: int = 0
 
 
 @dataclass
@@ -56,7 +56,7 @@ class TensorT:
 
 @dataclass
 class OperatorT:
-    opcodeIndex: int = 0  # noqa: N815
+    opcodeIndex: int = 0
     inputs: list[int] | None = None
     outputs: list[int] | None = None
 
@@ -80,7 +80,7 @@ class BufferT:
 @dataclass
 class ModelT:
     version: int = 0
-    operatorCodes: list[OperatorCodeT] = field(default_factory=list)  # noqa: N815
+    operatorCodes: list[OperatorCodeT] = field(default_factory=list)
     subgraphs: list[SubGraphT] = field(default_factory=list)
     description: bytes | None = None
     buffers: list[BufferT] = field(default_factory=list)

@@ -316,10 +316,12 @@ def fidelity(
 
     if integer:
         diff = d.astype(np.int64) - r.astype(np.int64)
-        max_lsb: int | None = int(np.abs(diff).max()) if diff.size else 0
-        rmse_lsb: float | None = float(np.sqrt(np.mean(diff.astype(np.float64) ** 2))) if diff.size else 0.0
-        rmse_real = None if scale is None else rmse_lsb * float(scale)
-        max_real = None if scale is None else max_lsb * float(scale)
+        max_int = int(np.abs(diff).max()) if diff.size else 0
+        rmse_float = float(np.sqrt(np.mean(diff.astype(np.float64) ** 2))) if diff.size else 0.0
+        max_lsb: int | None = max_int
+        rmse_lsb: float | None = rmse_float
+        rmse_real = None if scale is None else rmse_float * float(scale)
+        max_real = None if scale is None else max_int * float(scale)
         dv = d.astype(np.float64) - zero_point
         rv = r.astype(np.float64) - zero_point
     else:

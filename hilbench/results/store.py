@@ -21,7 +21,7 @@ import platform
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ def default_results_dir() -> Path:
 
 def new_run_id(now: datetime | None = None) -> str:
     """Sortable by time, unique across hosts: 20261128T120102Z-3f2a9c."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 

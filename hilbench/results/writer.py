@@ -31,11 +31,22 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hilbench.results.events import EVENTS, EventLog
-from hilbench.signals import held
 from hilbench.results.store import (
-    BATCHES, JOBS, LAYERS, RUN_META, SAMPLES, atomic_write, batch_files, check_parquet, jobs_to_table,
-    layers_to_table, read_samples, rows_to_table, write_json,
+    BATCHES,
+    JOBS,
+    LAYERS,
+    RUN_META,
+    SAMPLES,
+    atomic_write,
+    batch_files,
+    check_parquet,
+    jobs_to_table,
+    layers_to_table,
+    read_samples,
+    rows_to_table,
+    write_json,
 )
+from hilbench.signals import held
 
 DEFAULT_FLUSH_ROWS = 100
 DEFAULT_FLUSH_SECONDS = 2.0
