@@ -1,5 +1,5 @@
 """Device families behind one interface (docs/architecture.md §2): open / describe / load model /
-run vectors / close. `open_device` picks the family from the board's `kind`."""
+run vectors / close. `make_device` picks the family from the board's `kind`."""
 
 from __future__ import annotations
 
