@@ -25,8 +25,12 @@ DATA = Path("hilbench") / "_data"
 
 def _skipped(rel: Path) -> bool:
     """Build outputs and caches, not sources."""
-    return (rel.parts[0] == "build" or "__pycache__" in rel.parts or rel.suffix == ".pyc"
-            or any(part.startswith(".") for part in rel.parts))
+    return (
+        rel.parts[0] == "build"
+        or "__pycache__" in rel.parts
+        or rel.suffix == ".pyc"
+        or any(part.startswith(".") for part in rel.parts)
+    )
 
 
 def packaged_data() -> Iterator[tuple[Path, Path]]:
