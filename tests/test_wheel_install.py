@@ -12,6 +12,7 @@ run faster); the wheel's build needs setuptools>=77 from there too.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,18 @@ pytestmark = pytest.mark.emulated
 # Not copied into the build tree: VCS data, local outputs and caches (top level only:
 # hilbench/results is a package). firmware/build is copied (a checkout that has built
 # anything has one) to show it stays out of the wheel.
-_TOP_LEVEL_SKIP = {".git", ".venv", "results", "build", "dist", ".pytest_cache", ".hypothesis", ".cache"}
+_TOP_LEVEL_SKIP = {
+    ".git",
+    ".venv",
+    "results",
+    "build",
+    "dist",
+    ".pytest_cache",
+    ".hypothesis",
+    ".cache",
+    ".mypy_cache",
+    ".ruff_cache",
+}
 
 
 def _not_sources(directory: str, names: list[str]) -> set[str]:
@@ -76,11 +88,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env=_clean_env(),
     )
     _check(proc, "pip wheel")
-    # setuptools' warnings (deprecated license table, missing license file, ...) start so.
+    # Python warnings from the build backend (a deprecated license table, a missing license
+    # file, ...): pip shows them as "<path>: BuildBackendWarning: ..." (setuptools' own class
+    # names, e.g. SetuptoolsDeprecationWarning, when run directly). distutils' lowercase
+    # "warning: ... byte-compiling is disabled" notes are not warnings of that kind.
     warnings = [
-        ln.strip()
-        for ln in proc.stdout.splitlines()
-        if "SetuptoolsDeprecationWarning" in ln or "SetuptoolsWarning" in ln
+        ln.strip() for ln in (proc.stdout + proc.stderr).splitlines() if re.search(r"[a-z]Warning: ", ln)
     ]
     assert not warnings, f"setuptools warned while building the wheel: {warnings}"
     (wheel,) = dist.glob("hilbench-*.whl")
@@ -100,6 +113,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env=_clean_env(),
     )
     _check(proc, "pip install")
+    assert "DEPRECATION" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     return venv / "bin"
 
 
