@@ -29,7 +29,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Hardware-in-the-loop benchmarking for TinyML.",
 )
+
+
 def _print_version(value: bool) -> None:
+    """--version: eager, like --help, so `hilbench --version <anything>` only prints it."""
     if value:
         console.print(f"hilbench {__version__}", markup=False, highlight=False)
         raise typer.Exit()
