@@ -21,13 +21,31 @@ from rich.table import Table
 
 from hilbench import __version__
 from hilbench.errors import HilbenchError, ModelError, NotImplementedFeature
+from hilbench.paths import packaged_boards_file
 
 app = typer.Typer(
     add_completion=False,
-    no_args_is_help=False,
+    no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="Hardware-in-the-loop benchmarking for TinyML.",
 )
+
+
+def _print_version(value: bool) -> None:
+    """--version: eager, like --help, so `hilbench --version <anything>` only prints it."""
+    if value:
+        console.print(f"hilbench {__version__}", markup=False, highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print hilbench's version and exit.")] = False,
+) -> None:
+    """Hardware-in-the-loop benchmarking for TinyML."""
+
+
 # Piped output (CI logs, `| tee`) gets a table wide enough not to truncate; rich honours
 # COLUMNS when it is set.
 console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 150)
@@ -35,14 +53,14 @@ err_console = Console(stderr=True)
 
 
 def default_boards_file() -> Path:
-    """$HIL_BOARDS, else ./boards.toml, else the boards.toml beside hilbench's sources."""
+    """$HIL_BOARDS, else ./boards.toml, else the default one (the checkout's, or the packaged copy)."""
     env = os.environ.get("HIL_BOARDS")
     if env:
         return Path(env)
     local = Path("boards.toml")
     if local.is_file():
         return local
-    return Path(__file__).resolve().parent.parent / "boards.toml"
+    return packaged_boards_file()
 
 
 def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:

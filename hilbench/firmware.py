@@ -8,12 +8,12 @@ guarantees the image matches the sources.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+from hilbench import __version__, paths
 from hilbench.errors import DeviceError, ToolMissingError
 
 # The Debian packages that provide each cross-compiler prefix (board.mk's `CROSS ?=`).
@@ -25,11 +25,8 @@ _CROSS_RE = re.compile(r"^\s*CROSS\s*[?:]?=\s*(\S+)\s*$", re.MULTILINE)
 
 
 def firmware_dir() -> Path:
-    """firmware/ of the source tree hilbench runs from (HILBENCH_FIRMWARE_DIR overrides)."""
-    env = os.environ.get("HILBENCH_FIRMWARE_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "firmware"
+    """The firmware sources: a checkout's firmware/ or an install's packaged copy (hilbench.paths)."""
+    return paths.firmware_dir()
 
 
 def build_name(target: str, sanitize: bool = False, defines: tuple[str, ...] = ()) -> str:
@@ -46,8 +43,8 @@ def image_path(target: str, sanitize: bool = False, defines: tuple[str, ...] = (
     """Where make puts the image of a target."""
     name = build_name(target, sanitize, defines)
     if target == "host":
-        return firmware_dir() / "build" / name / "hilbench-dut"
-    return firmware_dir() / "build" / name / "hilbench-dut.elf"
+        return paths.build_root() / name / "hilbench-dut"
+    return paths.build_root() / name / "hilbench-dut.elf"
 
 
 def image_exists(target: str) -> bool:
@@ -84,6 +81,7 @@ def build_image(target: str, sanitize: bool = False, defines: tuple[str, ...] = 
     if shutil.which("make") is None:
         raise ToolMissingError("make not found: install it with `apt-get install make`")
     cmd = ["make", "-s", "-C", str(fw), f"BOARD={target}"] + (["SANITIZE=1"] if sanitize else [])
+    cmd += _out_of_tree_args(fw)
     if defines:
         for d in defines:
             if not _DEFINE_RE.fullmatch(d):
@@ -98,6 +96,18 @@ def build_image(target: str, sanitize: bool = False, defines: tuple[str, ...] = 
     if not path.is_file():
         raise DeviceError(f"firmware build for '{target}' produced no {path}")
     return path
+
+
+def _out_of_tree_args(fw: Path) -> list[str]:
+    """make arguments for a build outside firmware/build (an installed package builds in the
+    cache): BUILD_ROOT there, and the version as the firmware's build id, since the
+    install directory is no git checkout (git would report whatever repository encloses
+    the virtualenv). A checkout passes nothing, so its flags, and hence its objects, stay
+    the same as a plain `make -C firmware`."""
+    root = paths.build_root()
+    if root == fw / "build":
+        return []
+    return [f"BUILD_ROOT={root}", f"GIT_HASH=v{__version__}"]
 
 
 _DEFINE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.+-]*)?")

@@ -31,6 +31,8 @@ from typing import Any
 
 import pytest
 
+from hilbench.paths import packaged_boards_file
+
 SCOPES = ("session", "module", "function")
 DEFAULT_SCOPE = "module"
 _TRUE = ("1", "true", "yes", "on")
@@ -60,11 +62,11 @@ class _HilState:
 
     def boards_path(self) -> Path | None:
         """--hil-boards / $HIL_BOARDS, else ./boards.toml, <rootdir>/boards.toml, or the
-        boards.toml of hilbench's source tree (as `hilbench run` uses)."""
+        default boards.toml (the checkout's or the installed package's, as `hilbench run` uses)."""
         if self.boards_opt:
             return Path(self.boards_opt)
         for p in (Path("boards.toml"), Path(str(self.config.rootpath)) / "boards.toml",
-                  Path(__file__).resolve().parent.parent / "boards.toml"):
+                  packaged_boards_file()):
             if p.is_file():
                 return p
         return None
