@@ -1,5 +1,5 @@
 """`hilbench show <run-id>`: a run's summary in the terminal, from the same collected data
-as the HTML report (`hilbench.report.html.collect`)."""
+as the HTML report (`hilbench.report.model.collect`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from hilbench.report.html import REPORT_NAME, Report, fmt, pct
-from hilbench.report.table import layers_table, summary_table
+from hilbench.report.format import fmt, pct
+from hilbench.report.model import REPORT_NAME, Report
+from hilbench.report.table import layers_table, summary_table, verdict_table
 from hilbench.results.store import run_dir
 
 
@@ -63,8 +64,6 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
                 console.print(layers_table(c.layers.sort_values("op_index").to_dict("records"),
                                            title=f"per-layer profile: {c.key}"))
     if rep.baseline:
-        from hilbench.compare import verdict_table
-
         console.print(verdict_table(rep.verdicts, f"{rep.run_id} vs baseline {rep.baseline}"))
     t = Table(title="device choice: Pareto front (accuracy vs median latency; vs RAM)", title_justify="left")
     for col, j in [("dataset", "left"), ("board", "left"), ("model", "left"), ("median ms", "right"),

@@ -1,4 +1,6 @@
-"""Per-layer fidelity: every intermediate tensor on the DUT against tflite-micro's.
+"""Layer-by-layer check (`hilbench verify`): every intermediate tensor on the DUT against
+tflite-micro's. (Named for that job; `hilbench.results.metrics.fidelity` is the output
+metrics of a run, a different thing.)
 
 Outputs alone can hide a wrong layer (MLPerf Tiny's softmax outputs saturate; a late ReLU
 clips an early error away). So for each operator k the DUT runs operators 0..k and returns
