@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -110,19 +111,23 @@ class Combo:
             return "AUC", num(self.summary["auc"])
         return "top-1", None
 
-    @property
+    def _by_phase(self, phase: str, col: str = "latency_us") -> np.ndarray:
+        """The finite values of `col` of the rows in `phase` (warmup | cold | steady)."""
+        rows = self.rows.reset_index(drop=True)
+        if col not in rows:
+            return np.array([], dtype=np.float64)
+        x = pd.to_numeric(rows[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        v = x[phase_labels(rows).to_numpy() == phase]
+        return v[np.isfinite(v)]
+
+    @cached_property
     def steady_us(self) -> np.ndarray:
         """Latencies (µs) of the steady-state measured inferences (the cold first one when
         there is no other): what the distribution chart draws."""
-        rows = self.rows.reset_index(drop=True)
-        lab = phase_labels(rows).to_numpy()
-        lat = rows["latency_us"].to_numpy(dtype=np.float64, na_value=np.nan)
-        steady = lat[lab == "steady"]
-        if steady.size == 0:
-            steady = lat[lab == "cold"]
-        return steady[np.isfinite(steady)]
+        steady = self._by_phase("steady")
+        return steady if steady.size else self._by_phase("cold")
 
-    @property
+    @cached_property
     def constant_line(self) -> str | None:
         """One line for a constant distribution (every steady-state latency equal, as an
         emulated board's exact counts are), else None: a histogram of it is one spike that
@@ -130,12 +135,12 @@ class Combo:
         v = self.steady_us
         if v.size < 2 or float(v.min()) != float(v.max()):
             return None
-        cyc = num(self.summary.get("cycles_median")) if num(self.summary.get("cycles_min")) == num(
-            self.summary.get("cycles_max")) else None
-        cycles = f" ({cyc:,.0f} cycles)" if cyc is not None else ""
-        cold = num(self.summary.get("cold_latency_us"))
-        cold_s = (f"; the cold first measured inference took {self.unit.show(cold, 7)}"
-                  if cold is not None and cold != float(v[0]) else "")
+        cyc = self._by_phase("steady", "cycles") if len(self._by_phase("steady")) else self._by_phase("cold", "cycles")
+        same = cyc.size == v.size and float(cyc.min()) == float(cyc.max()) if cyc.size else False
+        cycles = f" ({float(cyc[0]):,.0f} cycles)" if same else ""
+        cold = self._by_phase("cold")
+        cold_s = (f"; the cold first measured inference took {self.unit.show(float(cold[0]), 7)}"
+                  if cold.size and float(cold[0]) != float(v[0]) else "")
         return (f"latency constant at {self.unit.show(float(v[0]), 7)}{cycles} over {v.size:,} inferences "
                 f"({self.timing_source}){cold_s}")
 

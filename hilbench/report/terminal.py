@@ -47,6 +47,9 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
         df = pd.DataFrame([dict(board=c.board, model=c.model, dataset=c.dataset, timing_source=c.timing_source,
                                 emulated=c.emulated, **c.summary) for c in rep.combos])
         console.print(summary_table(df, title=f"hilbench run {rep.run_id}"))
+        for c in rep.combos:
+            if c.constant_line:
+                console.print(f"{c.key}: {c.constant_line}", markup=False, highlight=False, soft_wrap=True)
     else:
         console.print("no measured inferences")
     for c in rep.combos:
@@ -69,7 +72,12 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
     for col, j in [("dataset", "left"), ("board", "left"), ("model", "left"), ("median ms", "right"),
                    ("accuracy", "right"), ("arena B", "right"), ("front", "left"), ("run", "left")]:
         t.add_column(col, justify=j)  # type: ignore[arg-type]
+    singles = {ds: line for ds in rep.datasets if (line := rep.single_choice_line(ds))}
+    for line in singles.values():
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     for p in sorted(rep.choice, key=lambda p: (p["dataset"], p["latency_ms"] if p["latency_ms"] == p["latency_ms"] else 1e30)):
+        if p["dataset"] in singles:
+            continue
         fronts = [n for n, k in (("latency", "front_latency_ms"), ("RAM", "front_arena"), ("energy", "front_energy_uj"))
                   if p.get(k)]
         if not fronts:
