@@ -28,7 +28,7 @@ from tests.clihelp import run_cli
 RID = "20261128T120000Z-00c0de"
 MODELS = ["kws_int8.tflite", "kws_pruned_int8.tflite"]
 CYCLES = 3_000_017  # every measured inference of the constant run
-HZ = 25_000_000     # mps2-an386's nominal clock in benchmarks/report_speed.py
+HZ = 25_000_000  # mps2-an386's nominal clock in benchmarks/report_speed.py
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -50,8 +50,10 @@ def _constant_run(tmp: Path, models: list[str] | None = None) -> pd.DataFrame:
     return df
 
 
-_CONSTANT = re.compile(r"latency constant at ([\d,.]+) (µs|ms|s) \(([\d,]+) cycles\) over ([\d,]+) inferences "
-                       r"\(qemu_icount\)")
+_CONSTANT = re.compile(
+    r"latency constant at ([\d,.]+) (µs|ms|s) \(([\d,]+) cycles\) over ([\d,]+) inferences "
+    r"\(qemu_icount\)"
+)
 
 
 def test_a_constant_distribution_is_one_line_not_a_spike(tmp_path: Path) -> None:
@@ -73,7 +75,7 @@ def test_a_constant_distribution_is_one_line_not_a_spike(tmp_path: Path) -> None
     html = render_html(rep)
     assert line in html
     assert 'data-plot="latency-hist"' not in html  # no spike drawn
-    assert 'data-plot="latency-seq"' in html       # the execution order still is
+    assert 'data-plot="latency-seq"' in html  # the execution order still is
     assert line in render_markdown(rep)
     r = run_cli("show", RID, "--results-dir", str(tmp_path))
     assert r.code == 0, r.stderr
@@ -148,8 +150,11 @@ def test_trtexec_figures_and_throughput(tmp_path: Path) -> None:
     buf = Console(width=240, record=True)
     buf.print(summary_table(summarize(df)))
     text = buf.export_text()
-    row = next(ln for ln in text.splitlines() if "kws_int8.tflite" in ln and "dwt_cycles" in ln
-               and f"{1e6 / mean:,.1f}" in ln)
+    row = next(
+        ln
+        for ln in text.splitlines()
+        if "kws_int8.tflite" in ln and "dwt_cycles" in ln and f"{1e6 / mean:,.1f}" in ln
+    )
     for v in (min(lat), mean, _linear_percentile(lat, 0.95), max(lat)):
         assert f"{v:,.1f}" in row, (v, row)
     assert "inf/s" in text and "1e6 / mean µs" in text
@@ -184,8 +189,9 @@ def _imports(path: Path, root: Path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("hilbench"):
             out.add(node.module)
             for a in node.names:  # `from hilbench.report import svg` imports a module
-                if (root / (node.module + "." + a.name).replace(".", "/")).exists() or \
-                        (root / ((node.module + "." + a.name).replace(".", "/") + ".py")).is_file():
+                if (root / (node.module + "." + a.name).replace(".", "/")).exists() or (
+                    root / ((node.module + "." + a.name).replace(".", "/") + ".py")
+                ).is_file():
                     out.add(f"{node.module}.{a.name}")
         elif isinstance(node, ast.Import):
             out |= {a.name for a in node.names if a.name.startswith("hilbench")}
@@ -204,15 +210,21 @@ def test_report_and_results_modules_have_no_import_cycle() -> None:
     assert "hilbench.report.html" not in mods["hilbench.report.markdown"]
     graph = {m: {d for d in deps if d in mods and d != m} for m, deps in mods.items()}
     # a package's __init__ re-exporting its own submodules is not a cycle of the code
-    graph = {m: {d for d in deps if not (m.startswith(d + ".") and d in ("hilbench.report.svg", "hilbench.results"))}
-             for m, deps in graph.items()}
+    graph = {
+        m: {
+            d
+            for d in deps
+            if not (m.startswith(d + ".") and d in ("hilbench.report.svg", "hilbench.results"))
+        }
+        for m, deps in graph.items()
+    }
     state: dict[str, int] = {}
 
     def visit(m: str, stack: list[str]) -> None:
         state[m] = 1
         for d in sorted(graph[m]):
             if state.get(d) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(d):], d]))
+                raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(d) :], d]))
             if d not in state:
                 visit(d, [*stack, d])
         state[m] = 2

@@ -50,6 +50,10 @@ def check_layers(link: DutLink, info: ModelInfo, reference: object, vector: byte
             ref = np.asarray(reference.tensor(t_index)).astype(dtype).reshape(-1)  # type: ignore[attr-defined]
             dut = np.frombuffer(dut_bytes, dtype=dtype)
             same = dut.size == ref.size and np.array_equal(dut, ref)
-            diff = float(np.max(np.abs(dut.astype(np.float64) - ref.astype(np.float64)))) if dut.size == ref.size and dut.size else float("inf")
+            diff = (
+                float(np.max(np.abs(dut.astype(np.float64) - ref.astype(np.float64))))
+                if dut.size == ref.size and dut.size
+                else float("inf")
+            )
             checks.append(LayerCheck(op.index, op.name, t_index, t.name, len(dut_bytes), bool(same), diff))
     return checks

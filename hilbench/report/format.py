@@ -47,11 +47,11 @@ def stem(model: str) -> str:
 
 @dataclass
 class LatencyUnit:
-    name: str     # "µs" | "ms" | "s"
-    div: float    # µs per unit
+    name: str  # "µs" | "ms" | "s"
+    div: float  # µs per unit
 
     @classmethod
-    def for_us(cls, median_us: float | None) -> "LatencyUnit":
+    def for_us(cls, median_us: float | None) -> LatencyUnit:
         m = median_us or 0.0
         if m >= 1e7:
             return cls("s", 1e6)

@@ -40,29 +40,51 @@ __all__ = ["REPORT_NAME", "collect", "render_html", "resolve_run", "write_report
 
 
 def render_html(rep: Report) -> str:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("hilbench.report", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("hilbench.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     boards: dict[str, list[dict[str, Any]]] = {}
     for c in rep.combos:
-        boards.setdefault(c.board, []).append(dict(label=c.key, caveat=c.short_caveat, star=c.emulated, **latency_charts(c)))
+        boards.setdefault(c.board, []).append(
+            dict(label=c.key, caveat=c.short_caveat, star=c.emulated, **latency_charts(c))
+        )
     layers = []
     for c in rep.combos:
         if len(c.layers):
             chart, rows = layer_chart(c)
             layers.append(dict(label=c.key, svg=chart, rows=rows, caveat=c.short_caveat, star=c.emulated))
     ctx = dict(
-        rep=rep, title=f"hilbench report · {rep.run_id}", meta=meta_rows(rep), env=env_rows(rep),
-        summary=summary_rows(rep), latency=boards, layers=layers, accuracy=accuracy_views(rep),
-        fidelity=fidelity_view(rep), energy=energy_view(rep), trend=trend_views(rep), verdicts=verdict_rows(rep),
-        choice=choice_views(rep), caveats=rep.caveats, version=__version__,
+        rep=rep,
+        title=f"hilbench report · {rep.run_id}",
+        meta=meta_rows(rep),
+        env=env_rows(rep),
+        summary=summary_rows(rep),
+        latency=boards,
+        layers=layers,
+        accuracy=accuracy_views(rep),
+        fidelity=fidelity_view(rep),
+        energy=energy_view(rep),
+        trend=trend_views(rep),
+        verdicts=verdict_rows(rep),
+        choice=choice_views(rep),
+        caveats=rep.caveats,
+        version=__version__,
         css=(Path(__file__).parent / "templates" / "report.css").read_text(),
         js=(Path(__file__).parent / "templates" / "report.js").read_text(),
     )
     return env.get_template("report.html.j2").render(**ctx)
 
 
-def write_report(run_id: str, out: Path | None = None, results_dir: str | Path | None = None,
-                 baseline: str | None = None, fmt_: str = "html") -> Path:
+def write_report(
+    run_id: str,
+    out: Path | None = None,
+    results_dir: str | Path | None = None,
+    baseline: str | None = None,
+    fmt_: str = "html",
+) -> Path:
     """Write the HTML (or Markdown) report of a run; the default HTML path is
     results/<run-id>/report.html. Returns the path written."""
     rep = collect(run_id, results_dir, baseline)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +60,7 @@ def load_run(run_id: str, results_dir: str | Path | None = None) -> RunData:
     meta = dict(entry.meta, status=entry.status, status_reason=entry.reason or None)
     samples = read_samples(d).to_pandas()
     layers = load_layers(run_id, results_dir)
-    if (d / JOBS).is_file():
-        jobs = pd.read_parquet(d / JOBS)
-    else:
-        jobs = pd.DataFrame(meta.get("jobs") or [])
+    jobs = pd.read_parquet(d / JOBS) if (d / JOBS).is_file() else pd.DataFrame(meta.get("jobs") or [])
     return RunData(run_id, meta, samples, layers, jobs, not entry.complete)
 
 
@@ -79,7 +76,7 @@ class Combo:
     dataset: str
     timing_source: str
     emulated: bool
-    rows: pd.DataFrame          # every row of the group, in execution order
+    rows: pd.DataFrame  # every row of the group, in execution order
     summary: dict[str, Any]
     job: dict[str, Any]
     layers: pd.DataFrame
@@ -135,14 +132,23 @@ class Combo:
         v = self.steady_us
         if v.size < 2 or float(v.min()) != float(v.max()):
             return None
-        cyc = self._by_phase("steady", "cycles") if len(self._by_phase("steady")) else self._by_phase("cold", "cycles")
+        cyc = (
+            self._by_phase("steady", "cycles")
+            if len(self._by_phase("steady"))
+            else self._by_phase("cold", "cycles")
+        )
         same = cyc.size == v.size and float(cyc.min()) == float(cyc.max()) if cyc.size else False
         cycles = f" ({float(cyc[0]):,.0f} cycles)" if same else ""
         cold = self._by_phase("cold")
-        cold_s = (f"; the cold first measured inference took {self.unit.show(float(cold[0]), 7)}"
-                  if cold.size and float(cold[0]) != float(v[0]) else "")
-        return (f"latency constant at {self.unit.show(float(v[0]), 7)}{cycles} over {v.size:,} inferences "
-                f"({self.timing_source}){cold_s}")
+        cold_s = (
+            f"; the cold first measured inference took {self.unit.show(float(cold[0]), 7)}"
+            if cold.size and float(cold[0]) != float(v[0])
+            else ""
+        )
+        return (
+            f"latency constant at {self.unit.show(float(v[0]), 7)}{cycles} over {v.size:,} inferences "
+            f"({self.timing_source}){cold_s}"
+        )
 
     @property
     def energy(self) -> pd.Series:
@@ -160,7 +166,7 @@ class Report:
     baseline_ref: str | None = None
     verdicts: list[Any] = field(default_factory=list)
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
-    choice: list[dict[str, Any]] = field(default_factory=list)   # device-choice points, all datasets
+    choice: list[dict[str, Any]] = field(default_factory=list)  # device-choice points, all datasets
     generated_at: str = ""
     events: pd.DataFrame = field(default_factory=pd.DataFrame)  # hilbench.results.events
 
@@ -170,7 +176,11 @@ class Report:
         if self.events.empty:
             return {}
         counts = self.events["kind"].value_counts()
-        return {k: int(counts[k]) for k in (*EVENT_KINDS, *sorted(set(counts.index) - set(EVENT_KINDS))) if k in counts}
+        return {
+            k: int(counts[k])
+            for k in (*EVENT_KINDS, *sorted(set(counts.index) - set(EVENT_KINDS)))
+            if k in counts
+        }
 
     @property
     def event_rows(self) -> list[dict[str, Any]]:
@@ -178,10 +188,16 @@ class Report:
         out = []
         for r in self.events.head(200).to_dict("records"):
             at = r.get("at")
-            out.append(dict(at=at.strftime("%H:%M:%S") if hasattr(at, "strftime") else str(at), kind=r.get("kind"),
-                            job=r.get("job_id") or "", board=r.get("board") or "",
-                            count="" if num(r.get("count")) is None else fmt(r.get("count")),
-                            detail=r.get("detail") or ""))
+            out.append(
+                dict(
+                    at=at.strftime("%H:%M:%S") if hasattr(at, "strftime") else str(at),
+                    kind=r.get("kind"),
+                    job=r.get("job_id") or "",
+                    board=r.get("board") or "",
+                    count="" if num(r.get("count")) is None else fmt(r.get("count")),
+                    detail=r.get("detail") or "",
+                )
+            )
         return out
 
     @property
@@ -201,8 +217,13 @@ class Report:
             clocks = ", ".join(f"{b} {hz}" for b, hz in boards.items())
             out.append(dict(star=True, text=f"{', '.join(boards)}: {emulated_note(ts, clocks)}."))
         if host:
-            out.append(dict(star=False, text=f"{', '.join(host)}: host_clock. Microseconds of the host CPU running the "
-                                             f"firmware natively, not of any device."))
+            out.append(
+                dict(
+                    star=False,
+                    text=f"{', '.join(host)}: host_clock. Microseconds of the host CPU running the "
+                    f"firmware natively, not of any device.",
+                )
+            )
         return out
 
     @property
@@ -239,8 +260,10 @@ class Report:
         if len(pts) != 1:
             return None
         p = pts[0]
-        return (f"device choice on {dataset}: one candidate ({p['board']} · {stem(p['model'])}), nothing to compare "
-                f"it with; measure more boards or model variants on this dataset for a Pareto front")
+        return (
+            f"device choice on {dataset}: one candidate ({p['board']} · {stem(p['model'])}), nothing to compare "
+            f"it with; measure more boards or model variants on this dataset for a Pareto front"
+        )
 
 
 def _job_for(jobs: pd.DataFrame, board: str, model: str, dataset: str) -> dict[str, Any]:
@@ -253,36 +276,60 @@ def _job_for(jobs: pd.DataFrame, board: str, model: str, dataset: str) -> dict[s
     return m.iloc[0].to_dict() if len(m) else {}
 
 
-def collect(run_id: str, results_dir: str | Path | None = None, baseline: str | None = None,
-            with_history: bool = True) -> Report:
+def collect(
+    run_id: str, results_dir: str | Path | None = None, baseline: str | None = None, with_history: bool = True
+) -> Report:
     """Everything the report shows, from the results store."""
     run = load_run(run_id, results_dir)
     df = run.samples
     combos: list[Combo] = []
     if not df.empty:
         for key, g in df.groupby(GROUP, dropna=False, sort=False):
-            k = dict(zip(GROUP, key))
+            k = dict(zip(GROUP, key, strict=False))
             board, model, dataset = str(k["board"]), str(k["model"]), str(k["dataset"])
             job = _job_for(run.jobs, board, model, dataset)
             if not (g["phase"] == "measure").any():
                 continue
             dtype = job.get("output_dtype")
-            s = summarize_group(g, int(job["macs"]) if num(job.get("macs")) is not None else None,
-                                dtype if isinstance(dtype, str) else None)
+            s = summarize_group(
+                g,
+                int(job["macs"]) if num(job.get("macs")) is not None else None,
+                dtype if isinstance(dtype, str) else None,
+            )
             lay = run.layers
             if not lay.empty:
                 lay = lay[(lay["board"] == board) & (lay["model"] == model)]
-            emulated = bool(k["emulated"]) if k["emulated"] is not None and not pd.isna(k["emulated"]) else False
+            emulated = (
+                bool(k["emulated"]) if k["emulated"] is not None and not pd.isna(k["emulated"]) else False
+            )
             ts = None if pd.isna(k["timing_source"]) else str(k["timing_source"])
-            combos.append(Combo(board, model, dataset, ts or "?", emulated, g, s, job,
-                                lay if isinstance(lay, pd.DataFrame) else pd.DataFrame(columns=LAYER_SCHEMA.names),
-                                LatencyUnit.for_us(num(s.get("latency_us_median"))),
-                                caveat(ts, emulated, s.get("clock_hz"))))
-    rep = Report(run_id, run.meta, run.partial, combos,
-                 generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+            combos.append(
+                Combo(
+                    board,
+                    model,
+                    dataset,
+                    ts or "?",
+                    emulated,
+                    g,
+                    s,
+                    job,
+                    lay if isinstance(lay, pd.DataFrame) else pd.DataFrame(columns=LAYER_SCHEMA.names),
+                    LatencyUnit.for_us(num(s.get("latency_us_median"))),
+                    caveat(ts, emulated, s.get("clock_hz")),
+                )
+            )
+    rep = Report(
+        run_id,
+        run.meta,
+        run.partial,
+        combos,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    )
     rep.events = load_events(run_id, results_dir)
     if baseline is not None and rep.partial:
-        warn(f"run {run_id} is {rep.status}: not compared with baseline '{baseline}' (only complete runs are)")
+        warn(
+            f"run {run_id} is {rep.status}: not compared with baseline '{baseline}' (only complete runs are)"
+        )
     elif baseline is not None:
         base_id = resolve(baseline, results_dir, exclude=run_id if baseline == "last" else None)
         rep.baseline, rep.baseline_ref = base_id, baseline
@@ -303,10 +350,20 @@ def current_points(rep: Report) -> list[dict[str, Any]]:
     for c in rep.combos:
         name, acc = c.accuracy
         e = c.energy
-        points.append(dict(
-            board=c.board, model=c.model, dataset=c.dataset, timing_source=c.timing_source, emulated=c.emulated,
-            latency_ms=(num(c.summary.get("latency_us_median")) or math.nan) / 1e3,
-            accuracy=acc, accuracy_name=name, arena=num(c.job.get("arena_used")),
-            energy_uj=float(e.median()) if len(e) else None, run_id=rep.run_id, current=True,
-        ))
+        points.append(
+            dict(
+                board=c.board,
+                model=c.model,
+                dataset=c.dataset,
+                timing_source=c.timing_source,
+                emulated=c.emulated,
+                latency_ms=(num(c.summary.get("latency_us_median")) or math.nan) / 1e3,
+                accuracy=acc,
+                accuracy_name=name,
+                arena=num(c.job.get("arena_used")),
+                energy_uj=float(e.median()) if len(e) else None,
+                run_id=rep.run_id,
+                current=True,
+            )
+        )
     return points

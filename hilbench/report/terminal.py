@@ -72,9 +72,9 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
     for col, j in [("dataset", "left"), ("board", "left"), ("model", "left"), ("median ms", "right"),
                    ("accuracy", "right"), ("arena B", "right"), ("front", "left"), ("run", "left")]:
         t.add_column(col, justify=j)  # type: ignore[arg-type]
-    singles = {ds: line for ds in rep.datasets if (line := rep.single_choice_line(ds))}
-    for line in singles.values():
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    singles = {ds: one for ds in rep.datasets if (one := rep.single_choice_line(ds))}
+    for one in singles.values():
+        console.print(one, markup=False, highlight=False, soft_wrap=True)
     for p in sorted(rep.choice, key=lambda p: (p["dataset"], p["latency_ms"] if p["latency_ms"] == p["latency_ms"] else 1e30)):
         if p["dataset"] in singles:
             continue

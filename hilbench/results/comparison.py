@@ -41,14 +41,14 @@ KEY = ["board", "model", "dataset"]
 def _match(df: pd.DataFrame, key: tuple) -> pd.Series:
     """Rows of df whose board, model and dataset equal key."""
     mask = pd.Series(True, index=df.index)
-    for col, val in zip(KEY, key):
+    for col, val in zip(KEY, key, strict=False):
         mask &= df[col] == val
     return mask
 
 
 def _jobs(run_id: str, results_dir: str | Path | None) -> pd.DataFrame:
     p = run_dir(run_id, results_dir) / JOBS
-    return pd.read_parquet(p) if p.is_file() else pd.DataFrame(columns=KEY + ["arena_used"])
+    return pd.read_parquet(p) if p.is_file() else pd.DataFrame(columns=[*KEY, "arena_used"])
 
 
 def compare_runs(
@@ -91,10 +91,10 @@ def _latency(
     b: pd.DataFrame, c: pd.DataFrame, board: str, model: str, thr: float, min_effect: float
 ) -> Verdict:
     src_b, src_c = set(b.timing_source.dropna()), set(c.timing_source.dropna())
-    labels = dict(board=board, model=model)
     if src_b != src_c:
         return Verdict(
-            **labels,
+            board=board,
+            model=model,
             metric="latency",
             verdict="inconclusive",
             method="none",
@@ -107,7 +107,8 @@ def _latency(
             threshold=thr,
             metric="cycles",
             unit=f"{next(iter(src_b))} instructions",
-            **labels,
+            board=board,
+            model=model,
         )
     return compare_samples(
         b.latency_us.dropna().to_numpy(float),
@@ -115,7 +116,8 @@ def _latency(
         min_effect=min_effect,
         metric="latency",
         unit="us",
-        **labels,
+        board=board,
+        model=model,
     )
 
 

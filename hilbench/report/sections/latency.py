@@ -37,31 +37,55 @@ def latency_charts(c: Combo) -> dict[str, str]:
     if (lab == "warmup").any():
         legend.append(("warm-up", svg.ORANGE, "tri"))
     legend.append(("cold", svg.VERMILION, "tri"))
-    hist = "" if constant else svg.histogram(steady, title="distribution", x_label=f"latency ({u})", markers=markers, legend=legend,
-                         width=630)
+    hist = (
+        ""
+        if constant
+        else svg.histogram(
+            steady, title="distribution", x_label=f"latency ({u})", markers=markers, legend=legend, width=630
+        )
+    )
 
     idx = np.arange(len(rows), dtype=float)
     series = []
     bands = []
     warm = lab == "warmup"
     if warm.any():
-        bands.append(svg.Band(float(idx[warm].min()) - 0.5, float(idx[warm].max()) + 0.5, "warm-up", svg.ORANGE))
+        bands.append(
+            svg.Band(float(idx[warm].min()) - 0.5, float(idx[warm].max()) + 0.5, "warm-up", svg.ORANGE)
+        )
     if "window" in rows:
         for w, g in rows[rows["window"].notna()].groupby("window"):
-            bands.append(svg.Band(float(g.index.min()) - 0.5, float(g.index.max()) + 0.5,
-                                  f"performance window {int(w)} ({len(g)} inferences on one vector)", svg.GREY))
+            bands.append(
+                svg.Band(
+                    float(g.index.min()) - 0.5,
+                    float(g.index.max()) + 0.5,
+                    f"performance window {int(w)} ({len(g)} inferences on one vector)",
+                    svg.GREY,
+                )
+            )
     meas = lab != "warmup"
     series.append(svg.Series("measured", idx[meas], lat[meas], svg.BLUE, "points"))
     if warm.any():
         series.append(svg.Series("warm-up", idx[warm], lat[warm], svg.ORANGE, "points"))
-    hl = [svg.Highlight(float(i), float(lat[i]), "cold: first measured inference", svg.VERMILION)
-          for i in np.nonzero(lab == "cold")[0] if math.isfinite(lat[i])]
+    hl = [
+        svg.Highlight(float(i), float(lat[i]), "cold: first measured inference", svg.VERMILION)
+        for i in np.nonzero(lab == "cold")[0]
+        if math.isfinite(lat[i])
+    ]
     leg = [("measured", svg.BLUE, "dot")]
     if warm.any():
         leg.append(("warm-up", svg.ORANGE, "band"))
     if any(b.color == svg.GREY for b in bands):
         leg.append(("perf. window", svg.GREY, "band"))
     leg.append(("cold", svg.VERMILION, "ring"))
-    seq = svg.line_chart(series, title="in execution order", x_label="inference (execution order)",
-                         y_label=f"latency ({u})", bands=bands, highlights=hl, legend=leg, width=630)
+    seq = svg.line_chart(
+        series,
+        title="in execution order",
+        x_label="inference (execution order)",
+        y_label=f"latency ({u})",
+        bands=bands,
+        highlights=hl,
+        legend=leg,
+        width=630,
+    )
     return {"hist": hist, "seq": seq, "constant": constant or ""}

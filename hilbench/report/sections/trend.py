@@ -27,18 +27,36 @@ def trend_views(rep: Report) -> list[dict[str, Any]]:
     for c in rep.combos:
         if h.empty:
             break
-        g = h[(h["board"] == c.board) & (h["model"] == c.model) & (h["dataset"] == c.dataset)
-              & (h["timing_source"] == c.timing_source)].sort_values("run_id").tail(TREND_RUNS)
+        g = (
+            h[
+                (h["board"] == c.board)
+                & (h["model"] == c.model)
+                & (h["dataset"] == c.dataset)
+                & (h["timing_source"] == c.timing_source)
+            ]
+            .sort_values("run_id")
+            .tail(TREND_RUNS)
+        )
         if g.empty:
             continue
         det = c.timing_source in DETERMINISTIC
         g = g.reset_index(drop=True)
         x = np.arange(len(g), dtype=float)
-        ticks = [(float(i), pd.Timestamp(t).strftime("%m-%d %H:%M")) for i, t in zip(x, g["started_at"])]
-        lat_col, lat_name = ("cycles_median", f"median cycles{c.mark}") if det and g["cycles_median"].notna().all() \
+        ticks = [
+            (float(i), pd.Timestamp(t).strftime("%m-%d %H:%M"))
+            for i, t in zip(x, g["started_at"], strict=False)
+        ]
+        lat_col, lat_name = (
+            ("cycles_median", f"median cycles{c.mark}")
+            if det and g["cycles_median"].notna().all()
             else ("latency_ms", "median latency (ms)" + c.mark)
-        metrics = [("latency", lat_col, lat_name, 1.0), ("top1", "top1", "top-1 (%)", 100.0),
-                   ("bit_exact", "bit_exact_pct", "bit-exact (%)", 1.0), ("arena", "arena_used", "arena (bytes)", 1.0)]
+        )
+        metrics = [
+            ("latency", lat_col, lat_name, 1.0),
+            ("top1", "top1", "top-1 (%)", 100.0),
+            ("bit_exact", "bit_exact_pct", "bit-exact (%)", 1.0),
+            ("arena", "arena_used", "arena (bytes)", 1.0),
+        ]
         charts = []
         regressions = []
         for metric, col, name, scale in metrics:
@@ -66,9 +84,25 @@ def trend_views(rep: Report) -> list[dict[str, Any]]:
             leg = [("this run", svg.INK, "ring")]
             if any(h_.color == svg.RED for h_ in hl):
                 leg.insert(0, ("regressed", svg.RED, "ring"))
-            charts.append(svg.line_chart([svg.Series(name, x, vals, svg.BLUE, "line+points", tips=tips)],
-                                         title=name, y_label="", x_ticks=ticks, highlights=hl, width=290,
-                                         height=210, legend=leg))
-        out.append(dict(label=c.key, charts=charts, runs=len(g), regressions=regressions,
-                        note="" if len(g) > 1 else "the first run of this combination in the store"))
+            charts.append(
+                svg.line_chart(
+                    [svg.Series(name, x, vals, svg.BLUE, "line+points", tips=tips)],
+                    title=name,
+                    y_label="",
+                    x_ticks=ticks,
+                    highlights=hl,
+                    width=290,
+                    height=210,
+                    legend=leg,
+                )
+            )
+        out.append(
+            dict(
+                label=c.key,
+                charts=charts,
+                runs=len(g),
+                regressions=regressions,
+                note="" if len(g) > 1 else "the first run of this combination in the store",
+            )
+        )
     return out

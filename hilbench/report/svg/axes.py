@@ -7,6 +7,7 @@ Hand-written SVG, no plotting library and no network: every chart is one ``<svg>
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ def axis_labels(ticks: Sequence[float]) -> list[str]:
     t = [float(v) for v in ticks]
     if len(t) < 2:
         return [fmt_num(v) for v in t]
-    step = min(abs(b - a) for a, b in zip(t, t[1:])) or 1.0
+    step = min(abs(b - a) for a, b in itertools.pairwise(t)) or 1.0
     big = max(abs(v) for v in t)
     div, suffix = (1e6, " M") if big >= 1e6 and step >= 1e4 else (1.0, "")
     for d in range(0, 9):
@@ -89,8 +90,17 @@ class Scale:
     log: bool = False
 
     @classmethod
-    def fit(cls, values: Sequence[float], r0: float, r1: float, *, log: bool | None = None, zero: bool = False,
-            pad: float = 0.05, nice: bool = True) -> Scale:
+    def fit(
+        cls,
+        values: Sequence[float],
+        r0: float,
+        r1: float,
+        *,
+        log: bool | None = None,
+        zero: bool = False,
+        pad: float = 0.05,
+        nice: bool = True,
+    ) -> Scale:
         v = [float(x) for x in values if x is not None and math.isfinite(float(x))]
         if not v:
             v = [0.0, 1.0]
@@ -129,8 +139,8 @@ class Scale:
 
     def ticks(self, n: int = 5) -> list[float]:
         if self.log:
-            a, b = int(round(math.log10(self.lo))), int(round(math.log10(self.hi)))
-            return [10.0 ** k for k in range(a, b + 1)]
+            a, b = round(math.log10(self.lo)), round(math.log10(self.hi))
+            return [10.0**k for k in range(a, b + 1)]
         step = nice_step(self.hi - self.lo, n)
         start = math.ceil(self.lo / step - 1e-9) * step
         out, x = [], start
@@ -211,34 +221,61 @@ def fit_left(f: Frame, labels: Sequence[str], y_label: str) -> None:
     f.left = max(f.left, int(need))
 
 
-def draw_axes(f: Frame, xs: Scale | None, ys: Scale | None, x_label: str, y_label: str,
-          x_fmt=fmt_num, y_fmt=fmt_num, y_grid: bool = True, x_grid: bool = False) -> list[str]:
+def draw_axes(
+    f: Frame,
+    xs: Scale | None,
+    ys: Scale | None,
+    x_label: str,
+    y_label: str,
+    x_fmt=fmt_num,
+    y_fmt=fmt_num,
+    y_grid: bool = True,
+    x_grid: bool = False,
+) -> list[str]:
     out: list[str] = []
     if ys is not None:
         yt = ys.ticks()
         ylab = tick_labels(yt, y_fmt, ys.log)
-        for t, lab in zip(yt, ylab):
+        for t, lab in zip(yt, ylab, strict=False):
             y = ys(t)
             if y_grid:
-                out.append(f'<line x1="{coord(f.x0)}" x2="{coord(f.x1)}" y1="{coord(y)}" y2="{coord(y)}" stroke="{GRID}"/>')
-            out.append(f'<text x="{coord(f.x0 - 6)}" y="{coord(y + 4)}" text-anchor="end" font-size="11">{esc(lab)}</text>')
+                out.append(
+                    f'<line x1="{coord(f.x0)}" x2="{coord(f.x1)}" y1="{coord(y)}" y2="{coord(y)}" stroke="{GRID}"/>'
+                )
+            out.append(
+                f'<text x="{coord(f.x0 - 6)}" y="{coord(y + 4)}" text-anchor="end" font-size="11">{esc(lab)}</text>'
+            )
         if y_label:
             cy = (f.y0 + f.y1) / 2
-            out.append(f'<text transform="translate(14 {coord(cy)}) rotate(-90)" text-anchor="middle" '
-                       f'font-size="11">{esc(y_label)}</text>')
+            out.append(
+                f'<text transform="translate(14 {coord(cy)}) rotate(-90)" text-anchor="middle" '
+                f'font-size="11">{esc(y_label)}</text>'
+            )
     if xs is not None:
         xt = xs.ticks()
-        for t, lab in zip(xt, tick_labels(xt, x_fmt, xs.log)):
+        for t, lab in zip(xt, tick_labels(xt, x_fmt, xs.log), strict=False):
             x = xs(t)
             if x_grid:
-                out.append(f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(f.y1)}" y2="{coord(f.y0)}" stroke="{GRID}"/>')
-            out.append(f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(f.y0)}" y2="{coord(f.y0 + 4)}" stroke="{INK}"/>')
-            out.append(f'<text x="{coord(x)}" y="{coord(f.y0 + 16)}" text-anchor="middle" font-size="11">{esc(lab)}</text>')
+                out.append(
+                    f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(f.y1)}" y2="{coord(f.y0)}" stroke="{GRID}"/>'
+                )
+            out.append(
+                f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(f.y0)}" y2="{coord(f.y0 + 4)}" stroke="{INK}"/>'
+            )
+            out.append(
+                f'<text x="{coord(x)}" y="{coord(f.y0 + 16)}" text-anchor="middle" font-size="11">{esc(lab)}</text>'
+            )
     if x_label:
-        out.append(f'<text x="{coord((f.x0 + f.x1) / 2)}" y="{coord(f.height - 6)}" text-anchor="middle" '
-                   f'font-size="11">{esc(x_label)}</text>')
-    out.append(f'<line x1="{coord(f.x0)}" x2="{coord(f.x1)}" y1="{coord(f.y0)}" y2="{coord(f.y0)}" stroke="{INK}"/>')
-    out.append(f'<line x1="{coord(f.x0)}" x2="{coord(f.x0)}" y1="{coord(f.y1)}" y2="{coord(f.y0)}" stroke="{INK}"/>')
+        out.append(
+            f'<text x="{coord((f.x0 + f.x1) / 2)}" y="{coord(f.height - 6)}" text-anchor="middle" '
+            f'font-size="11">{esc(x_label)}</text>'
+        )
+    out.append(
+        f'<line x1="{coord(f.x0)}" x2="{coord(f.x1)}" y1="{coord(f.y0)}" y2="{coord(f.y0)}" stroke="{INK}"/>'
+    )
+    out.append(
+        f'<line x1="{coord(f.x0)}" x2="{coord(f.x0)}" y1="{coord(f.y1)}" y2="{coord(f.y0)}" stroke="{INK}"/>'
+    )
     return out
 
 
@@ -250,18 +287,26 @@ def draw_legend(f: Frame, items: Sequence[tuple[str, str, str]]) -> list[str]:
     for label, color, shape in reversed(items):
         x -= text_width(label) + 26
         if shape == "line":
-            out.append(f'<line x1="{coord(x)}" x2="{coord(x + 14)}" y1="{cy}" y2="{cy}" stroke="{color}" stroke-width="2"/>')
+            out.append(
+                f'<line x1="{coord(x)}" x2="{coord(x + 14)}" y1="{cy}" y2="{cy}" stroke="{color}" stroke-width="2"/>'
+            )
         elif shape == "dash":
-            out.append(f'<line x1="{coord(x)}" x2="{coord(x + 14)}" y1="{cy}" y2="{cy}" stroke="{color}" stroke-width="2" '
-                       f'stroke-dasharray="4 3"/>')
+            out.append(
+                f'<line x1="{coord(x)}" x2="{coord(x + 14)}" y1="{cy}" y2="{cy}" stroke="{color}" stroke-width="2" '
+                f'stroke-dasharray="4 3"/>'
+            )
         elif shape == "dot":
             out.append(f'<circle cx="{coord(x + 7)}" cy="{cy}" r="4" fill="{color}"/>')
         elif shape == "ring":
-            out.append(f'<circle cx="{coord(x + 7)}" cy="{cy}" r="5" fill="none" stroke="{color}" stroke-width="2"/>')
+            out.append(
+                f'<circle cx="{coord(x + 7)}" cy="{cy}" r="5" fill="none" stroke="{color}" stroke-width="2"/>'
+            )
         elif shape == "tri":
             out.append(f'<path d="M{coord(x + 7)} {cy - 5}l5 9h-10z" fill="{color}"/>')
         elif shape == "band":
-            out.append(f'<rect x="{coord(x)}" y="{cy - 6}" width="14" height="12" fill="{color}" opacity="0.35"/>')
+            out.append(
+                f'<rect x="{coord(x)}" y="{cy - 6}" width="14" height="12" fill="{color}" opacity="0.35"/>'
+            )
         else:
             out.append(f'<rect x="{coord(x)}" y="{cy - 6}" width="14" height="12" fill="{color}"/>')
         out.append(f'<text x="{coord(x + 18)}" y="{cy + 4}" font-size="11">{esc(label)}</text>')

@@ -36,9 +36,18 @@ class Marker:
     kind: str = "line"
 
 
-def histogram(values: Sequence[float] | np.ndarray, *, title: str = "", x_label: str = "", bins: int = 40,
-              markers: Sequence[Marker] = (), width: int = 560, height: int = 250,
-              color: str = BLUE, legend: Sequence[tuple[str, str, str]] = ()) -> str:
+def histogram(
+    values: Sequence[float] | np.ndarray,
+    *,
+    title: str = "",
+    x_label: str = "",
+    bins: int = 40,
+    markers: Sequence[Marker] = (),
+    width: int = 560,
+    height: int = 250,
+    color: str = BLUE,
+    legend: Sequence[tuple[str, str, str]] = (),
+) -> str:
     """Counts of `values` in `bins` equal bins; markers drawn over it. Constant values give
     one bar. The x range is the values' own: a marker outside it (a slow warm-up) is pinned
     to the edge with an arrow and its value, so it never squashes the distribution."""
@@ -46,8 +55,11 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str = "", x_label:
     v = v[np.isfinite(v)]
     f = Frame(width, height, left=40, right=24, bottom=48)
     make_room_for_header(f, title, legend)
-    allx = [float(np.min(v)), float(np.max(v))] if v.size else \
-        [m.value for m in markers if m.value is not None and math.isfinite(m.value)] or [0.0, 1.0]
+    allx = (
+        [float(np.min(v)), float(np.max(v))]
+        if v.size
+        else [m.value for m in markers if m.value is not None and math.isfinite(m.value)] or [0.0, 1.0]
+    )
     if v.size and float(np.min(v)) == float(np.max(v)):
         counts, edges = np.array([v.size]), np.array([v[0], v[0]])
     elif v.size:
@@ -70,8 +82,10 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str = "", x_label:
             mid = (a + b) / 2
             a, b = mid - bar_min / 2, mid + bar_min / 2
         y = ys(c)
-        parts.append(f'<rect x="{coord(a)}" y="{coord(y)}" width="{coord(max(b - a - 0.5, 1))}" height="{coord(f.y0 - y)}">'
-                     f"<title>{esc(fmt_num(lo_e))} .. {esc(fmt_num(hi_e))}: {int(c)}</title></rect>")
+        parts.append(
+            f'<rect x="{coord(a)}" y="{coord(y)}" width="{coord(max(b - a - 0.5, 1))}" height="{coord(f.y0 - y)}">'
+            f"<title>{esc(fmt_num(lo_e))} .. {esc(fmt_num(hi_e))}: {int(c)}</title></rect>"
+        )
     out.append(f'<g class="bars" fill="{color}">' + "".join(parts) + "</g>")
     pinned = {"lo": 0, "hi": 0}
     for m in markers:
@@ -88,20 +102,28 @@ def histogram(values: Sequence[float] | np.ndarray, *, title: str = "", x_label:
             y = f.y1 + 14 + 15 * k
             tip = f"<title>{esc(m.label)}: {esc(fmt_num(m.value))} (outside the distribution)</title>"
             if side == "hi":
-                out.append(f'<path d="M{coord(f.x1)} {coord(y - 4)}l-9 -5v10z" fill="{m.color}">{tip}</path>'
-                           f'<text x="{coord(f.x1 - 12)}" y="{coord(y)}" text-anchor="end" font-size="10" fill="{m.color}">'
-                           f"{esc(m.label.split(':')[0])} {esc(fmt_num(m.value))} →</text>")
+                out.append(
+                    f'<path d="M{coord(f.x1)} {coord(y - 4)}l-9 -5v10z" fill="{m.color}">{tip}</path>'
+                    f'<text x="{coord(f.x1 - 12)}" y="{coord(y)}" text-anchor="end" font-size="10" fill="{m.color}">'
+                    f"{esc(m.label.split(':')[0])} {esc(fmt_num(m.value))} →</text>"
+                )
             else:
-                out.append(f'<path d="M{coord(f.x0)} {coord(y - 4)}l9 -5v10z" fill="{m.color}">{tip}</path>'
-                           f'<text x="{coord(f.x0 + 12)}" y="{coord(y)}" font-size="10" fill="{m.color}">'
-                           f"← {esc(m.label.split(':')[0])} {esc(fmt_num(m.value))}</text>")
+                out.append(
+                    f'<path d="M{coord(f.x0)} {coord(y - 4)}l9 -5v10z" fill="{m.color}">{tip}</path>'
+                    f'<text x="{coord(f.x0 + 12)}" y="{coord(y)}" font-size="10" fill="{m.color}">'
+                    f"← {esc(m.label.split(':')[0])} {esc(fmt_num(m.value))}</text>"
+                )
             continue
         if m.kind == "point":
-            out.append(f'<path d="M{coord(x)} {coord(f.y0 - 1)}l6 -11h-12z" fill="{m.color}" stroke="white" stroke-width="0.8">'
-                       f"<title>{esc(m.label)}: {esc(fmt_num(m.value))}</title></path>")
+            out.append(
+                f'<path d="M{coord(x)} {coord(f.y0 - 1)}l6 -11h-12z" fill="{m.color}" stroke="white" stroke-width="0.8">'
+                f"<title>{esc(m.label)}: {esc(fmt_num(m.value))}</title></path>"
+            )
         else:
-            out.append(f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(f.y1)}" y2="{coord(f.y0)}" stroke="{m.color}" '
-                       f'stroke-width="1.5" stroke-dasharray="4 3"><title>{esc(m.label)}: {esc(fmt_num(m.value))}</title></line>')
+            out.append(
+                f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(f.y1)}" y2="{coord(f.y0)}" stroke="{m.color}" '
+                f'stroke-width="1.5" stroke-dasharray="4 3"><title>{esc(m.label)}: {esc(fmt_num(m.value))}</title></line>'
+            )
     if legend:
         out += draw_legend(f, legend)
     out.append("</svg>")
