@@ -68,8 +68,8 @@ def test_a_constant_distribution_is_one_line_not_a_spike(tmp_path: Path) -> None
     scale = {"µs": 1.0, "ms": 1e3, "s": 1e6}[unit]
     assert float(value.replace(",", "")) * scale == pytest.approx(CYCLES / HZ * 1e6, rel=1e-6)
     assert int(cycles.replace(",", "")) == CYCLES
-    # every measured row but the cold first one (which here took the same time: no cold clause)
-    assert int(n.replace(",", "")) == int((df["phase"] == "measure").sum()) - 1
+    # every measured row (the cold first one took the same time: counted in, no cold clause)
+    assert int(n.replace(",", "")) == int((df["phase"] == "measure").sum())
     assert "cold" not in line
 
     html = render_html(rep)
@@ -93,7 +93,17 @@ def test_a_constant_steady_state_names_a_different_cold_inference(tmp_path: Path
     write_run(d, _records(df), {"run_id": RID}, complete=True)
     (c,) = collect(RID, tmp_path).combos
     line = c.constant_line
-    assert line is not None and _CONSTANT.search(line) and "the cold first measured inference took" in line
+    assert line is not None
+    m = re.search(
+        r"latency constant at [\d,.]+ (?:µs|ms|s) \(([\d,]+) cycles\) over ([\d,]+) steady-state "
+        r"inferences \(qemu_icount\); the cold first measured inference took ([\d,.]+) (µs|ms|s)",
+        line,
+    )
+    assert m, line
+    assert int(m.group(1).replace(",", "")) == CYCLES
+    assert int(m.group(2).replace(",", "")) == int((df["phase"] == "measure").sum()) - 1
+    scale = {"µs": 1.0, "ms": 1e3, "s": 1e6}[m.group(4)]
+    assert float(m.group(3).replace(",", "")) * scale == pytest.approx(2 * CYCLES / HZ * 1e6, rel=1e-6)
 
 
 def test_a_spread_distribution_is_drawn(tmp_path: Path) -> None:

@@ -128,27 +128,33 @@ class Combo:
     def constant_line(self) -> str | None:
         """One line for a constant distribution (every steady-state latency equal, as an
         emulated board's exact counts are), else None: a histogram of it is one spike that
-        looks like a measurement of spread and is not."""
-        v = self.steady_us
-        if v.size < 2 or float(v.min()) != float(v.max()):
+        looks like a measurement of spread and is not. When the cold first measured
+        inference took the same it is counted in; otherwise it is named apart."""
+        steady, cold = self._by_phase("steady"), self._by_phase("cold")
+        if steady.size == 0:
+            steady, cold = cold, cold[:0]
+        if steady.size < 2 or float(steady.min()) != float(steady.max()):
             return None
-        cyc = (
-            self._by_phase("steady", "cycles")
-            if len(self._by_phase("steady"))
-            else self._by_phase("cold", "cycles")
+        value = float(steady[0])
+        same_cold = cold.size > 0 and float(cold[0]) == value
+        n, what = (steady.size + 1, "inferences") if same_cold else (steady.size, "steady-state inferences")
+        if not cold.size:
+            what = "inferences"
+        cyc = np.concatenate([self._by_phase("steady", "cycles"), self._by_phase("cold", "cycles")])
+        cycles = (
+            f" ({float(cyc[0]):,.0f} cycles)" if cyc.size and float(cyc.min()) == float(cyc.max()) else ""
         )
-        same = cyc.size == v.size and float(cyc.min()) == float(cyc.max()) if cyc.size else False
-        cycles = f" ({float(cyc[0]):,.0f} cycles)" if same else ""
-        cold = self._by_phase("cold")
-        cold_s = (
-            f"; the cold first measured inference took {self.unit.show(float(cold[0]), 7)}"
-            if cold.size and float(cold[0]) != float(v[0])
-            else ""
+        if not same_cold and cold.size:  # the cold count differs: only the steady ones are constant
+            sc = self._by_phase("steady", "cycles")
+            cycles = (
+                f" ({float(sc[0]):,.0f} cycles)" if sc.size and float(sc.min()) == float(sc.max()) else ""
+            )
+        line = (
+            f"latency constant at {self.unit.show(value, 7)}{cycles} over {n:,} {what} ({self.timing_source})"
         )
-        return (
-            f"latency constant at {self.unit.show(float(v[0]), 7)}{cycles} over {v.size:,} inferences "
-            f"({self.timing_source}){cold_s}"
-        )
+        if cold.size and not same_cold:
+            line += f"; the cold first measured inference took {self.unit.show(float(cold[0]), 7)}"
+        return line
 
     @property
     def energy(self) -> pd.Series:
