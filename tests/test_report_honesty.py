@@ -21,6 +21,7 @@ from hilbench.report.html import render_html
 from hilbench.report.markdown import render_markdown
 from hilbench.report.model import collect
 from hilbench.report.table import summary_table
+from hilbench.results.history import history
 from hilbench.results.store import write_run
 from hilbench.results.summary import summarize
 from tests.clihelp import run_cli
@@ -155,6 +156,11 @@ def test_trtexec_figures_and_throughput(tmp_path: Path) -> None:
         key = "median" if q == 0.5 else f"p{round(q * 100)}"
         assert s[f"latency_us_{key}"] == pytest.approx(_linear_percentile(lat, q)), key
     assert s["throughput_per_s"] == pytest.approx(1e6 / mean)
+    # the history query (DuckDB over the samples) agrees
+    (h,) = history(tmp_path).to_dict("records")
+    assert h["latency_us_mean"] == pytest.approx(mean)
+    assert h["latency_us_p95"] == pytest.approx(_linear_percentile(lat, 0.95))
+    assert h["throughput_per_s"] == pytest.approx(1e6 / mean)
 
     # the terminal tables: trtexec's figures in µs, the throughput with its timing source
     buf = Console(width=240, record=True)
