@@ -8,6 +8,7 @@ from typing import Any
 from hilbench.report import svg
 from hilbench.report.format import fmt, num, pct, stem
 from hilbench.report.model import Combo, Report
+from hilbench.results.summary import ad_file_scores
 
 
 def accuracy_views(rep: Report) -> list[dict[str, Any]]:
@@ -54,8 +55,6 @@ def accuracy_views(rep: Report) -> list[dict[str, Any]]:
                 out.append(entry)
         elif num(s.get("auc")) is not None or s.get("file_scores"):
             fs = s.get("file_scores") or {}
-            from hilbench.results.summary import ad_file_scores
-
             f = ad_file_scores(c.rows)
             series = []
             for lab, name, col in ((0, "normal", svg.BLUE), (1, "anomaly", svg.VERMILION)):
