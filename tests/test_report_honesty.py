@@ -77,6 +77,7 @@ def test_a_constant_distribution_is_one_line_not_a_spike(tmp_path: Path) -> None
     assert line in html
     assert 'data-plot="latency-hist"' not in html  # no spike drawn
     assert 'data-plot="latency-seq"' in html  # the execution order still is
+    assert html.count('<figure class="plot"') == html.count("<svg xmlns=")  # no empty figure left behind
     assert line in render_markdown(rep)
     r = run_cli("show", RID, "--results-dir", str(tmp_path))
     assert r.code == 0, r.stderr
