@@ -144,7 +144,8 @@ def main() -> None:
     ap.add_argument("--history", type=int, default=5, help="earlier runs in the store (for the trend section)")
     ap.add_argument("--keep", type=Path, help="write the results and the report here instead of a temporary dir")
     args = ap.parse_args()
-    from hilbench.report.html import collect, render_html
+    from hilbench.report.html import render_html
+    from hilbench.report.model import collect
 
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)

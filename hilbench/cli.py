@@ -212,7 +212,7 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
                           markup=False, highlight=False, soft_wrap=True)
     code = 2 if result.errors or not result.complete else 0
     if baseline is not None or junit is not None:
-        from hilbench.compare import finish_run
+        from hilbench.cli_compare import finish_run
 
         code = finish_run(result, baseline=baseline, junit=junit, results_dir=results_dir, console=console,
                           infra_error=bool(result.errors) or not result.complete)
@@ -360,8 +360,8 @@ def verify(
     from hilbench.datasets import load_dataset
     from hilbench.devices import make_device
     from hilbench.devices.base import LayerInspection
-    from hilbench.fidelity import check_layers
     from hilbench.models.inspect import inspect_model
+    from hilbench.models.layer_check import check_layers
     from hilbench.models.reference import ReferenceInterpreter
 
     if model is None:
@@ -443,20 +443,9 @@ def compare(
     min_effect: Annotated[float, typer.Option(help="smallest relative change of a noisy timing that counts")] = 0.02,
 ) -> None:
     """Regression verdicts per board x model x metric; exit 1 if anything regressed."""
-    from hilbench.compare import compare_runs, junit_cases, verdict_table
-    from hilbench.report.junit import write_junit
-    from hilbench.results.tags import resolve
-    from hilbench.results.verdict import exit_code
+    from hilbench.cli_compare import compare_command
 
-    a = resolve(baseline, results_dir, role="baseline")
-    b = resolve(candidate, results_dir, role="candidate")
-    verdicts = compare_runs(a, b, results_dir, emulated_threshold=emulated_threshold, min_effect=min_effect)
-    console.print(verdict_table(verdicts, f"{b} vs baseline {a}"))
-    if junit is not None:
-        write_junit(junit, f"hilbench.compare.{b}", junit_cases(verdicts, {"run_id": b, "baseline_run_id": a}),
-                    {"run_id": b, "baseline": a})
-        console.print(f"junit: {junit}")
-    code = exit_code(verdicts)
+    code = compare_command(baseline, candidate, results_dir, junit, emulated_threshold, min_effect, console)
     if code:
         raise typer.Exit(code)
 

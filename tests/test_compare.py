@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hilbench.compare import compare_runs
+from hilbench.results.comparison import compare_runs
 from hilbench.results.store import write_run
 from hilbench.results.tags import resolve, set_tag
 from tests.clihelp import run_cli

@@ -10,7 +10,7 @@ import pytest
 from hilbench import demo
 from hilbench.config import load_boards
 from hilbench.devices import make_device
-from hilbench.fidelity import check_layers
+from hilbench.models.layer_check import check_layers
 from hilbench.models.builder import ModelBuilder
 from hilbench.models.inspect import inspect_model
 from hilbench.models.reference import ReferenceInterpreter

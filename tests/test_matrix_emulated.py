@@ -7,7 +7,7 @@ riscv32-virt rv32imac), and the DUT's results are bit-identical to tflite-micro'
 
 - **every tensor** (`test_every_tensor_bit_exact`): each operator's output tensor, read
   from the DUT with the TENSOR message after running operators 0..k, against
-  tflite-micro's `preserve_all_tensors` copy (hilbench.fidelity.check_layers), for the
+  tflite-micro's `preserve_all_tensors` copy (hilbench.models.layer_check.check_layers), for the
   shared samples (KWS: kws_input_data_embedded.bin, whose argmax is 5 "on"; IC:
   ic_inputs_embedded.bin minus 128; AD: windows 0, 98 and 195 of the shared ToyCar clip,
   quantized by hilbench.datasets.anomaly; VWW has no shared sample) and for the first
@@ -64,7 +64,7 @@ from hilbench.datasets import load_dataset
 from hilbench.datasets.anomaly import ad_windows, load_ad_file, quantize_windows
 from hilbench.devices.emulated import EmulatedDevice
 from hilbench.errors import ModelError
-from hilbench.fidelity import LayerCheck, check_layers
+from hilbench.models.layer_check import LayerCheck, check_layers
 from hilbench.link.messages import ModelDesc, Msg, Status
 from hilbench.link.session import DutError
 from hilbench.models.builder import ModelBuilder

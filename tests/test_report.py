@@ -11,8 +11,10 @@ from pathlib import Path
 
 from benchmarks.report_speed import GOAL_BYTES, history_runs, synthetic_run
 from hilbench.report import svg
-from hilbench.report.html import collect, render_html, write_report
+from hilbench.report.html import render_html, write_report
 from hilbench.report.markdown import render_markdown
+from hilbench.report.model import collect
+from hilbench.results.choice import mark_fronts, pareto_front
 from tests.clihelp import run_cli
 from tests.conftest import need_tool
 
@@ -35,12 +37,12 @@ def _records(df) -> list[dict]:  # type: ignore[no-untyped-def]
     return df.astype(object).where(df.notna(), None).to_dict("records")
 
 
-# -- svg -------------------------------------------------------------------------------------
+# -- svg and the device-choice analysis -------------------------------------------------------------------------------------
 
 
 def test_pareto_front_lower_x_higher_y() -> None:
     pts = [(1.0, 0.80), (2.0, 0.90), (3.0, 0.85), (2.0, 0.90), (5.0, 0.95), (0.5, 0.70), (6.0, 0.95)]
-    assert svg.pareto_front(pts) == [0, 1, 3, 4, 5]  # (3, .85) and (6, .95) are dominated; equal points both stay
+    assert pareto_front(pts) == [0, 1, 3, 4, 5]  # (3, .85) and (6, .95) are dominated; equal points both stay
 
 
 def test_axis_labels_tell_close_ticks_apart() -> None:
@@ -123,9 +125,8 @@ def test_host_clock_is_never_on_the_device_front(tmp_path: Path) -> None:
     rep.choice.append(dict(board="host", model=MODELS[0], dataset="kws01", timing_source="host_clock", emulated=False,
                            latency_ms=0.001, accuracy=1.0, accuracy_name="top-1", arena=1.0, energy_uj=None,
                            run_id="x", current=False))
-    from hilbench.report.html import device_choice
-
-    pts = device_choice(rep)
+    pts = mark_fronts(rep.choice)
+    assert any(p["board"] == "host" for p in pts)
     assert not any(p["front_latency_ms"] for p in pts if p["timing_source"] == "host_clock")
     assert any(p["front_latency_ms"] for p in pts if p["board"] == "mps2-an386")
 

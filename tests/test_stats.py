@@ -28,6 +28,7 @@ def test_latency_stats_matches_numpy_linear_percentiles():
     assert s.mean == pytest.approx(50.5)
     assert s.median == pytest.approx(50.5)
     assert s.p90 == pytest.approx(90.1)   # linear: position 0.9 * 99 = 89.1 -> 90 + 0.1
+    assert s.p95 == pytest.approx(95.05)  # position 0.95 * 99 = 94.05 -> 95 + 0.05
     assert s.p99 == pytest.approx(99.01)
     assert (s.min, s.max) == (1.0, 100.0)
     assert s.std == pytest.approx(np.std(x, ddof=1))
@@ -38,10 +39,10 @@ def test_latency_stats_matches_numpy_linear_percentiles():
 
 def test_latency_stats_small_example_and_dict():
     s = latency_stats([10, 20, 30, 40])
-    assert s == LatencyStats(n=4, mean=25.0, median=25.0, p90=37.0, p99=pytest.approx(39.7), min=10.0, max=40.0,
+    assert s == LatencyStats(n=4, mean=25.0, median=25.0, p90=37.0, p95=pytest.approx(38.5), p99=pytest.approx(39.7), min=10.0, max=40.0,
                              std=pytest.approx(12.909944), cv=pytest.approx(0.516398))
     d = s.to_dict()
-    assert set(d) == {"n", "mean", "median", "p90", "p99", "min", "max", "std", "cv"}
+    assert set(d) == {"n", "mean", "median", "p90", "p95", "p99", "min", "max", "std", "cv"}
 
 
 def test_latency_stats_drops_nulls_and_accepts_series():

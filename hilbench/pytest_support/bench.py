@@ -198,7 +198,7 @@ class HilBench:
     def _compare(self, result: BenchResult) -> None:
         import pytest
 
-        from hilbench.compare import compare_runs
+        from hilbench.results.comparison import compare_runs
         from hilbench.locks import BoardLock
         from hilbench.results.tags import read_tags, set_tag
 

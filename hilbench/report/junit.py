@@ -13,6 +13,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+
+from hilbench.results.verdict import Verdict
 
 
 @dataclass
@@ -57,3 +60,16 @@ def write_junit(path: Path, suite: str, cases: list[Case], properties: dict[str,
     ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     os.replace(tmp, path)
     return path
+
+
+def junit_cases(verdicts: list[Verdict], extra: dict[str, Any] | None = None) -> list[Case]:
+    cases = []
+    for v in verdicts:
+        props = {k: v2 for k, v2 in v.to_dict().items() if k not in ("board", "model", "metric", "detail")}
+        props.update(extra or {})
+        failure = None
+        if v.regressed:
+            failure = f"regressed: {v.metric} {v.effect:+.2%} ({v.method})" if v.effect is not None else "regressed"
+        cases.append(Case(classname=f"{v.board}.{v.model}", name=v.metric, properties=props, failure=failure,
+                          detail=v.detail))
+    return cases

@@ -1,6 +1,6 @@
 """A Markdown summary of a run for a CI comment (GitHub / GitLab flavoured).
 
-The same collected data as the HTML report (`hilbench.report.html.collect`): the run in one
+The same collected report as the HTML page (`hilbench.report.model.collect`): the run in one
 line, a table per board x model with the emulated caveat, the verdicts against a baseline
 (regressions first, the rest folded away), the device-choice Pareto front per dataset,
 and where the full HTML report is.
@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hilbench.report.html import Report, fmt, num, pct, stem, summary_rows, verdict_rows
+from hilbench.report.format import fmt, num, pct, stem
+from hilbench.report.model import Report
+from hilbench.report.rows import summary_rows, verdict_rows
 
 ICON = {"regressed": "🔴", "improved": "🟢", "unchanged": "⚪", "inconclusive": "🟡"}
 
@@ -57,12 +59,17 @@ def render_markdown(rep: Report, html_path: str | Path | None = None) -> str:
     if rep.combos:
         rows = summary_rows(rep)
         lines += _table(
-            ["board", "model", "dataset", "n", "median", "p99", "median cycles", "accuracy", "bit-exact", "arena",
-             "energy"],
-            [[r["board"], r["model"], r["dataset"], r["n"], r["median"], r["p99"], r["cycles"], r["accuracy"],
-              r["bit_exact"], r["arena"], r["energy"]] for r in rows],
-            right={3, 4, 5, 6, 7, 8, 9, 10},
+            ["board", "model", "dataset", "n", "median", "mean", "min", "max", "p95", "p99", "inf/s",
+             "median cycles", "timing", "accuracy", "bit-exact", "arena", "energy"],
+            [[r["board"], r["model"], r["dataset"], r["n"], r["median"], r["mean"], r["min"], r["max"], r["p95"],
+              r["p99"], r["throughput"], r["cycles"], r["source"], r["accuracy"], r["bit_exact"], r["arena"],
+              r["energy"]] for r in rows],
+            right={3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16},
         )
+        constant = [c.constant_line for c in rep.combos if c.constant_line]
+        if constant:
+            lines.append("")
+            lines += [f"- {c.key}: {c.constant_line}" for c in rep.combos if c.constant_line]
         lines.append("")
         for c in rep.caveats:
             star = "\\* " if c["star"] else ""
@@ -93,9 +100,12 @@ def render_markdown(rep: Report, html_path: str | Path | None = None) -> str:
             lines += ["", "</details>", ""]
 
     fronts = []
-    for ds in dict.fromkeys(c.dataset for c in rep.combos):
+    for ds in rep.datasets:
+        single = rep.single_choice_line(ds)
         pts = [p for p in rep.choice if p["dataset"] == ds and p.get("front_latency_ms")]
-        if pts:
+        if single:
+            fronts.append(f"- `{ds}`: {single.split(': ', 1)[1]}")
+        elif pts:
             fronts.append(f"- `{ds}`: " + ", ".join(_front_point(p) for p in sorted(pts, key=lambda p: p["latency_ms"])))
     if fronts:
         lines += ["#### Device choice: Pareto front of accuracy vs latency", ""] + fronts + [""]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from rich.console import Group
 from rich.table import Table
 
 from hilbench.report.caveats import emulated_note
+from hilbench.results.verdict import Verdict
 
 
 def _num(x: object, fmt: str = "{:,.0f}") -> str:
@@ -21,7 +23,33 @@ def _num(x: object, fmt: str = "{:,.0f}") -> str:
     return fmt.format(x)
 
 
-def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Table:
+def summary_table(summary: pd.DataFrame, title: str = "hilbench results") -> Group:
+    """The results table (cycles, accuracy, fidelity per board x model) followed by the
+    latency table (`latency_table`: trtexec's figures and the throughput)."""
+    return Group(results_table(summary, title), latency_table(summary))
+
+
+def latency_table(summary: pd.DataFrame, title: str = "latency per inference (µs) and throughput") -> Table:
+    """trtexec's latency figures per board x model: min, mean, median, p90, p95, p99, max in
+    µs, and the throughput, inferences/s = 1e6 / mean µs, in the time of the row's timing
+    source (marked * when emulated: at the nominal clock, not silicon time)."""
+    t = Table(title=title, title_justify="left")
+    for col in ("board", "model", "n", "min", "mean", "median", "p90", "p95", "p99", "max", "inf/s", "timing source"):
+        t.add_column(col, justify="left" if col in ("board", "model", "timing source") else "right")
+    for r in summary.to_dict("records"):
+        mark = "*" if r.get("emulated") else ""
+        us = [_num(r.get(f"latency_us_{k}"), "{:,.1f}") + mark for k in ("min", "mean", "median", "p90", "p95", "p99", "max")]
+        tp = r.get("throughput_per_s")
+        t.add_row(str(r["board"]), str(r["model"]), str(int(r["n"])), *us,
+                  _num(tp, "{:,.1f}") + ("" if _missing(tp) else mark), str(r["timing_source"]))
+    t.caption = ("inf/s: inferences per second, 1e6 / mean µs, in the timing source's time"
+                 + ("; * emulated: at the board's nominal clock, not silicon time"
+                    if any(bool(r.get("emulated")) for r in summary.to_dict("records")) else ""))
+    t.caption_justify = "left"
+    return t
+
+
+def results_table(summary: pd.DataFrame, title: str = "hilbench results") -> Table:
     t = Table(title=title, title_justify="left")
     for col, just in [("board", "left"), ("model", "left"), ("n", "right"), ("median cycles", "right"),
                       ("p90", "right"), ("p99", "right"), ("CV", "right"), ("median µs", "right"),
@@ -136,3 +164,24 @@ def confusion_table(rec: dict) -> Table:
         cells = [f"[bold]{v}[/]" if i == j else (str(v) if v else "·") for j, v in enumerate(row)]
         t.add_row(str(i), *cells, f"{100 * row[i] / total:.1f} %" if total else "-")
     return t
+
+
+def verdict_table(verdicts: list[Verdict], title: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    for col, j in [("board", "left"), ("model", "left"), ("metric", "left"), ("baseline", "right"),
+                   ("candidate", "right"), ("effect", "right"), ("p", "right"), ("method", "left"), ("verdict", "left")]:
+        t.add_column(col, justify=j)  # type: ignore[arg-type]
+    style = {"regressed": "bold red", "improved": "green", "unchanged": "", "inconclusive": "yellow"}
+    for v in verdicts:
+        t.add_row(
+            v.board or "", v.model or "", v.metric, _fmt_verdict(v.baseline), _fmt_verdict(v.candidate),
+            "-" if v.effect is None else f"{v.effect:+.2%}", "-" if v.p_value is None else f"{v.p_value:.2g}",
+            v.method, f"[{style.get(v.verdict, '')}]{v.verdict}[/]" if style.get(v.verdict) else v.verdict,
+        )
+    return t
+
+
+def _fmt_verdict(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:,.4f}" if abs(x) < 10 else f"{x:,.0f}"

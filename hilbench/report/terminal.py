@@ -1,5 +1,5 @@
 """`hilbench show <run-id>`: a run's summary in the terminal, from the same collected data
-as the HTML report (`hilbench.report.html.collect`)."""
+as the HTML report (`hilbench.report.model.collect`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from hilbench.report.html import REPORT_NAME, Report, fmt, pct
-from hilbench.report.table import layers_table, summary_table
+from hilbench.report.format import fmt, pct
+from hilbench.report.model import REPORT_NAME, Report
+from hilbench.report.table import layers_table, summary_table, verdict_table
 from hilbench.results.store import run_dir
 
 
@@ -46,6 +47,9 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
         df = pd.DataFrame([dict(board=c.board, model=c.model, dataset=c.dataset, timing_source=c.timing_source,
                                 emulated=c.emulated, **c.summary) for c in rep.combos])
         console.print(summary_table(df, title=f"hilbench run {rep.run_id}"))
+        for c in rep.combos:
+            if c.constant_line:
+                console.print(f"{c.key}: {c.constant_line}", markup=False, highlight=False, soft_wrap=True)
     else:
         console.print("no measured inferences")
     for c in rep.combos:
@@ -63,14 +67,17 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
                 console.print(layers_table(c.layers.sort_values("op_index").to_dict("records"),
                                            title=f"per-layer profile: {c.key}"))
     if rep.baseline:
-        from hilbench.compare import verdict_table
-
         console.print(verdict_table(rep.verdicts, f"{rep.run_id} vs baseline {rep.baseline}"))
     t = Table(title="device choice: Pareto front (accuracy vs median latency; vs RAM)", title_justify="left")
     for col, j in [("dataset", "left"), ("board", "left"), ("model", "left"), ("median ms", "right"),
                    ("accuracy", "right"), ("arena B", "right"), ("front", "left"), ("run", "left")]:
         t.add_column(col, justify=j)  # type: ignore[arg-type]
+    singles = {ds: one for ds in rep.datasets if (one := rep.single_choice_line(ds))}
+    for one in singles.values():
+        console.print(one, markup=False, highlight=False, soft_wrap=True)
     for p in sorted(rep.choice, key=lambda p: (p["dataset"], p["latency_ms"] if p["latency_ms"] == p["latency_ms"] else 1e30)):
+        if p["dataset"] in singles:
+            continue
         fronts = [n for n, k in (("latency", "front_latency_ms"), ("RAM", "front_arena"), ("energy", "front_energy_uj"))
                   if p.get(k)]
         if not fronts:

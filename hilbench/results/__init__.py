@@ -38,8 +38,8 @@ from hilbench.results.history import history  # noqa: E402
 
 
 def compare_runs(baseline: str, candidate: str, results_dir: Any = None, **options: Any) -> Any:
-    """Regression verdicts per board x model x metric (see hilbench.compare)."""
-    from hilbench.compare import compare_runs as _compare
+    """Regression verdicts per board x model x metric (see hilbench.results.comparison)."""
+    from hilbench.results.comparison import compare_runs as _compare
 
     return _compare(baseline, candidate, results_dir, **options)
 

@@ -17,10 +17,12 @@ import pandas as pd
 from hilbench.errors import HilbenchError
 from hilbench.results.store import JOBS, RunEntry, default_results_dir, scan_runs
 
-# Columns a --where filter may use (all from the aggregate below).
+# Columns a --where filter may use (all from the aggregate below; computed from the samples at
+# query time, so a new column here needs no migration of stored runs).
 HISTORY_COLUMNS = [
     "run_id", "status", "started_at", "suite", "board", "model", "dataset", "timing_source", "emulated", "n",
-    "cycles_median", "cycles_p90", "latency_us_median", "latency_ms", "top1", "bit_exact_pct",
+    "cycles_median", "cycles_p90", "latency_us_median", "latency_ms", "latency_us_mean", "latency_us_p95",
+    "throughput_per_s", "top1", "bit_exact_pct",
     "arena_used", "macs", "mac_per_cycle", "git_commit", "firmware_sha256", "model_sha256",
 ]
 
@@ -51,6 +53,8 @@ def _query(runs: list[RunEntry]) -> str:
                    median(cycles) AS cycles_median, quantile_cont(cycles, 0.9) AS cycles_p90,
                    median(latency_us) AS latency_us_median,
                    median(latency_us) / 1000.0 AS latency_ms,
+                   avg(latency_us) AS latency_us_mean, quantile_cont(latency_us, 0.95) AS latency_us_p95,
+                   CASE WHEN avg(latency_us) > 0 THEN 1e6 / avg(latency_us) END AS throughput_per_s,
                    avg(CASE WHEN correct THEN 1.0 WHEN NOT correct THEN 0.0 END) AS top1,
                    100.0 * avg(CASE WHEN bit_exact THEN 1.0 WHEN NOT bit_exact THEN 0.0 END) AS bit_exact_pct,
                    any_value(firmware_sha256) AS firmware_sha256, any_value(model_sha256) AS model_sha256

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any, Final, Iterable
 
 import numpy as np
 import pandas as pd
 
-PERCENTILE_METHOD = "linear"
+PERCENTILE_METHOD: Final = "linear"
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,16 @@ class LatencyStats:
     """Summary of one board x model latency (or cycles, energy...) distribution.
 
     ``std`` is the sample standard deviation (ddof=1) and ``cv = std / mean``. With no
-    values every field but ``n`` is NaN; with one value ``std`` and ``cv`` are NaN.
+    values every field but ``n`` is NaN; with one value ``std`` and ``cv`` are NaN. The
+    fields are trtexec's (min, max, mean, median, p90, p95, p99) plus n, std and cv;
+    throughput is `throughput_per_s` of the mean.
     """
 
     n: int
     mean: float
     median: float
     p90: float
+    p95: float
     p99: float
     min: float
     max: float
@@ -43,7 +46,7 @@ class LatencyStats:
 
 
 def latency_stats(values: Iterable[float] | np.ndarray | pd.Series) -> LatencyStats:
-    """n, mean, median, p90, p99, min, max, std (ddof=1), cv of the finite values.
+    """n, mean, median, p90, p95, p99, min, max, std (ddof=1), cv of the finite values.
 
     Nulls / NaN (a sample with no timing) are dropped and not counted in ``n``; an
     infinite value is an error, not a sample.
@@ -57,12 +60,22 @@ def latency_stats(values: Iterable[float] | np.ndarray | pd.Series) -> LatencySt
     n = int(x.size)
     nan = math.nan
     if n == 0:
-        return LatencyStats(0, nan, nan, nan, nan, nan, nan, nan, nan)
+        return LatencyStats(0, nan, nan, nan, nan, nan, nan, nan, nan, nan)
     mean = float(np.mean(x))
-    p50, p90, p99 = (float(v) for v in np.percentile(x, [50, 90, 99], method=PERCENTILE_METHOD))
+    p50, p90, p95, p99 = (float(v) for v in np.percentile(x, [50, 90, 95, 99], method=PERCENTILE_METHOD))
     std = float(np.std(x, ddof=1)) if n > 1 else nan
     cv = std / mean if (n > 1 and mean != 0) else nan
-    return LatencyStats(n, mean, p50, p90, p99, float(np.min(x)), float(np.max(x)), std, cv)
+    return LatencyStats(n, mean, p50, p90, p95, p99, float(np.min(x)), float(np.max(x)), std, cv)
+
+
+def throughput_per_s(mean_us: float | None) -> float:
+    """Inferences per second of one-at-a-time inference, ``1e6 / mean latency in µs`` (as
+    trtexec's throughput, from the mean, not the median); NaN when the mean is missing or
+    not positive. It is in the unit of the latency's timing source: a qemu_icount mean
+    gives inferences per second *at the nominal clock*, not of silicon."""
+    if mean_us is None or not math.isfinite(mean_us) or mean_us <= 0:
+        return math.nan
+    return 1e6 / mean_us
 
 
 # --------------------------------------------------------------------------- counters

@@ -1,6 +1,7 @@
 """Summaries computed from the sample rows (never stored instead of them).
 
-Per board x model x dataset: latency statistics over the measured inferences (cycles and
+Per board x model x dataset: latency statistics over the measured inferences (n, mean,
+min, max, median, p90, p95, p99, std and CV, as trtexec reports them, of cycles and
 microseconds, each with its timing source), the cold first inference after the model was
 loaded kept apart, accuracy over the accuracy pass (top-1 by the argmax convention, with
 ties reported), and fidelity against the reference interpreter from the raw outputs.
@@ -26,7 +27,7 @@ import pandas as pd
 from hilbench.datasets import ad_file_of
 from hilbench.datasets.anomaly import AD_PAUC_MAX_FPR
 from hilbench.results.metrics import classification_summary, fidelity, roc_auc
-from hilbench.results.stats import latency_stats
+from hilbench.results.stats import latency_stats, throughput_per_s
 
 GROUP = ["board", "model", "dataset", "timing_source", "emulated"]
 
@@ -117,6 +118,8 @@ def summarize_group(g: pd.DataFrame, macs: int | None = None, output_dtype: str 
         "n": cyc.n if cyc.n else us.n,
         **{f"cycles_{k}": v for k, v in cyc.to_dict().items() if k != "n"},
         **{f"latency_us_{k}": v for k, v in us.to_dict().items() if k != "n"},
+        # inferences/s from the mean latency, in the unit of `timing_source` (trtexec's throughput)
+        "throughput_per_s": throughput_per_s(us.mean),
         "cold_cycles": first["cycles"], "cold_latency_us": first["latency_us"],
         "clock_hz": int(first["clock_hz"]),
         "macs": macs,

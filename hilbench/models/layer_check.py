@@ -1,4 +1,6 @@
-"""Per-layer fidelity: every intermediate tensor on the DUT against tflite-micro's.
+"""Layer-by-layer check (`hilbench verify`): every intermediate tensor on the DUT against
+tflite-micro's. (Named for that job; `hilbench.results.metrics.fidelity` is the output
+metrics of a run, a different thing.)
 
 Outputs alone can hide a wrong layer (MLPerf Tiny's softmax outputs saturate; a late ReLU
 clips an early error away). So for each operator k the DUT runs operators 0..k and returns
@@ -48,6 +50,10 @@ def check_layers(link: LayerInspection, info: ModelInfo, reference: object, vect
             ref = np.asarray(reference.tensor(t_index)).astype(dtype).reshape(-1)  # type: ignore[attr-defined]
             dut = np.frombuffer(dut_bytes, dtype=dtype)
             same = dut.size == ref.size and np.array_equal(dut, ref)
-            diff = float(np.max(np.abs(dut.astype(np.float64) - ref.astype(np.float64)))) if dut.size == ref.size and dut.size else float("inf")
+            diff = (
+                float(np.max(np.abs(dut.astype(np.float64) - ref.astype(np.float64))))
+                if dut.size == ref.size and dut.size
+                else float("inf")
+            )
             checks.append(LayerCheck(op.index, op.name, t_index, t.name, len(dut_bytes), bool(same), diff))
     return checks
