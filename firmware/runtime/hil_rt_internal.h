@@ -10,7 +10,7 @@
 #define HIL_RT_INTERNAL_H
 
 #include "hil_fb.h"
-#include "hil_rt.h"
+#include "hil_rt_types.h"
 
 #ifndef HIL_RT_MAX_OP_OUTPUTS
 #define HIL_RT_MAX_OP_OUTPUTS 4
@@ -106,13 +106,13 @@ int hil_model_parse(hil_rt_t *rt, hil_rt_error_t *err);
 void hil_plan_lifetimes(hil_rt_t *rt);
 uint32_t hil_plan(hil_rt_t *rt); /* returns the plan size in bytes */
 
-/* ---- registry and names (hil_ops.c) ---- */
+/* ---- registry (hil_ops.c) and names (hil_names.c) ---- */
 const hil_op_reg_t *hil_op_find(uint16_t code);
 const char *hil_op_name(uint16_t code); /* NULL if unknown */
 const char *hil_type_name(uint8_t type);
 uint32_t hil_type_size(uint8_t type);   /* 0 if unknown / variable-size */
 
-/* ---- helpers for kernels (hil_rt.c) ---- */
+/* ---- helpers for kernels (hil_rt_arena.c, hil_rt_tensor.c) ---- */
 
 /* Allocate persistent state from the arena's end. Returns NULL if it does not fit (the
  * request is still counted toward the bytes needed); a kernel must then return
@@ -133,7 +133,7 @@ uint32_t hil_tensor_elems(const hil_tensor_t *t);
 /* The i-th float32 scale of a quantized tensor. */
 float hil_tensor_scale(const hil_rt_t *rt, const hil_tensor_t *t, uint32_t i);
 
-/* Error reporting. fmt understands %s, %d (int), %u (unsigned) and %%; the message is cut
+/* Error reporting (hil_rt_error.c). fmt understands %s, %d (int), %u (unsigned) and %%; the message is cut
  * at 63 characters. Returns status. */
 int hil_errf(hil_rt_error_t *err, int status, uint16_t op_index, uint16_t op_code,
              uint32_t value, const char *fmt, ...);
