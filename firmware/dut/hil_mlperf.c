@@ -3,9 +3,9 @@
  * DUT: `name%`, `profile%`, `help%`, `timestamp%`, `db load N%`, `db <hex>%`, `db print%`,
  * `infer N [W]%`, `results%`. Every DUT line ends "\r\n"; every command ends with `m-ready`.
  *
- * The model is the flash partition's, loaded lazily through hil_dut_load_flash_model()
+ * The model is the flash partition's, loaded lazily through hil_slot_load_flash()
  * (the same checks and preparation as MODEL_FLASH). The `db` buffer is the DUT's input
- * staging buffer (hil_dut_input_buffer), so text mode costs no extra input RAM.
+ * staging buffer (hil_slot_input_buffer), so text mode costs no extra input RAM.
  *
  * No dynamic allocation; every length and number from the wire is bounds-checked; a
  * malformed command gets one `e-[...]` line and `m-ready`, and the DUT keeps serving.
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "hil_dut.h"
+#include "hil_model_slot.h"
 #include "hil_port.h"
 #include "hil_rt.h"
 
@@ -398,8 +398,8 @@ static int ensure_model(void)
     hil_rt_error_t err;
     memset(&err, 0, sizeof err);
     int runtime_refused = 0;
-    int rc = hil_dut_load_flash_model(&err, &runtime_refused);
-    if (rc != HIL_OK || hil_dut_rt() == NULL) {
+    int rc = hil_slot_load_flash(NULL, &err, &runtime_refused);
+    if (rc != HIL_OK || hil_slot_rt() == NULL) {
         if (runtime_refused) {
             out_error2("flash model refused: ", err.message); /* the runtime's reason */
         } else {
@@ -407,7 +407,7 @@ static int ensure_model(void)
         }
         return -1;
     }
-    hil_rt_t *rt = hil_dut_rt();
+    hil_rt_t *rt = hil_slot_rt();
     uint8_t n_in = hil_rt_num_inputs(rt);
     uint32_t total = 0;
     for (uint8_t i = 0; i < n_in && i < HIL_RT_MAX_IO; i++) {
@@ -943,7 +943,7 @@ void hil_mlperf_reset(void)
     mdl.rt = NULL;
     mdl.id = ID_UNKNOWN;
     mdl.input_bytes = 0;
-    db.buf = hil_dut_input_buffer(&db.buf_cap);
+    db.buf = hil_slot_input_buffer(&db.buf_cap);
     db.cap = db.buf_cap < DB_MAX_BYTES ? db.buf_cap : DB_MAX_BYTES;
     db_abort();
     res.have = 0;

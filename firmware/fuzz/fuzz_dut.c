@@ -1,6 +1,6 @@
 /*
  * fuzz_dut.c - libFuzzer harness for the DUT's receive path: COBS decoder, CRC check,
- * header checks, sequencing/replay and every message handler of protocol v1 (dut/hil_dut.c).
+ * header checks, sequencing/replay and every message handler of protocol v1 (dut/hil_frame.c, hil_cmd_*.c).
  *
  * Random bytes almost never carry a good CRC-32, so a harness that fed them straight to
  * hil_dut_feed() would test the CRC check and nothing behind it. The input is therefore a
