@@ -39,11 +39,7 @@ PORTABLE_DIRS = ("dut", "runtime", "runtime/ops", "boards/common")
 SKIP_PARTS = {"build"}
 
 _C_KEYWORDS = frozenset(
-    """auto break case char const continue default do double else enum extern float for goto
-    if inline int long register restrict return short signed sizeof static struct switch
-    typedef union unsigned void volatile while _Alignas _Alignof _Atomic _Bool _Complex
-    _Generic _Imaginary _Noreturn _Static_assert _Thread_local defined __attribute__ __asm__
-    asm __inline__ __restrict__ __builtin_memcpy __builtin_memset __builtin_memmove""".split()
+    ["auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic", "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "defined", "__attribute__", "__asm__", "asm", "__inline__", "__restrict__", "__builtin_memcpy", "__builtin_memset", "__builtin_memmove"]
 )
 _IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
 _INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
@@ -88,7 +84,8 @@ class CFile:
     path: Path
     includes: list[str] = field(default_factory=list)
     exports: set[str] = field(default_factory=set)  # visible to other files
-    local: set[str] = field(default_factory=set)  # defined or declared here
+    local: set[str] = field(default_factory=set)  # defined here (static or not)
+    declared: set[str] = field(default_factory=set)  # prototypes and externs
     uses: set[str] = field(default_factory=set)
 
 
@@ -163,7 +160,9 @@ def parse_c(path: Path) -> CFile:
                     f.exports.add(name)
             continue
         if h.startswith("typedef"):
-            m = re.search(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)", h) or re.search(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*\s*$", h)
+            m = re.search(r"\(\s*\*\s*([A-Za-z_]\w*)\s*\)", h) or re.search(
+                r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*\s*$", h
+            )
             if m:
                 (f.exports if is_header else f.local).add(m.group(1))
         if brace is not None and re.search(r"\benum\b", h.split("{")[0]):
@@ -173,13 +172,18 @@ def parse_c(path: Path) -> CFile:
                     (f.exports if is_header else f.local).add(m.group(1))
         if h.startswith(("typedef", "extern")) or re.match(r"(?:struct|union|enum)\s+\w*\s*\{\}\s*$", h):
             # a declaration; an extern or a prototype names something defined elsewhere
+            if h.startswith("extern"):
+                m = re.search(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*\s*$", h.split("=")[0])
+                if m and "(" not in h:
+                    f.declared.add(m.group(1))
             for m in re.finditer(r"([A-Za-z_]\w*)\s*\(", h):
-                f.local.add(m.group(1))
+                if not h.startswith("typedef"):
+                    f.declared.add(m.group(1))
             continue
         decl = h.split("=")[0]
         m = re.search(r"([A-Za-z_]\w*)\s*\((?:[^()]|\([^()]*\))*\)\s*(?:__attribute__.*)?$", decl)
         if m and "(" in decl and brace is None:
-            f.local.add(m.group(1))  # a prototype: declared here, defined elsewhere
+            f.declared.add(m.group(1))  # a prototype: declared here, defined elsewhere
             continue
         m = re.search(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*\s*$", decl.split("{")[0])
         if m and m.group(1) not in _C_KEYWORDS:
@@ -189,6 +193,10 @@ def parse_c(path: Path) -> CFile:
     # `struct tag` without a body is a forward declaration of an opaque type, not a use.
     no_tags = re.sub(r"\b(?:struct|union|enum)\s+[A-Za-z_]\w*\b(?!\s*\{)", " ", body)
     f.uses = (set(_IDENT.findall(no_tags)) | pp_uses) - _C_KEYWORDS
+    if is_header:
+        # A header's prototypes and externs declare what some .c defines: not uses. (A .c
+        # that declares a function itself instead of including its header still uses it.)
+        f.uses -= f.declared - f.local
     return f
 
 
@@ -344,7 +352,9 @@ def python_graph(pkg: Path) -> tuple[dict[str, set[str]], dict[tuple[str, str], 
                     t = t.rpartition(".")[0]
                 if t and t != mod:
                     graph[mod].add(t)
-                    why.setdefault((mod, t), f"{p.relative_to(base)}:{getattr(node, 'lineno', 0)} imports {t}")
+                    why.setdefault(
+                        (mod, t), f"{p.relative_to(base)}:{getattr(node, 'lineno', 0)} imports {t}"
+                    )
     return graph, why
 
 
