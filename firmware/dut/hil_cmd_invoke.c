@@ -27,14 +27,15 @@
 void hil_cmd_invoke(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 8) {
-        hil_tx_error(HIL_MSG_INVOKE, seq, HIL_ERR_BAD_LENGTH, len, "INVOKE payload is 8 bytes");
+        hil_tx_error(HIL_MSG_INVOKE, seq, HIL_ERR_BAD_LENGTH, len,
+                     "INVOKE payload is 8 bytes");
         return;
     }
     uint16_t count = hil_rd16(p);
     uint16_t warmup = hil_rd16(p + 2);
     if (count > MAX_INVOKE_COUNT) {
         hil_tx_error(HIL_MSG_INVOKE, seq, HIL_ERR_TOO_MANY, (uint32_t)MAX_INVOKE_COUNT,
-                   "count larger than (max_payload - 4) / 8");
+                     "count larger than (max_payload - 4) / 8");
         return;
     }
     if (hil_slot.state != HIL_SLOT_LOADED) {
@@ -99,7 +100,8 @@ static void profile_hook(void *ctx, uint16_t op_index, int end)
 void hil_cmd_profile(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 4) {
-        hil_tx_error(HIL_MSG_PROFILE, seq, HIL_ERR_BAD_LENGTH, len, "PROFILE payload is 4 bytes");
+        hil_tx_error(HIL_MSG_PROFILE, seq, HIL_ERR_BAD_LENGTH, len,
+                     "PROFILE payload is 4 bytes");
         return;
     }
     if (hil_slot.state != HIL_SLOT_LOADED) {
@@ -110,7 +112,8 @@ void hil_cmd_profile(uint16_t seq, const uint8_t *p, uint32_t len)
     uint16_t want = hil_rd16(p + 2);
     uint16_t nops = hil_rt_num_ops(HIL_SLOT_RT);
     if (first > nops) {
-        hil_tx_error(HIL_MSG_PROFILE, seq, HIL_ERR_OUT_OF_RANGE, first, "first op past the model");
+        hil_tx_error(HIL_MSG_PROFILE, seq, HIL_ERR_OUT_OF_RANGE, first,
+                     "first op past the model");
         return;
     }
     if (first == 0) {
@@ -139,7 +142,8 @@ void hil_cmd_profile(uint16_t seq, const uint8_t *p, uint32_t len)
     hil_wr16(HIL_TX_PAYLOAD + 6, 0);
     for (uint32_t k = 0; k < count; k++) {
         uint32_t oi = first + k;
-        hil_wr64(HIL_TX_PAYLOAD + 8u + 8u * k, oi < HIL_RT_MAX_OPS ? profile_ticks[oi] : 0u);
+        hil_wr64(HIL_TX_PAYLOAD + 8u + 8u * k,
+                 oi < HIL_RT_MAX_OPS ? profile_ticks[oi] : 0u);
     }
     hil_tx_response(HIL_MSG_PROFILE, seq, 8u + 8u * count);
 }

@@ -62,7 +62,8 @@ void hil_cmd_hello(uint16_t seq, uint32_t len)
     hil_tx_put_u32(&b, (uint32_t)HIL_FLASH_MODEL_SIZE);
     hil_tx_put_u32(&b, (uint32_t)HIL_INPUT_CAPACITY);
     if (b.overflow) {
-        hil_tx_error(HIL_MSG_HELLO, seq, HIL_ERR_TOO_MANY, b.len, "HELLO does not fit max_payload");
+        hil_tx_error(HIL_MSG_HELLO, seq, HIL_ERR_TOO_MANY, b.len,
+                     "HELLO does not fit max_payload");
         return;
     }
     hil_tx_response(HIL_MSG_HELLO, seq, b.len);
@@ -71,12 +72,14 @@ void hil_cmd_hello(uint16_t seq, uint32_t len)
 uint32_t hil_cmd_raw_echo(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 4) {
-        hil_tx_error(HIL_MSG_RAW_ECHO, seq, HIL_ERR_BAD_LENGTH, len, "RAW_ECHO payload is 4 bytes");
+        hil_tx_error(HIL_MSG_RAW_ECHO, seq, HIL_ERR_BAD_LENGTH, len,
+                     "RAW_ECHO payload is 4 bytes");
         return 0;
     }
     uint32_t n = hil_rd32(p);
     if (n > HIL_RAW_ECHO_MAX) {
-        hil_tx_error(HIL_MSG_RAW_ECHO, seq, HIL_ERR_OUT_OF_RANGE, HIL_RAW_ECHO_MAX, "RAW_ECHO n too large");
+        hil_tx_error(HIL_MSG_RAW_ECHO, seq, HIL_ERR_OUT_OF_RANGE, HIL_RAW_ECHO_MAX,
+                     "RAW_ECHO n too large");
         return 0;
     }
     hil_tx_response(HIL_MSG_RAW_ECHO, seq, 0);

@@ -20,15 +20,16 @@ void hil_cmd_model_begin(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 8) {
         hil_tx_error(HIL_MSG_MODEL_BEGIN, seq, HIL_ERR_BAD_LENGTH, len,
-                   "MODEL_BEGIN payload is 8 bytes");
+                     "MODEL_BEGIN payload is 8 bytes");
         return;
     }
     uint32_t total = hil_rd32(p);
     uint32_t crc = hil_rd32(p + 4);
     hil_slot_forget();
     if (HIL_MODEL_CAPACITY == 0 || total > (uint32_t)HIL_MODEL_CAPACITY) {
-        hil_tx_error(HIL_MSG_MODEL_BEGIN, seq, HIL_ERR_MODEL_TOO_LARGE, (uint32_t)HIL_MODEL_CAPACITY,
-                   "model larger than model_capacity_bytes");
+        hil_tx_error(HIL_MSG_MODEL_BEGIN, seq, HIL_ERR_MODEL_TOO_LARGE,
+                     (uint32_t)HIL_MODEL_CAPACITY,
+                     "model larger than model_capacity_bytes");
         return;
     }
     hil_slot_begin_upload(total, crc);
@@ -39,18 +40,19 @@ void hil_cmd_model_data(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len < 4) {
         hil_tx_error(HIL_MSG_MODEL_DATA, seq, HIL_ERR_BAD_LENGTH, len,
-                   "MODEL_DATA needs a 4-byte offset");
+                     "MODEL_DATA needs a 4-byte offset");
         return;
     }
     if (hil_slot.state != HIL_SLOT_RECEIVING) {
-        hil_tx_error(HIL_MSG_MODEL_DATA, seq, HIL_ERR_BAD_STATE, 0, "MODEL_DATA without MODEL_BEGIN");
+        hil_tx_error(HIL_MSG_MODEL_DATA, seq, HIL_ERR_BAD_STATE, 0,
+                     "MODEL_DATA without MODEL_BEGIN");
         return;
     }
     uint32_t offset = hil_rd32(p);
     uint32_t n = len - 4u;
     if (offset > hil_slot.total || n > hil_slot.total - offset) {
         hil_tx_error(HIL_MSG_MODEL_DATA, seq, HIL_ERR_OUT_OF_RANGE, offset,
-                   "offset + length past the model size");
+                     "offset + length past the model size");
         return;
     }
     memcpy(hil_slot_model_buf + offset, p + 4, n);
@@ -98,13 +100,14 @@ static void describe_model(uint8_t msg, uint16_t seq)
     if (b.overflow) {
         hil_slot_forget();
         hil_tx_error(msg, seq, HIL_ERR_TOO_MANY, (uint32_t)n_in + n_out,
-                   "tensor descriptors do not fit max_payload");
+                     "tensor descriptors do not fit max_payload");
         return;
     }
     hil_tx_response(msg, seq, b.len);
 }
 
-static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_bytes, uint32_t size)
+static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_bytes,
+                              uint32_t size)
 {
     hil_rt_error_t err;
     int rc = hil_slot_prepare(model_bytes, size, &err);
@@ -119,21 +122,25 @@ static void load_and_describe(uint8_t msg, uint16_t seq, const uint8_t *model_by
 void hil_cmd_model_end(uint16_t seq, uint32_t len)
 {
     if (len != 0) {
-        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_LENGTH, len, "MODEL_END takes no payload");
+        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_LENGTH, len,
+                     "MODEL_END takes no payload");
         return;
     }
     if (hil_slot.state != HIL_SLOT_RECEIVING) {
-        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_STATE, 0, "MODEL_END without MODEL_BEGIN");
+        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_BAD_STATE, 0,
+                     "MODEL_END without MODEL_BEGIN");
         return;
     }
     if (!hil_slot.rt_fits) {
-        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_TOO_MANY, (uint32_t)hil_rt_object_size(),
-                   "hil_rt object larger than HIL_RT_OBJECT_BYTES");
+        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_TOO_MANY,
+                     (uint32_t)hil_rt_object_size(),
+                     "hil_rt object larger than HIL_RT_OBJECT_BYTES");
         return;
     }
     uint32_t crc = hil_crc32(hil_slot_model_buf, hil_slot.total);
     if (crc != hil_slot.crc) {
-        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_MODEL_CRC, crc, "whole-model CRC mismatch");
+        hil_tx_error(HIL_MSG_MODEL_END, seq, HIL_ERR_MODEL_CRC, crc,
+                     "whole-model CRC mismatch");
         return;
     }
     if (hil_slot.total == 0) {
@@ -148,16 +155,19 @@ void hil_cmd_model_end(uint16_t seq, uint32_t len)
 void hil_cmd_model_flash(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 8) {
-        hil_tx_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_LENGTH, len, "MODEL_FLASH payload is 8 bytes");
+        hil_tx_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_LENGTH, len,
+                     "MODEL_FLASH payload is 8 bytes");
         return;
     }
     if ((uint32_t)HIL_FLASH_MODEL_SIZE == 0u) {
-        hil_tx_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_STATE, 0, "this board has no flash model partition");
+        hil_tx_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_BAD_STATE, 0,
+                     "this board has no flash model partition");
         return;
     }
     if (!hil_slot.rt_fits) {
-        hil_tx_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_TOO_MANY, (uint32_t)hil_rt_object_size(),
-                   "hil_rt object larger than HIL_RT_OBJECT_BYTES");
+        hil_tx_error(HIL_MSG_MODEL_FLASH, seq, HIL_ERR_TOO_MANY,
+                     (uint32_t)hil_rt_object_size(),
+                     "hil_rt object larger than HIL_RT_OBJECT_BYTES");
         return;
     }
     const uint32_t want[2] = {hil_rd32(p), hil_rd32(p + 4)};

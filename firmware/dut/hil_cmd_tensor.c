@@ -19,7 +19,7 @@ void hil_cmd_set_input(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len < 8) {
         hil_tx_error(HIL_MSG_SET_INPUT, seq, HIL_ERR_BAD_LENGTH, len,
-                   "SET_INPUT needs index, reserved, offset");
+                     "SET_INPUT needs index, reserved, offset");
         return;
     }
     if (hil_slot.state != HIL_SLOT_LOADED) {
@@ -29,14 +29,15 @@ void hil_cmd_set_input(uint16_t seq, const uint8_t *p, uint32_t len)
     uint8_t index = p[0];
     uint32_t offset = hil_rd32(p + 4);
     uint32_t n = len - 8u;
-    const hil_rt_io_t *io = index < hil_rt_num_inputs(HIL_SLOT_RT) ? hil_rt_input(HIL_SLOT_RT, index) : NULL;
+    const hil_rt_io_t *io =
+        index < hil_rt_num_inputs(HIL_SLOT_RT) ? hil_rt_input(HIL_SLOT_RT, index) : NULL;
     if (io == NULL || io->data == NULL) {
         hil_tx_error(HIL_MSG_SET_INPUT, seq, HIL_ERR_OUT_OF_RANGE, index, "no such input");
         return;
     }
     if (offset > io->bytes || n > io->bytes - offset) {
         hil_tx_error(HIL_MSG_SET_INPUT, seq, HIL_ERR_OUT_OF_RANGE, offset,
-                   "offset + length past the input tensor");
+                     "offset + length past the input tensor");
         return;
     }
     memcpy(hil_slot_input_stage + hil_slot_input_offset[index] + offset, p + 8, n);
@@ -47,7 +48,7 @@ void hil_cmd_get_output(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 10) {
         hil_tx_error(HIL_MSG_GET_OUTPUT, seq, HIL_ERR_BAD_LENGTH, len,
-                   "GET_OUTPUT payload is 10 bytes");
+                     "GET_OUTPUT payload is 10 bytes");
         return;
     }
     if (hil_slot.state != HIL_SLOT_LOADED) {
@@ -57,14 +58,16 @@ void hil_cmd_get_output(uint16_t seq, const uint8_t *p, uint32_t len)
     uint8_t index = p[0];
     uint32_t offset = hil_rd32(p + 4);
     uint32_t want = hil_rd16(p + 8);
-    const hil_rt_io_t *io = index < hil_rt_num_outputs(HIL_SLOT_RT) ? hil_rt_output(HIL_SLOT_RT, index) : NULL;
+    const hil_rt_io_t *io =
+        index < hil_rt_num_outputs(HIL_SLOT_RT) ? hil_rt_output(HIL_SLOT_RT, index) : NULL;
     if (io == NULL || io->data == NULL) {
-        hil_tx_error(HIL_MSG_GET_OUTPUT, seq, HIL_ERR_OUT_OF_RANGE, index, "no such output");
+        hil_tx_error(HIL_MSG_GET_OUTPUT, seq, HIL_ERR_OUT_OF_RANGE, index,
+                     "no such output");
         return;
     }
     if (offset > io->bytes) {
         hil_tx_error(HIL_MSG_GET_OUTPUT, seq, HIL_ERR_OUT_OF_RANGE, offset,
-                   "offset past the output tensor");
+                     "offset past the output tensor");
         return;
     }
     uint32_t n = io->bytes - offset;
@@ -84,7 +87,8 @@ void hil_cmd_get_output(uint16_t seq, const uint8_t *p, uint32_t len)
 void hil_cmd_tensor(uint16_t seq, const uint8_t *p, uint32_t len)
 {
     if (len != 10) {
-        hil_tx_error(HIL_MSG_TENSOR, seq, HIL_ERR_BAD_LENGTH, len, "TENSOR payload is 10 bytes");
+        hil_tx_error(HIL_MSG_TENSOR, seq, HIL_ERR_BAD_LENGTH, len,
+                     "TENSOR payload is 10 bytes");
         return;
     }
     if (hil_slot.state != HIL_SLOT_LOADED) {
@@ -99,7 +103,8 @@ void hil_cmd_tensor(uint16_t seq, const uint8_t *p, uint32_t len)
     uint8_t type = 0;
     const uint8_t *data = hil_rt_tensor_data(HIL_SLOT_RT, index, &bytes, &type);
     if (data == NULL) {
-        hil_tx_error(HIL_MSG_TENSOR, seq, HIL_ERR_OUT_OF_RANGE, index, "no such tensor (or it has no data)");
+        hil_tx_error(HIL_MSG_TENSOR, seq, HIL_ERR_OUT_OF_RANGE, index,
+                     "no such tensor (or it has no data)");
         return;
     }
     if (until != 0xFFFFu) {
@@ -113,7 +118,8 @@ void hil_cmd_tensor(uint16_t seq, const uint8_t *p, uint32_t len)
         }
     }
     if (offset > bytes) {
-        hil_tx_error(HIL_MSG_TENSOR, seq, HIL_ERR_OUT_OF_RANGE, offset, "offset past the tensor");
+        hil_tx_error(HIL_MSG_TENSOR, seq, HIL_ERR_OUT_OF_RANGE, offset,
+                     "offset past the tensor");
         return;
     }
     uint32_t n = bytes - offset;

@@ -38,15 +38,15 @@ _Noreturn void hil_dut_main(void)
     for (;;) {
         while (!hil_port_read_byte(&b)) {
         }
-        const int printable = (b >= 0x20u && b < 0x7Fu) || b == (uint8_t)'\r' || b == (uint8_t)'\n' ||
-                              b == (uint8_t)'\t';
+        const int printable = (b >= 0x20u && b < 0x7Fu) || b == (uint8_t)'\r' ||
+                              b == (uint8_t)'\n' || b == (uint8_t)'\t';
         if (!printable) {
             break; /* binary */
         }
         if (b == (uint8_t)'%') {
             uint32_t i = 0;
-            while (i < n && (pre[i] == (uint8_t)' ' || pre[i] == (uint8_t)'\r' || pre[i] == (uint8_t)'\n' ||
-                             pre[i] == (uint8_t)'\t')) {
+            while (i < n && (pre[i] == (uint8_t)' ' || pre[i] == (uint8_t)'\r' ||
+                             pre[i] == (uint8_t)'\n' || pre[i] == (uint8_t)'\t')) {
                 i++;
             }
             if (i < n && pre[i] >= (uint8_t)'a' && pre[i] <= (uint8_t)'z') {
@@ -63,7 +63,8 @@ _Noreturn void hil_dut_main(void)
         pre[n++] = b;
     }
     for (uint32_t i = 0; i < n; i++) {
-        hil_dut_feed(pre[i]); /* garbage to the frame decoder, which resynchronises at 0x00 */
+        hil_dut_feed(
+            pre[i]); /* garbage to the frame decoder, which resynchronises at 0x00 */
     }
     hil_dut_feed(b);
     for (;;) {

@@ -75,7 +75,8 @@ static void process_frame(uint32_t n)
         /* Answered in a version-1 header; not a replay candidate (and hil_tx_frame, the
          * cache, is overwritten). */
         cache.valid = 0;
-        hil_tx_error(type, seq, HIL_ERR_BAD_VERSION, version, "this DUT speaks protocol version 1");
+        hil_tx_error(type, seq, HIL_ERR_BAD_VERSION, version,
+                     "this DUT speaks protocol version 1");
         return;
     }
     uint32_t len = hil_rd16(rx_buf + 4);
@@ -113,7 +114,7 @@ static void process_frame(uint32_t n)
     uint32_t echo = 0;
     if (len > (uint32_t)HIL_MAX_PAYLOAD) {
         hil_tx_error(type, seq, HIL_ERR_BAD_LENGTH, (uint32_t)HIL_MAX_PAYLOAD,
-                   "payload longer than max_payload");
+                     "payload longer than max_payload");
     } else {
         switch (type) {
         case HIL_MSG_HELLO:

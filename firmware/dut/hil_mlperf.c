@@ -51,24 +51,24 @@ static uint8_t out_buf[128];
 static uint32_t out_len;
 
 static struct {
-    hil_rt_t *rt;          /* NULL until the flash model is loaded */
-    uint8_t id;            /* ID_* */
-    uint32_t input_bytes;  /* bytes `db` must hold for infer */
+    hil_rt_t *rt;         /* NULL until the flash model is loaded */
+    uint8_t id;           /* ID_* */
+    uint32_t input_bytes; /* bytes `db` must hold for infer */
 } mdl;
 
 static struct {
-    uint8_t *buf;       /* the DUT's input staging buffer */
-    uint32_t buf_cap;   /* its size */
-    uint32_t cap;       /* largest `db load` */
-    uint32_t n;         /* announced by `db load N` (0: no load) */
-    uint32_t pos;       /* bytes received so far */
-    uint8_t converted;  /* vww01/ic01: the bytes were turned into int8 in place (^ 0x80) */
+    uint8_t *buf;      /* the DUT's input staging buffer */
+    uint32_t buf_cap;  /* its size */
+    uint32_t cap;      /* largest `db load` */
+    uint32_t n;        /* announced by `db load N` (0: no load) */
+    uint32_t pos;      /* bytes received so far */
+    uint8_t converted; /* vww01/ic01: the bytes were turned into int8 in place (^ 0x80) */
 } db;
 
 static struct {
-    uint8_t have;    /* an infer has completed */
-    uint8_t id;      /* model id it ran */
-    float ad_score;  /* ad01: the anomaly score */
+    uint8_t have;   /* an infer has completed */
+    uint8_t id;     /* model id it ran */
+    float ad_score; /* ad01: the anomaly score */
 } res;
 
 /* ---- output ------------------------------------------------------------------------- */
@@ -212,8 +212,8 @@ static void out_f3(float v)
         out_str(".000");
         return;
     }
-    uint32_t s = (uint32_t)(-e);           /* 1..149 */
-    uint64_t num = (uint64_t)m * 1000u;    /* < 2^34: |v| * 1000 = num / 2^s */
+    uint32_t s = (uint32_t)(-e);        /* 1..149 */
+    uint64_t num = (uint64_t)m * 1000u; /* < 2^34: |v| * 1000 = num / 2^s */
     uint64_t q = 0;
     if (s < 64u) {
         q = num >> s;
@@ -579,8 +579,8 @@ static int32_t round_half_away(float v)
     if (v <= -1073741824.0f) {
         return -1073741824;
     }
-    int32_t t = (int32_t)v;      /* toward zero */
-    float frac = v - (float)t;   /* exact for |v| < 2^30 */
+    int32_t t = (int32_t)v;    /* toward zero */
+    float frac = v - (float)t; /* exact for |v| < 2^30 */
     if (frac >= 0.5f) {
         t++;
     } else if (frac <= -0.5f) {
@@ -671,7 +671,8 @@ static float output_value(const hil_rt_io_t *io, uint32_t k)
         q = (int8_t)p[k];
         break;
     }
-    return (float)((int64_t)q - (int64_t)io->zero_point) * io->scale; /* any int32 zero_point */
+    return (float)((int64_t)q - (int64_t)io->zero_point) *
+           io->scale; /* any int32 zero_point */
 }
 
 static uint32_t type_size(uint8_t type)
@@ -691,7 +692,8 @@ static uint32_t type_size(uint8_t type)
 static int ad_score(float *score)
 {
     const hil_rt_io_t *out = hil_rt_output(mdl.rt, 0);
-    if (out == NULL || out->data == NULL || out->bytes / type_size(out->type) != AD_VALUES) {
+    if (out == NULL || out->data == NULL ||
+        out->bytes / type_size(out->type) != AD_VALUES) {
         out_error("ad01: the model's output is not 640 values");
         return -1;
     }

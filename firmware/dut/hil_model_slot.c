@@ -19,7 +19,6 @@ _Alignas(16) uint8_t hil_slot_input_stage[HIL_INPUT_CAPACITY];
 uint32_t hil_slot_input_offset[HIL_RT_MAX_IO];
 _Alignas(16) uint8_t hil_slot_rt_storage[HIL_RT_OBJECT_BYTES];
 
-
 void hil_slot_forget(void)
 {
     if (hil_slot.state == HIL_SLOT_LOADED && hil_slot.rt_fits) {
@@ -44,7 +43,8 @@ void hil_slot_begin_upload(uint32_t total, uint32_t crc)
 }
 
 /* Fill err with a status, a value and a message (docs/protocol.md section 4). */
-static int set_error(hil_rt_error_t *err, int32_t status, uint32_t value, const char *message)
+static int set_error(hil_rt_error_t *err, int32_t status, uint32_t value,
+                     const char *message)
 {
     hil_slot_clear_error(err);
     err->status = status;
@@ -65,7 +65,8 @@ int hil_slot_prepare(const uint8_t *model_bytes, uint32_t size, hil_rt_error_t *
         return set_error(err, HIL_ERR_TOO_MANY, (uint32_t)hil_rt_object_size(),
                          "hil_rt object larger than HIL_RT_OBJECT_BYTES");
     }
-    int rc = hil_rt_load(HIL_SLOT_RT, model_bytes, size, arena, (uint32_t)HIL_ARENA_SIZE, err);
+    int rc =
+        hil_rt_load(HIL_SLOT_RT, model_bytes, size, arena, (uint32_t)HIL_ARENA_SIZE, err);
     if (rc != HIL_OK) {
         if (err->status == HIL_OK) {
             err->status = rc;
@@ -94,7 +95,8 @@ int hil_slot_prepare(const uint8_t *model_bytes, uint32_t size, hil_rt_error_t *
 
 static uint32_t rd32_mem(const volatile uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
 }
 
 /* The flash model partition, checked: the header (magic, header CRC), the model size
@@ -106,7 +108,8 @@ static int flash_model_check(const uint32_t *want, const uint8_t **bytes, uint32
 {
     hil_slot_clear_error(err);
     if ((uint32_t)HIL_FLASH_MODEL_SIZE == 0u) {
-        return set_error(err, HIL_ERR_BAD_STATE, 0, "this board has no flash model partition");
+        return set_error(err, HIL_ERR_BAD_STATE, 0,
+                         "this board has no flash model partition");
     }
     if ((uint32_t)HIL_FLASH_MODEL_SIZE < HIL_FLASH_HEADER_BYTES) {
         return set_error(err, HIL_ERR_MODEL_INVALID, (uint32_t)HIL_FLASH_MODEL_SIZE,
@@ -116,7 +119,8 @@ static int flash_model_check(const uint32_t *want, const uint8_t **bytes, uint32
     uint8_t head[12];
     memcpy(head, part, sizeof head);
     if (memcmp(head, "HILM", 4) != 0) {
-        return set_error(err, HIL_ERR_MODEL_CRC, 0, "no model in flash partition (bad magic)");
+        return set_error(err, HIL_ERR_MODEL_CRC, 0,
+                         "no model in flash partition (bad magic)");
     }
     if (hil_crc32(head, 12) != rd32_mem(part + 12)) {
         return set_error(err, HIL_ERR_MODEL_CRC, 0, "flash model header CRC mismatch");

@@ -73,7 +73,8 @@ void hil_tx_transmit(void)
     uint32_t len = hil_rd16(hil_tx_frame + 4);
     uint32_t body = HIL_HEADER_BYTES + len;
     hil_wr32(hil_tx_frame + body, hil_crc32(hil_tx_frame, body));
-    int32_t n = hil_cobs_encode(hil_tx_frame, body + HIL_CRC_BYTES, tx_wire, TX_WIRE_BYTES - 1u);
+    int32_t n =
+        hil_cobs_encode(hil_tx_frame, body + HIL_CRC_BYTES, tx_wire, TX_WIRE_BYTES - 1u);
     if (n < 0) {
         return; /* cannot happen: tx_wire is sized for the largest frame */
     }
@@ -107,19 +108,20 @@ void hil_tx_response(uint8_t type, uint16_t seq, uint32_t len)
 }
 
 void hil_tx_error_detail(uint8_t type, uint16_t seq, int32_t status, uint16_t op_index,
-                              uint16_t op_code, uint32_t value, const char *message)
+                         uint16_t op_code, uint32_t value, const char *message)
 {
     hil_tx_builder_t b = {0, 0};
     hil_tx_put_u16(&b, op_index);
     hil_tx_put_u16(&b, op_code);
     hil_tx_put_u32(&b, value);
     hil_tx_put_str(&b, message, MAX_MESSAGE);
-    uint8_t st = (status > 0 && status <= 255) ? (uint8_t)status : (uint8_t)HIL_ERR_INVOKE_FAILED;
+    uint8_t st =
+        (status > 0 && status <= 255) ? (uint8_t)status : (uint8_t)HIL_ERR_INVOKE_FAILED;
     hil_tx_send(type, seq, st, HIL_FLAG_RESPONSE, b.len);
 }
 
 void hil_tx_error(uint8_t type, uint16_t seq, int32_t status, uint32_t value,
-                       const char *message)
+                  const char *message)
 {
     hil_tx_error_detail(type, seq, status, HIL_RT_NONE, HIL_RT_NONE, value, message);
 }
@@ -127,5 +129,6 @@ void hil_tx_error(uint8_t type, uint16_t seq, int32_t status, uint32_t value,
 void hil_tx_rt_error(uint8_t type, uint16_t seq, int rc, const hil_rt_error_t *err)
 {
     int32_t status = (err->status != HIL_OK) ? err->status : (int32_t)rc;
-    hil_tx_error_detail(type, seq, status, err->op_index, err->op_code, err->value, err->message);
+    hil_tx_error_detail(type, seq, status, err->op_index, err->op_code, err->value,
+                        err->message);
 }

@@ -40,7 +40,8 @@ void hil_tx_response(uint8_t type, uint16_t seq, uint32_t len);
 /* An error response: op index / code, value and message (docs/protocol.md section 4). */
 void hil_tx_error_detail(uint8_t type, uint16_t seq, int32_t status, uint16_t op_index,
                          uint16_t op_code, uint32_t value, const char *message);
-void hil_tx_error(uint8_t type, uint16_t seq, int32_t status, uint32_t value, const char *message);
+void hil_tx_error(uint8_t type, uint16_t seq, int32_t status, uint32_t value,
+                  const char *message);
 /* An error response from hilbench-rt's error detail (rc when err has no status). */
 void hil_tx_rt_error(uint8_t type, uint16_t seq, int rc, const hil_rt_error_t *err);
 

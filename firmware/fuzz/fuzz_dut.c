@@ -138,7 +138,8 @@ static void send(uint8_t type, uint8_t ctl, const uint8_t *payload, uint32_t n)
     put16(frame + 2, seq);
     put16(frame + 4, n + ((ctl & 0x10u) ? 1u : 0u));
     frame[6] = 0;
-    frame[7] = (uint8_t)(((ctl & 0x08u) ? HIL_FLAG_RESPONSE : 0u) | ((ctl & 0x20u) ? HIL_FLAG_EVENT : 0u) |
+    frame[7] = (uint8_t)(((ctl & 0x08u) ? HIL_FLAG_RESPONSE : 0u) |
+                         ((ctl & 0x20u) ? HIL_FLAG_EVENT : 0u) |
                          ((ctl & 0x40u) ? HIL_FLAG_REPLAY : 0u));
     if (n > 0) {
         memcpy(frame + 8, payload, n);

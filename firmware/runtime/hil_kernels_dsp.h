@@ -41,7 +41,8 @@ HIL_K_INLINE void mac_1x2(const int8_t *x, const int8_t *w, uint32_t ws, uint32_
 HIL_K_INLINE void rq_store(int8_t *dst, int32_t acc, const hil_k_rq_t *q,
                            const hil_k_out_t *o, int fast, int full)
 {
-    const int32_t v = fast ? hil_k_rq_hi(acc, q->m, q->clo, q->chi) >> q->e1 : hil_k_rq(acc, q);
+    const int32_t v =
+        fast ? hil_k_rq_hi(acc, q->m, q->clo, q->chi) >> q->e1 : hil_k_rq(acc, q);
     if (full)
         *dst = (int8_t)hil_k_ssat8(v + o->zp);
     else
@@ -52,7 +53,6 @@ HIL_K_INLINE int rq_fast(const hil_k_rq_t *q)
 {
     return q->e1 >= 0 && q->ls == 0;
 }
-
 
 /* sum of the int8 row w[0 .. 4 n4) */
 static inline int32_t row_sum(const int8_t *w, uint32_t n4)

@@ -57,13 +57,11 @@ HIL_K_INLINE void mac_2x2_fold_s(const int8_t *x, uint32_t xs, const int8_t *w, 
     __asm__("ldr    %[t0], %[end]\n\t"
             "sub    %[t0], %[t0], %[x]\n\t"
             "tst    %[t0], #4\n\t"
-            "beq    2f\n\t" MAC_2X2_FOLD_STEP_S
-            "2:\n\t"
+            "beq    2f\n\t" MAC_2X2_FOLD_STEP_S "2:\n\t"
             "ldr    %[t0], %[end]\n\t"
             "cmp    %[x], %[t0]\n\t"
             "beq    3f\n\t"
-            "1:\n\t" MAC_2X2_FOLD_STEP_S MAC_2X2_FOLD_STEP_S
-            "ldr    %[t0], %[end]\n\t"
+            "1:\n\t" MAC_2X2_FOLD_STEP_S MAC_2X2_FOLD_STEP_S "ldr    %[t0], %[end]\n\t"
             "cmp    %[x], %[t0]\n\t"
             "bne    1b\n\t"
             "3:"
@@ -130,8 +128,8 @@ static void conv_border_pixel(const hil_window_t *w, const int8_t *in_b, int32_t
                     (uint32_t)(fx1 - fx0) * (in_c / 4u), off2, acc);
         } else {
             for (int32_t fx = fx0; fx < fx1; fx++)
-                mac_1x2(in_y + (size_t)(ix0 + w->dil_w * fx) * in_c, f_y + (size_t)fx * in_c,
-                        ws, in_c / 4u, off2, acc);
+                mac_1x2(in_y + (size_t)(ix0 + w->dil_w * fx) * in_c,
+                        f_y + (size_t)fx * in_c, ws, in_c / 4u, off2, acc);
         }
     }
 }
@@ -214,7 +212,8 @@ void hil_k_conv_direct(const hil_window_t *w, const int8_t *input, const int8_t 
         const int8_t *f_oc = filter + (size_t)oc * K;
         const int32_t bias0 = hil_k_ld_bias(p->bias, oc);
         const int32_t bias1 = hil_k_ld_bias(p->bias, oc1);
-        const int32_t fb0 = hil_wadd(bias0, hil_wmul(p->input_offset, row_sum(f_oc, K / 4u)));
+        const int32_t fb0 =
+            hil_wadd(bias0, hil_wmul(p->input_offset, row_sum(f_oc, K / 4u)));
         const int32_t fb1 =
             hil_wadd(bias1, hil_wmul(p->input_offset, row_sum(f_oc + ws, K / 4u)));
         hil_k_rq_t q0, q1;

@@ -51,9 +51,8 @@ HIL_K_INLINE void dw3x3(const int8_t *pp, uint32_t C, uint32_t R, const uint32_t
     register uint32_t xb __asm__("r12");
     register uint32_t wa __asm__("lr");
     register uint32_t wb __asm__("r7");
-    __asm__(DW3_ROW("0", "8", "16") "add     %[pp], %[pp], %[R]\n\t"
-            DW3_ROW("24", "32", "40") "add     %[pp], %[pp], %[R]\n\t"
-            DW3_ROW("48", "56", "64")
+    __asm__(DW3_ROW("0", "8", "16") "add     %[pp], %[pp], %[R]\n\t" DW3_ROW(
+                "24", "32", "40") "add     %[pp], %[pp], %[R]\n\t" DW3_ROW("48", "56", "64")
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [pp] "+r"(ppr),
               [v] "=&r"(v), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb)
             : [C] "r"(Cr), [R] "r"(Rr), [wc] "r"(wcr), [off2] "r"(o2)
@@ -99,15 +98,15 @@ HIL_K_INLINE void dw_group(const hil_window_t *w, const int8_t *input, int8_t *o
             const int32_t iy0 = oy * w->stride_h - w->pad_h;
             int32_t fy0, fy1;
             hil_window_taps(iy0, w->dil_h, w->f_h, w->in_h, &fy0, &fy1);
-            int8_t *out = output + ((size_t)b * (size_t)w->out_h + (size_t)oy) *
-                                       (size_t)w->out_w * C;
+            int8_t *out =
+                output + ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w * C;
             const int inner_y = oy >= ylo && oy < yhi;
             for (int32_t ox = 0; ox < w->out_w; ox++, out += C) {
                 const int32_t ix0 = ox * w->stride_w - w->pad_w;
                 int32_t acc[4] = {bias4[0], bias4[1], bias4[2], bias4[3]};
                 if (k3 && inner_y && ox >= xlo && ox < xhi) {
-                    dw3x3(in_b + (size_t)iy0 * in_row + (size_t)ix0 * C, C, in_row, wc, off2,
-                          acc);
+                    dw3x3(in_b + (size_t)iy0 * in_row + (size_t)ix0 * C, C, in_row, wc,
+                          off2, acc);
                 } else if (k3) {
                     /* the window's 9 words, taps outside the input hold the zero point
                      * (x + offset = 0: no contribution, as TFLM skips them) */
@@ -118,7 +117,8 @@ HIL_K_INLINE void dw_group(const hil_window_t *w, const int8_t *input, int8_t *o
                             const int32_t ix = ix0 + fx;
                             win[fy * 3 + fx] =
                                 (iy >= 0 && iy < w->in_h && ix >= 0 && ix < w->in_w)
-                                    ? hil_k_ld32(in_b + (size_t)iy * in_row + (size_t)ix * C)
+                                    ? hil_k_ld32(in_b + (size_t)iy * in_row +
+                                                 (size_t)ix * C)
                                     : zp4;
                         }
                     }
@@ -227,9 +227,9 @@ uint32_t hil_k_dw_ring_bytes(const hil_window_t *w, int32_t depth_multiplier)
 }
 
 HIL_K_INLINE void dw_group_ring(const hil_window_t *w, const int8_t *input, int8_t *output,
-                                const uint32_t *wc, const int32_t *bias4, const hil_k_rq_t *q,
-                                const hil_k_out_t *o, uint32_t off2, uint32_t zp4,
-                                uint32_t *ring_mem, int fast, int full)
+                                const uint32_t *wc, const int32_t *bias4,
+                                const hil_k_rq_t *q, const hil_k_out_t *o, uint32_t off2,
+                                uint32_t zp4, uint32_t *ring_mem, int fast, int full)
 {
     const uint32_t C = (uint32_t)w->in_c;
     const uint32_t in_row = (uint32_t)w->in_w * C;
@@ -259,10 +259,11 @@ HIL_K_INLINE void dw_group_ring(const hil_window_t *w, const int8_t *input, int8
                     slot[Wp - 1] = zp4;
                 }
             }
-            int8_t *out = output + ((size_t)b * (size_t)w->out_h + (size_t)oy) *
-                                       (size_t)w->out_w * C;
+            int8_t *out =
+                output + ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w * C;
             uint32_t col = (uint32_t)(1 - w->pad_w);
-            for (int32_t ox = 0; ox < w->out_w; ox++, out += C, col += (uint32_t)w->stride_w) {
+            for (int32_t ox = 0; ox < w->out_w;
+                 ox++, out += C, col += (uint32_t)w->stride_w) {
                 int32_t acc[4] = {bias4[0], bias4[1], bias4[2], bias4[3]};
                 dw3x3_rows(rows[0] + col, rows[1] + col, rows[2] + col, wc, off2, acc);
                 rq_store(out, acc[0], &q[0], o, fast, full);
@@ -307,9 +308,11 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
             fast = fast && rq_fast(&q[k]);
         }
         if (ring && fast && full)
-            dw_group_ring(w, input + g, output + g, wc, bias4, q, &o, off2, zp4, ring, 1, 1);
+            dw_group_ring(w, input + g, output + g, wc, bias4, q, &o, off2, zp4, ring, 1,
+                          1);
         else if (ring)
-            dw_group_ring(w, input + g, output + g, wc, bias4, q, &o, off2, zp4, ring, 0, 0);
+            dw_group_ring(w, input + g, output + g, wc, bias4, q, &o, off2, zp4, ring, 0,
+                          0);
         else if (fast && full)
             dw_group(w, input + g, output + g, wc, bias4, q, &o, off2, zp4, ylo, yhi, xlo,
                      xhi, 1, 1);

@@ -61,12 +61,10 @@ HIL_K_INLINE void mac_1x4(const int8_t *x, const int8_t *w, uint32_t K, uint32_t
     register uint32_t xb __asm__("r7");
     __asm__("sub     %[t0], %[end], %[x]\n\t"
             "tst     %[t0], #4\n\t"
-            "beq     2f\n\t" FC_1X4_STEP
-            "2:\n\t"
+            "beq     2f\n\t" FC_1X4_STEP "2:\n\t"
             "cmp     %[x], %[end]\n\t"
             "beq     3f\n\t"
-            "1:\n\t" FC_1X4_STEP FC_1X4_STEP
-            "cmp     %[x], %[end]\n\t"
+            "1:\n\t" FC_1X4_STEP FC_1X4_STEP "cmp     %[x], %[end]\n\t"
             "bne     1b\n\t"
             "3:"
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xr),
@@ -88,7 +86,8 @@ HIL_K_INLINE void mac_1x4(const int8_t *x, const int8_t *w, uint32_t K, uint32_t
         const uint32_t xa = hil_k_sxtab16(off2, v), xb = hil_k_sxtab16_r8(off2, v);
         for (uint32_t r = 0; r < 4; r++) {
             const uint32_t u = hil_k_ld32(w + r * K);
-            acc[r] = hil_k_smlad(hil_k_sxtb16_r8(u), xb, hil_k_smlad(hil_k_sxtb16(u), xa, acc[r]));
+            acc[r] = hil_k_smlad(hil_k_sxtb16_r8(u), xb,
+                                 hil_k_smlad(hil_k_sxtb16(u), xa, acc[r]));
         }
     }
 }

@@ -60,12 +60,10 @@ HIL_K_INLINE void mac_2x2_fold(const int8_t *x, const int8_t *w, uint32_t K, uin
     register uint32_t t5 __asm__("r7");
     __asm__("sub    %[t0], %[end], %[x]\n\t"
             "tst    %[t0], #4\n\t"
-            "beq    2f\n\t" MAC_2X2_FOLD_STEP
-            "2:\n\t"
+            "beq    2f\n\t" MAC_2X2_FOLD_STEP "2:\n\t"
             "cmp    %[x], %[end]\n\t"
             "beq    3f\n\t"
-            "1:\n\t" MAC_2X2_FOLD_STEP MAC_2X2_FOLD_STEP
-            "cmp    %[x], %[end]\n\t"
+            "1:\n\t" MAC_2X2_FOLD_STEP MAC_2X2_FOLD_STEP "cmp    %[x], %[end]\n\t"
             "bne    1b\n\t"
             "3:"
             : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
@@ -276,8 +274,8 @@ HIL_K_INLINE void im2col_column(const hil_window_t g, const int8_t *in_b,
 
 HIL_K_INLINE void im2col_block(const int8_t *cols, uint32_t n, uint32_t kp,
                                const hil_k_im2col_t *ic, const hil_k_conv_params_t *p,
-                               const hil_k_out_t *o, int8_t *out, uint32_t out_c, int fast_ok,
-                               int full)
+                               const hil_k_out_t *o, int8_t *out, uint32_t out_c,
+                               int fast_ok, int full)
 {
     for (uint32_t oc = 0; oc < out_c; oc += 2) {
         const int two = oc + 1 < out_c;
@@ -291,16 +289,17 @@ HIL_K_INLINE void im2col_block(const int8_t *cols, uint32_t n, uint32_t kp,
             break;
         }
         if (fast_ok && rq_fast(&q0) && rq_fast(&q1) && full)
-            gemm_pair(cols, n, kp, w0, ic->fb[oc], ic->fb[oc1], &q0, &q1, o, out + oc, out_c,
-                      1, 1, 1);
+            gemm_pair(cols, n, kp, w0, ic->fb[oc], ic->fb[oc1], &q0, &q1, o, out + oc,
+                      out_c, 1, 1, 1);
         else
-            gemm_pair(cols, n, kp, w0, ic->fb[oc], ic->fb[oc1], &q0, &q1, o, out + oc, out_c,
-                      1, 0, 0);
+            gemm_pair(cols, n, kp, w0, ic->fb[oc], ic->fb[oc1], &q0, &q1, o, out + oc,
+                      out_c, 1, 0, 0);
     }
 }
 
-void hil_k_conv_im2col(const hil_window_t *wp, const int8_t *input, const hil_k_im2col_t *icp,
-                       const hil_k_conv_params_t *p, int8_t *output)
+void hil_k_conv_im2col(const hil_window_t *wp, const int8_t *input,
+                       const hil_k_im2col_t *icp, const hil_k_conv_params_t *p,
+                       int8_t *output)
 {
     const hil_window_t g = *wp, *const w = &g;
     const hil_k_im2col_t icc = *icp, *const ic = &icc;

@@ -56,12 +56,10 @@ HIL_K_INLINE void mac_2x2_x16(const uint32_t *xs, const int8_t *w, uint32_t ws, 
     register uint32_t t1 __asm__("r7");
     __asm__("sub    %[t0], %[end], %[x]\n\t"
             "tst    %[t0], #16\n\t"
-            "beq    2f\n\t" MAC_2X2_X16_STEP
-            "2:\n\t"
+            "beq    2f\n\t" MAC_2X2_X16_STEP "2:\n\t"
             "cmp    %[x], %[end]\n\t"
             "beq    3f\n\t"
-            "1:\n\t" MAC_2X2_X16_STEP MAC_2X2_X16_STEP
-            "cmp    %[x], %[end]\n\t"
+            "1:\n\t" MAC_2X2_X16_STEP MAC_2X2_X16_STEP "cmp    %[x], %[end]\n\t"
             "bne    1b\n\t"
             "3:"
             : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
@@ -156,8 +154,9 @@ uint32_t hil_k_pointwise_scratch_bytes(uint32_t K)
     return (K & 3u) == 0 && K >= 64u && K <= 4096u ? 4u * K : 0u;
 }
 
-void hil_k_pointwise(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w, uint32_t out_c,
-                     const hil_k_conv_params_t *p, uint32_t *scratch, int8_t *out)
+void hil_k_pointwise(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w,
+                     uint32_t out_c, const hil_k_conv_params_t *p, uint32_t *scratch,
+                     int8_t *out)
 {
     const uint32_t off2 = hil_k_dup16(p->input_offset);
     const hil_k_out_t o = p->out;

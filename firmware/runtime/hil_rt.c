@@ -38,10 +38,12 @@ int hil_rt_load(hil_rt_t *rt, const uint8_t *model, uint32_t size, uint8_t *aren
         err = &local;
     hil_errf(err, HIL_OK, HIL_RT_NONE, HIL_RT_NONE, 0, "");
     if (rt == NULL)
-        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0, "no runtime object");
+        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0,
+                        "no runtime object");
     hil_memset(rt, 0, sizeof(*rt));
     if (model == NULL)
-        return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, 0, "no model");
+        return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, 0,
+                        "no model");
     if (arena == NULL)
         arena_size = 0;
     rt->fb.buf = model;
@@ -83,9 +85,10 @@ int hil_rt_load(hil_rt_t *rt, const uint8_t *model, uint32_t size, uint8_t *aren
     }
 
     rt->plan_size = hil_plan(rt);
-    const uint64_t need = (uint64_t)base + rt->plan_size + rt->persist_need +
-                          (arena_size - pend);
-    if (short_arena || rt->persist_failed || (uint64_t)base + rt->plan_size > rt->persist_top) {
+    const uint64_t need =
+        (uint64_t)base + rt->plan_size + rt->persist_need + (arena_size - pend);
+    if (short_arena || rt->persist_failed ||
+        (uint64_t)base + rt->plan_size > rt->persist_top) {
         uint32_t n = need > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)need;
         st = hil_errf(err, HIL_ERR_ARENA_TOO_SMALL, HIL_RT_NONE, HIL_RT_NONE, n,
                       "arena too small: need %u bytes, have %u", (unsigned)n,
@@ -178,14 +181,16 @@ const hil_rt_io_t *hil_rt_output(const hil_rt_t *rt, uint8_t index)
     return &rt->outputs[index];
 }
 
-static int invoke_range(hil_rt_t *rt, uint16_t last, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err)
+static int invoke_range(hil_rt_t *rt, uint16_t last, hil_rt_op_hook_t hook, void *hook_ctx,
+                        hil_rt_error_t *err)
 {
     hil_rt_error_t local;
     if (err == NULL)
         err = &local;
     hil_errf(err, HIL_OK, HIL_RT_NONE, HIL_RT_NONE, 0, "");
     if (!hil_rt_loaded(rt))
-        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0, "no model loaded");
+        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0,
+                        "no model loaded");
     for (uint16_t i = 0; i < rt->nops && i <= last; i++) {
         const hil_op_t *op = &rt->ops[i];
         if (hook)
@@ -213,13 +218,14 @@ int hil_rt_invoke_until(hil_rt_t *rt, uint16_t last_op, hil_rt_error_t *err)
     if (err == NULL)
         err = &local;
     if (hil_rt_loaded(rt) && last_op >= rt->nops) {
-        return hil_errf(err, HIL_ERR_OUT_OF_RANGE, last_op, HIL_RT_NONE, last_op, "op %u past the model",
-                        (unsigned)last_op);
+        return hil_errf(err, HIL_ERR_OUT_OF_RANGE, last_op, HIL_RT_NONE, last_op,
+                        "op %u past the model", (unsigned)last_op);
     }
     return invoke_range(rt, last_op, NULL, NULL, err);
 }
 
-const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes, uint8_t *type)
+const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes,
+                                  uint8_t *type)
 {
     if (!hil_rt_loaded(rt) || index >= rt->ntensors)
         return NULL;

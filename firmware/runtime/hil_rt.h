@@ -16,7 +16,6 @@
 
 #include "hil_rt_types.h"
 
-
 /* Size of the hil_rt_t object the caller must provide storage for. */
 size_t hil_rt_object_size(void);
 
@@ -24,8 +23,8 @@ size_t hil_rt_object_size(void);
  * plan tensors into arena[0..arena_size) and prepare every operator. On failure returns
  * the status and fills err; the runtime is then unloaded. The model bytes must stay
  * alive and unchanged while the model is loaded. */
-int hil_rt_load(hil_rt_t *rt, const uint8_t *model, uint32_t size,
-                uint8_t *arena, uint32_t arena_size, hil_rt_error_t *err);
+int hil_rt_load(hil_rt_t *rt, const uint8_t *model, uint32_t size, uint8_t *arena,
+                uint32_t arena_size, hil_rt_error_t *err);
 
 /* Forget any loaded model. */
 void hil_rt_unload(hil_rt_t *rt);
@@ -50,6 +49,7 @@ int hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_er
 int hil_rt_invoke_until(hil_rt_t *rt, uint16_t last_op, hil_rt_error_t *err);
 
 /* Data, size and TFLite type of any tensor of the loaded model (NULL if none). */
-const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes, uint8_t *type);
+const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes,
+                                  uint8_t *type);
 
 #endif

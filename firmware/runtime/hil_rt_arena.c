@@ -7,7 +7,8 @@
 
 void *hil_rt_persist(hil_rt_t *rt, uint32_t bytes)
 {
-    uint64_t a = ((uint64_t)bytes + (HIL_RT_PERSIST_ALIGN - 1u)) & ~(uint64_t)(HIL_RT_PERSIST_ALIGN - 1u);
+    uint64_t a = ((uint64_t)bytes + (HIL_RT_PERSIST_ALIGN - 1u)) &
+                 ~(uint64_t)(HIL_RT_PERSIST_ALIGN - 1u);
     uint64_t need = (uint64_t)rt->persist_need + a;
     rt->persist_need = need > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)need;
     if (rt->persist_failed || rt->persist_top < rt->arena_base ||

@@ -44,11 +44,11 @@ enum {
 
 /* Error detail, mirrored 1:1 into the protocol's error payload. */
 typedef struct {
-    int32_t status;     /* HIL_OK or HIL_ERR_* */
-    uint16_t op_index;  /* operator at fault, HIL_RT_NONE if none */
-    uint16_t op_code;   /* TFLite builtin code, HIL_RT_NONE if none */
-    uint32_t value;     /* bytes needed, tensor index, offset ... */
-    char message[64];   /* NUL-terminated ASCII, names the culprit */
+    int32_t status;    /* HIL_OK or HIL_ERR_* */
+    uint16_t op_index; /* operator at fault, HIL_RT_NONE if none */
+    uint16_t op_code;  /* TFLite builtin code, HIL_RT_NONE if none */
+    uint32_t value;    /* bytes needed, tensor index, offset ... */
+    char message[64];  /* NUL-terminated ASCII, names the culprit */
 } hil_rt_error_t;
 
 /* TFLite TensorType values used on the wire. */
@@ -70,7 +70,7 @@ typedef struct {
     float scale;
     int32_t zero_point;
     int32_t dims[HIL_RT_MAX_DIMS];
-    uint8_t *data;      /* where the tensor lives in the arena */
+    uint8_t *data; /* where the tensor lives in the arena */
 } hil_rt_io_t;
 
 /* Called around every operator when profiling (end = 0 before, 1 after). */
