@@ -3,10 +3,10 @@
  *
  *   -DHIL_USE_DSP   Arm DSP extension (Cortex-M4 / M7 / M33 / M55): SMLAD, SXTB16, SXTAB16,
  *                   SMLAxy, SSAT through ACLE (arm_acle.h); the hot loops and the 64-bit
- *                   requantization as inline asm (hil_kernels_dsp.c).
+ *                   requantization as inline asm (hil_kernels_dsp_*.c).
  *   -DHIL_USE_MVE   Arm Helium / MVE-I (Cortex-M55): the same kernels on arm_mve.h
  *                   intrinsics (VMLADAVA, VMULLB/T, VQRDMULH, VRSHL, tail predication) in
- *                   hil_kernels_mve.c, which then replaces hil_kernels_dsp.c; the scalar
+ *                   hil_kernels_mve.c, which then replaces hil_kernels_dsp_*.c; the scalar
  *                   helpers below (ADD's requantization) stay on the DSP extension.
  *   (none)          the portable C kernels in ops/ (the reference: host, RISC-V).
  *
@@ -273,7 +273,7 @@ HIL_K_INLINE int8_t hil_k_out(int32_t v, const hil_k_out_t *o)
     return (int8_t)v;
 }
 
-/* ---- helpers shared by hil_kernels_dsp.c and hil_kernels_mve.c ---- */
+/* ---- helpers shared by hil_kernels_dsp_*.c and hil_kernels_mve.c ---- */
 
 /* Bias of output channel oc: int32 at bias + 4 oc, possibly unaligned; NULL = zeros. */
 static inline int32_t hil_k_ld_bias(const uint8_t *bias, uint32_t oc)
@@ -306,7 +306,7 @@ static inline void hil_k_window_interior(const hil_window_t *w, int32_t *ylo, in
                          w->in_w, xlo, xhi);
 }
 
-/* ---- kernels (hil_kernels_dsp.c, or hil_kernels_mve.c with HIL_USE_MVE; the im2col
+/* ---- kernels (hil_kernels_dsp_*.c, or hil_kernels_mve.c with HIL_USE_MVE; the im2col
  * plan and layout, shared by both, in hil_kernels_pack.c) ---- */
 
 /* Per-channel parameters of a convolution-like op. */

@@ -2,7 +2,7 @@
  * hil_kernels_mve.c - optimised int8 kernels on Arm Helium (M-profile Vector Extension,
  * Cortex-M55), ACLE intrinsics of arm_mve.h. Built only with -DHIL_USE_MVE on a compiler
  * targeting MVE-I (-mcpu=cortex-m55); otherwise this file is empty. Same API as
- * hil_kernels_dsp.c (hil_kernels.h), which is not built in that case; the im2col plan and
+ * hil_kernels_dsp_*.c (hil_kernels.h), which are not built in that case; the im2col plan and
  * layout are shared with it (hil_kernels_pack.c); the ADD kernel keeps the scalar DSP
  * requantization of hil_kernels.h.
  *
@@ -460,7 +460,7 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
 }
 
 /* ---- CONV_2D through an im2col of a few pixels (in_c % 4 != 0) ----
- * As hil_kernels_dsp.c: columns with the zero point for taps outside the input (x + off =
+ * As hil_kernels_dsp_*.c: columns with the zero point for taps outside the input (x + off =
  * 0: no contribution) and zeros up to kp; filter rows padded to kp with zeros and biases
  * folded (fb = bias + off * sum(w)) at prepare (hil_kernels_pack.c, shared). */
 /* column for output pixel (oy, ox): K bytes, then zeros up to kp */
