@@ -469,9 +469,10 @@ const hil_port_info_t *hil_port_info(void) { return &stub_info; }
 void hil_port_timer_start(void) {}
 uint64_t hil_port_timer_elapsed(void) { return 0; }
 void hil_port_timestamp_pin(int level) { (void)level; }
-int hil_dut_load_flash_model(hil_rt_error_t *err, int *r) { (void)err; *r = 0; return 1; }
-hil_rt_t *hil_dut_rt(void) { return NULL; }
-uint8_t *hil_dut_input_buffer(uint32_t *cap) { *cap = 0; return NULL; }
+int hil_slot_load_flash(const uint32_t *want, hil_rt_error_t *err, int *r)
+{ (void)want; (void)err; *r = 0; return 1; }
+hil_rt_t *hil_slot_rt(void) { return NULL; }
+uint8_t *hil_slot_input_buffer(uint32_t *cap) { *cap = 0; return NULL; }
 uint8_t hil_rt_num_inputs(const hil_rt_t *rt) { (void)rt; return 0; }
 uint8_t hil_rt_num_outputs(const hil_rt_t *rt) { (void)rt; return 0; }
 const hil_rt_io_t *hil_rt_input(const hil_rt_t *rt, uint8_t i) { (void)rt; (void)i; return NULL; }

@@ -3,9 +3,9 @@
  * DUT: `name%`, `profile%`, `help%`, `timestamp%`, `db load N%`, `db <hex>%`, `db print%`,
  * `infer N [W]%`, `results%`. Every DUT line ends "\r\n"; every command ends with `m-ready`.
  *
- * The model is the flash partition's, loaded lazily through hil_dut_load_flash_model()
+ * The model is the flash partition's, loaded lazily through hil_slot_load_flash()
  * (the same checks and preparation as MODEL_FLASH). The `db` buffer is the DUT's input
- * staging buffer (hil_dut_input_buffer), so text mode costs no extra input RAM.
+ * staging buffer (hil_slot_input_buffer), so text mode costs no extra input RAM.
  *
  * No dynamic allocation; every length and number from the wire is bounds-checked; a
  * malformed command gets one `e-[...]` line and `m-ready`, and the DUT keeps serving.
@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "hil_dut.h"
+#include "hil_model_slot.h"
 #include "hil_port.h"
 #include "hil_rt.h"
 
@@ -51,24 +51,24 @@ static uint8_t out_buf[128];
 static uint32_t out_len;
 
 static struct {
-    hil_rt_t *rt;          /* NULL until the flash model is loaded */
-    uint8_t id;            /* ID_* */
-    uint32_t input_bytes;  /* bytes `db` must hold for infer */
+    hil_rt_t *rt;         /* NULL until the flash model is loaded */
+    uint8_t id;           /* ID_* */
+    uint32_t input_bytes; /* bytes `db` must hold for infer */
 } mdl;
 
 static struct {
-    uint8_t *buf;       /* the DUT's input staging buffer */
-    uint32_t buf_cap;   /* its size */
-    uint32_t cap;       /* largest `db load` */
-    uint32_t n;         /* announced by `db load N` (0: no load) */
-    uint32_t pos;       /* bytes received so far */
-    uint8_t converted;  /* vww01/ic01: the bytes were turned into int8 in place (^ 0x80) */
+    uint8_t *buf;      /* the DUT's input staging buffer */
+    uint32_t buf_cap;  /* its size */
+    uint32_t cap;      /* largest `db load` */
+    uint32_t n;        /* announced by `db load N` (0: no load) */
+    uint32_t pos;      /* bytes received so far */
+    uint8_t converted; /* vww01/ic01: the bytes were turned into int8 in place (^ 0x80) */
 } db;
 
 static struct {
-    uint8_t have;    /* an infer has completed */
-    uint8_t id;      /* model id it ran */
-    float ad_score;  /* ad01: the anomaly score */
+    uint8_t have;   /* an infer has completed */
+    uint8_t id;     /* model id it ran */
+    float ad_score; /* ad01: the anomaly score */
 } res;
 
 /* ---- output ------------------------------------------------------------------------- */
@@ -212,8 +212,8 @@ static void out_f3(float v)
         out_str(".000");
         return;
     }
-    uint32_t s = (uint32_t)(-e);           /* 1..149 */
-    uint64_t num = (uint64_t)m * 1000u;    /* < 2^34: |v| * 1000 = num / 2^s */
+    uint32_t s = (uint32_t)(-e);        /* 1..149 */
+    uint64_t num = (uint64_t)m * 1000u; /* < 2^34: |v| * 1000 = num / 2^s */
     uint64_t q = 0;
     if (s < 64u) {
         q = num >> s;
@@ -398,8 +398,8 @@ static int ensure_model(void)
     hil_rt_error_t err;
     memset(&err, 0, sizeof err);
     int runtime_refused = 0;
-    int rc = hil_dut_load_flash_model(&err, &runtime_refused);
-    if (rc != HIL_OK || hil_dut_rt() == NULL) {
+    int rc = hil_slot_load_flash(NULL, &err, &runtime_refused);
+    if (rc != HIL_OK || hil_slot_rt() == NULL) {
         if (runtime_refused) {
             out_error2("flash model refused: ", err.message); /* the runtime's reason */
         } else {
@@ -407,7 +407,7 @@ static int ensure_model(void)
         }
         return -1;
     }
-    hil_rt_t *rt = hil_dut_rt();
+    hil_rt_t *rt = hil_slot_rt();
     uint8_t n_in = hil_rt_num_inputs(rt);
     uint32_t total = 0;
     for (uint8_t i = 0; i < n_in && i < HIL_RT_MAX_IO; i++) {
@@ -579,8 +579,8 @@ static int32_t round_half_away(float v)
     if (v <= -1073741824.0f) {
         return -1073741824;
     }
-    int32_t t = (int32_t)v;      /* toward zero */
-    float frac = v - (float)t;   /* exact for |v| < 2^30 */
+    int32_t t = (int32_t)v;    /* toward zero */
+    float frac = v - (float)t; /* exact for |v| < 2^30 */
     if (frac >= 0.5f) {
         t++;
     } else if (frac <= -0.5f) {
@@ -671,7 +671,8 @@ static float output_value(const hil_rt_io_t *io, uint32_t k)
         q = (int8_t)p[k];
         break;
     }
-    return (float)((int64_t)q - (int64_t)io->zero_point) * io->scale; /* any int32 zero_point */
+    return (float)((int64_t)q - (int64_t)io->zero_point) *
+           io->scale; /* any int32 zero_point */
 }
 
 static uint32_t type_size(uint8_t type)
@@ -691,7 +692,8 @@ static uint32_t type_size(uint8_t type)
 static int ad_score(float *score)
 {
     const hil_rt_io_t *out = hil_rt_output(mdl.rt, 0);
-    if (out == NULL || out->data == NULL || out->bytes / type_size(out->type) != AD_VALUES) {
+    if (out == NULL || out->data == NULL ||
+        out->bytes / type_size(out->type) != AD_VALUES) {
         out_error("ad01: the model's output is not 640 values");
         return -1;
     }
@@ -943,7 +945,7 @@ void hil_mlperf_reset(void)
     mdl.rt = NULL;
     mdl.id = ID_UNKNOWN;
     mdl.input_bytes = 0;
-    db.buf = hil_dut_input_buffer(&db.buf_cap);
+    db.buf = hil_slot_input_buffer(&db.buf_cap);
     db.cap = db.buf_cap < DB_MAX_BYTES ? db.buf_cap : DB_MAX_BYTES;
     db_abort();
     res.have = 0;

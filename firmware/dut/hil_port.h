@@ -19,11 +19,11 @@ enum {
 };
 
 typedef struct {
-    const char *board;   /* e.g. "mps2-an386" */
-    const char *core;    /* e.g. "cortex-m4f" */
-    uint32_t clock_hz;   /* nominal core clock */
-    uint32_t timer_hz;   /* tick rate of hil_port_timer_elapsed() */
-    uint8_t timer_kind;  /* HIL_TIMER_* */
+    const char *board;  /* e.g. "mps2-an386" */
+    const char *core;   /* e.g. "cortex-m4f" */
+    uint32_t clock_hz;  /* nominal core clock */
+    uint32_t timer_hz;  /* tick rate of hil_port_timer_elapsed() */
+    uint8_t timer_kind; /* HIL_TIMER_* */
     uint8_t has_timestamp_pin;
 } hil_port_info_t;
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_dut.c - libFuzzer harness for the DUT's receive path: COBS decoder, CRC check,
- * header checks, sequencing/replay and every message handler of protocol v1 (dut/hil_dut.c).
+ * header checks, sequencing/replay and every message handler of protocol v1 (dut/hil_frame.c, hil_cmd_*.c).
  *
  * Random bytes almost never carry a good CRC-32, so a harness that fed them straight to
  * hil_dut_feed() would test the CRC check and nothing behind it. The input is therefore a
@@ -138,7 +138,8 @@ static void send(uint8_t type, uint8_t ctl, const uint8_t *payload, uint32_t n)
     put16(frame + 2, seq);
     put16(frame + 4, n + ((ctl & 0x10u) ? 1u : 0u));
     frame[6] = 0;
-    frame[7] = (uint8_t)(((ctl & 0x08u) ? HIL_FLAG_RESPONSE : 0u) | ((ctl & 0x20u) ? HIL_FLAG_EVENT : 0u) |
+    frame[7] = (uint8_t)(((ctl & 0x08u) ? HIL_FLAG_RESPONSE : 0u) |
+                         ((ctl & 0x20u) ? HIL_FLAG_EVENT : 0u) |
                          ((ctl & 0x40u) ? HIL_FLAG_REPLAY : 0u));
     if (n > 0) {
         memcpy(frame + 8, payload, n);

@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(model);
         return 0;
     }
-    if (used > 0 && hil_rt_load(rt, model, (uint32_t)size, exact, used - 1u, &err) == HIL_OK) {
+    if (used > 0 &&
+        hil_rt_load(rt, model, (uint32_t)size, exact, used - 1u, &err) == HIL_OK) {
         abort(); /* accepted an arena smaller than the one it said it uses */
     }
     if (hil_rt_load(rt, model, (uint32_t)size, exact, used, &err) != HIL_OK ||

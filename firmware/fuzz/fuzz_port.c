@@ -111,10 +111,13 @@ void fuzz_budget_reset(void)
     budget = FUZZ_INVOKE_BUDGET;
 }
 
-int __real_hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err);
-int __wrap_hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err);
+int __real_hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx,
+                         hil_rt_error_t *err);
+int __wrap_hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx,
+                         hil_rt_error_t *err);
 
-int __wrap_hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err)
+int __wrap_hil_rt_invoke(hil_rt_t *rt, hil_rt_op_hook_t hook, void *hook_ctx,
+                         hil_rt_error_t *err)
 {
     if (budget == 0) {
         longjmp(fuzz_jmp, 2); /* a valid but long run: stop here, before the runtime runs */

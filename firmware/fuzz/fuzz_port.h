@@ -45,6 +45,4 @@ void fuzz_flash_set(const uint8_t *model, uint32_t n, int corrupt, uint32_t part
 /* Inferences left before the port gives up on this input. */
 void fuzz_budget_reset(void);
 
-
-
 #endif

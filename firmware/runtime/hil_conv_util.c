@@ -26,7 +26,8 @@ int hil_window_options(const hil_rt_t *rt, uint16_t oi, const hil_op_t *op, int 
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "bad options");
     if (r == 0)
         return HIL_OK; /* TFLM leaves its parameters zero-initialised */
-    int bad = hil_fb_u8(fb, &t, 0, 0, &o->padding) || hil_fb_i32(fb, &t, 1, 0, &o->stride_w) ||
+    int bad = hil_fb_u8(fb, &t, 0, 0, &o->padding) ||
+              hil_fb_i32(fb, &t, 1, 0, &o->stride_w) ||
               hil_fb_i32(fb, &t, 2, 0, &o->stride_h);
     switch (kind) {
     case HIL_WOPT_CONV: /* padding, stride_w, stride_h, act, dil_w, dil_h, bias type */
@@ -35,12 +36,13 @@ int hil_window_options(const hil_rt_t *rt, uint16_t oi, const hil_op_t *op, int 
         break;
     case HIL_WOPT_DEPTHWISE: /* padding, stride_w, stride_h, multiplier, act, dil_w, dil_h */
         bad = bad || hil_fb_i32(fb, &t, 3, 0, &o->depth_multiplier) ||
-              hil_fb_u8(fb, &t, 4, 0, &o->activation) || hil_fb_i32(fb, &t, 5, 1, &o->dil_w) ||
-              hil_fb_i32(fb, &t, 6, 1, &o->dil_h);
+              hil_fb_u8(fb, &t, 4, 0, &o->activation) ||
+              hil_fb_i32(fb, &t, 5, 1, &o->dil_w) || hil_fb_i32(fb, &t, 6, 1, &o->dil_h);
         break;
     default: /* padding, stride_w, stride_h, filter_width, filter_height, act */
         bad = bad || hil_fb_i32(fb, &t, 3, 0, &o->filter_w) ||
-              hil_fb_i32(fb, &t, 4, 0, &o->filter_h) || hil_fb_u8(fb, &t, 5, 0, &o->activation);
+              hil_fb_i32(fb, &t, 4, 0, &o->filter_h) ||
+              hil_fb_u8(fb, &t, 5, 0, &o->activation);
         o->dil_w = o->dil_h = 1;
         break;
     }
@@ -72,13 +74,15 @@ int hil_window_geometry(uint16_t oi, const hil_op_t *op, const hil_tensor_t *inp
                         const hil_window_opts_t *o, hil_window_t *w, hil_rt_error_t *err)
 {
     if (input->ndims != 4 || output->ndims != 4)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "input and output must be 4-D");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "input and output must be 4-D");
     if (o->padding != HIL_PADDING_SAME && o->padding != HIL_PADDING_VALID)
         return hil_errf(err, HIL_ERR_UNSUPPORTED_OP, oi, op->code, o->padding,
                         "op %u: %s: unknown padding %u", (unsigned)oi, op->reg->name,
                         (unsigned)o->padding);
     if (o->stride_h < 1 || o->stride_w < 1 || o->dil_h < 1 || o->dil_w < 1)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "stride/dilation must be >= 1");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "stride/dilation must be >= 1");
     if (f_h < 1 || f_w < 1)
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "empty filter window");
     if (input->dims[0] != output->dims[0])
@@ -87,7 +91,8 @@ int hil_window_geometry(uint16_t oi, const hil_op_t *op, const hil_tensor_t *inp
     window_dim(o->padding, input->dims[1], f_h, o->stride_h, o->dil_h, &oh, &ph, &eh);
     window_dim(o->padding, input->dims[2], f_w, o->stride_w, o->dil_w, &ow, &pw, &ew);
     if (eh > 0x7FFFFFFF || ew > 0x7FFFFFFF)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "window arithmetic overflows");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "window arithmetic overflows");
     if (oh != output->dims[1] || ow != output->dims[2])
         return hil_errf(err, HIL_ERR_MODEL_INVALID, oi, op->code, oi,
                         "op %u: %s: output %dx%d, padding gives %dx%d", (unsigned)oi,
@@ -153,16 +158,17 @@ int hil_conv_multipliers(const hil_rt_t *rt, uint16_t oi, const hil_op_t *op,
     const double input_scale = (double)input->scale;
     const double output_scale = (double)output->scale;
     for (uint32_t c = 0; c < channels; c++) {
-        const double filter_scale = (double)hil_tensor_scale(rt, filter, per_channel ? c : 0);
+        const double filter_scale =
+            (double)hil_tensor_scale(rt, filter, per_channel ? c : 0);
         const double effective = input_scale * filter_scale / output_scale;
         int32_t m = 0;
         int s = 0;
         if (effective < 1073741824.0) /* 2^30; also false for inf */
             hil_quantize_multiplier(effective, &m, &s);
         if (!(effective < 1073741824.0) || s > 30)
-            return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
-                            "op %u: %s: requantization scale too large", (unsigned)oi,
-                            op->reg->name);
+            return hil_errf(
+                err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
+                "op %u: %s: requantization scale too large", (unsigned)oi, op->reg->name);
         if (mult) {
             mult[c] = m;
             shift[c] = s;
@@ -200,9 +206,9 @@ int hil_pool_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *er
     if (diff < 0)
         diff = -diff;
     if (!(diff <= 1.0e-6) || input->zero_point != output->zero_point)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
-                        "op %u: %s: input and output quantization differ", (unsigned)oi,
-                        op->reg->name);
+        return hil_errf(
+            err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
+            "op %u: %s: input and output quantization differ", (unsigned)oi, op->reg->name);
     int32_t act_min, act_max;
     st = hil_window_activation(oi, op, output, o.activation, &act_min, &act_max, err);
     if (st)

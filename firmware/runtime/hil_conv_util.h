@@ -32,7 +32,7 @@ typedef struct {
     uint8_t activation;
     int32_t stride_w, stride_h;
     int32_t dil_w, dil_h;
-    int32_t depth_multiplier; /* DEPTHWISE_CONV_2D only */
+    int32_t depth_multiplier;   /* DEPTHWISE_CONV_2D only */
     int32_t filter_w, filter_h; /* pools only */
 } hil_window_opts_t;
 

@@ -41,10 +41,11 @@ int hil_elementwise_prepare(hil_rt_t *rt, uint16_t oi, const hil_op_t *op,
     if (r < 0 || (r > 0 && hil_fb_u8(&rt->fb, &opt, 0, 0, &act)))
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "bad options");
 
-    r = hil_bcast_prepare(in1->dims, in1->ndims, in2->dims, in2->ndims, out->dims, out->ndims,
-                          &ew->bc);
+    r = hil_bcast_prepare(in1->dims, in1->ndims, in2->dims, in2->ndims, out->dims,
+                          out->ndims, &ew->bc);
     if (r == -1)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "input shapes do not broadcast");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "input shapes do not broadcast");
     if (r)
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "output shape mismatch");
 

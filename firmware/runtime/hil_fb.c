@@ -137,7 +137,8 @@ int hil_fb_subtable(const hil_fb_t *fb, const hil_fb_table_t *t, unsigned slot,
     return hil_fb_table_at(fb, tgt, out);
 }
 
-static int vector_at(const hil_fb_t *fb, uint32_t pos, uint32_t elem_size, hil_fb_vec_t *out)
+static int vector_at(const hil_fb_t *fb, uint32_t pos, uint32_t elem_size,
+                     hil_fb_vec_t *out)
 {
     if (!in_bounds(fb, pos, 4))
         return -1;
@@ -162,7 +163,8 @@ int hil_fb_vector(const hil_fb_t *fb, const hil_fb_table_t *t, unsigned slot,
     return vector_at(fb, tgt, elem_size, out);
 }
 
-int hil_fb_vec_table(const hil_fb_t *fb, const hil_fb_vec_t *v, uint32_t i, hil_fb_table_t *out)
+int hil_fb_vec_table(const hil_fb_t *fb, const hil_fb_vec_t *v, uint32_t i,
+                     hil_fb_table_t *out)
 {
     if (i >= v->count)
         return -1;

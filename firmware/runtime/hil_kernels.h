@@ -3,10 +3,10 @@
  *
  *   -DHIL_USE_DSP   Arm DSP extension (Cortex-M4 / M7 / M33 / M55): SMLAD, SXTB16, SXTAB16,
  *                   SMLAxy, SSAT through ACLE (arm_acle.h); the hot loops and the 64-bit
- *                   requantization as inline asm (hil_kernels_dsp.c).
+ *                   requantization as inline asm (hil_kernels_dsp_*.c).
  *   -DHIL_USE_MVE   Arm Helium / MVE-I (Cortex-M55): the same kernels on arm_mve.h
  *                   intrinsics (VMLADAVA, VMULLB/T, VQRDMULH, VRSHL, tail predication) in
- *                   hil_kernels_mve.c, which then replaces hil_kernels_dsp.c; the scalar
+ *                   hil_kernels_mve.c, which then replaces hil_kernels_dsp_*.c; the scalar
  *                   helpers below (ADD's requantization) stay on the DSP extension.
  *   (none)          the portable C kernels in ops/ (the reference: host, RISC-V).
  *
@@ -56,7 +56,8 @@ static inline uint64_t hil_k_channel_bytes(uint64_t channels)
 
 #if defined(HIL_USE_MVE)
 #if !defined(__ARM_FEATURE_MVE) || !(__ARM_FEATURE_MVE & 1) || !defined(__ARM_FEATURE_DSP)
-#error "HIL_USE_MVE needs a compiler targeting MVE-I and the DSP extension (-mcpu=cortex-m55)"
+#error                                                                                     \
+    "HIL_USE_MVE needs a compiler targeting MVE-I and the DSP extension (-mcpu=cortex-m55)"
 #endif
 #define HIL_KERNELS_MVE 1
 #else
@@ -203,9 +204,9 @@ HIL_K_INLINE uint32_t hil_k_dup16(int32_t v)
  * a < 0, and one arithmetic shift of the high word. e = 0 (s >= 0) takes the plain
  * (a*m + 2^30) >> 31. */
 typedef struct {
-    int32_t m;   /* multiplier */
-    int32_t ls;  /* left shift, >= 0 */
-    int32_t e1;  /* right shift e minus 1; -1 when e = 0 */
+    int32_t m;    /* multiplier */
+    int32_t ls;   /* left shift, >= 0 */
+    int32_t e1;   /* right shift e minus 1; -1 when e = 0 */
     uint32_t clo; /* C_e low word (e >= 1) */
     int32_t chi;  /* C_e high word */
 } hil_k_rq_t;
@@ -272,7 +273,7 @@ HIL_K_INLINE int8_t hil_k_out(int32_t v, const hil_k_out_t *o)
     return (int8_t)v;
 }
 
-/* ---- helpers shared by hil_kernels_dsp.c and hil_kernels_mve.c ---- */
+/* ---- helpers shared by hil_kernels_dsp_*.c and hil_kernels_mve.c ---- */
 
 /* Bias of output channel oc: int32 at bias + 4 oc, possibly unaligned; NULL = zeros. */
 static inline int32_t hil_k_ld_bias(const uint8_t *bias, uint32_t oc)
@@ -282,8 +283,8 @@ static inline int32_t hil_k_ld_bias(const uint8_t *bias, uint32_t oc)
 
 /* First and one past the last output index whose whole window (eff taps wide) is inside
  * [0, size) along one dimension. */
-static inline void hil_k_interior_range(int32_t out, int32_t stride, int32_t pad, int32_t eff,
-                                        int32_t size, int32_t *lo, int32_t *hi)
+static inline void hil_k_interior_range(int32_t out, int32_t stride, int32_t pad,
+                                        int32_t eff, int32_t size, int32_t *lo, int32_t *hi)
 {
     int32_t l = 0, h = out;
     while (l < out && l * stride - pad < 0)
@@ -305,7 +306,7 @@ static inline void hil_k_window_interior(const hil_window_t *w, int32_t *ylo, in
                          w->in_w, xlo, xhi);
 }
 
-/* ---- kernels (hil_kernels_dsp.c, or hil_kernels_mve.c with HIL_USE_MVE; the im2col
+/* ---- kernels (hil_kernels_dsp_*.c, or hil_kernels_mve.c with HIL_USE_MVE; the im2col
  * plan and layout, shared by both, in hil_kernels_pack.c) ---- */
 
 /* Per-channel parameters of a convolution-like op. */
@@ -345,12 +346,12 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
  * filter is copied with rows of kp bytes (zero padded) and the input offset folded into
  * the biases (fb = bias + offset * sum(w)), all at prepare, in the arena. */
 typedef struct {
-    uint32_t K, kp;    /* kp == 0: path unused */
-    uint32_t ncols;    /* columns per scratch block (even) */
+    uint32_t K, kp; /* kp == 0: path unused */
+    uint32_t ncols; /* columns per scratch block (even) */
     uint32_t out_c;
-    int32_t *fb;       /* [out_c] */
-    int8_t *wk;        /* [out_c][kp] */
-    int8_t *scratch;   /* [ncols][kp] */
+    int32_t *fb;     /* [out_c] */
+    int8_t *wk;      /* [out_c][kp] */
+    int8_t *scratch; /* [ncols][kp] */
 } hil_k_im2col_t;
 
 /* Plan the path for geometry w: fills ic's sizes and returns the arena bytes it needs
@@ -375,8 +376,9 @@ void hil_k_fc(const int8_t *x, uint32_t batches, uint32_t K, const int8_t *w,
  * against them.
  * Same result as hil_k_gemm. */
 uint32_t hil_k_pointwise_scratch_bytes(uint32_t K);
-void hil_k_pointwise(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w, uint32_t out_c,
-                     const hil_k_conv_params_t *p, uint32_t *scratch, int8_t *out);
+void hil_k_pointwise(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w,
+                     uint32_t out_c, const hil_k_conv_params_t *p, uint32_t *scratch,
+                     int8_t *out);
 
 #endif /* HIL_KERNELS_OPT */
 

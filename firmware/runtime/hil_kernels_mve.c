@@ -2,7 +2,7 @@
  * hil_kernels_mve.c - optimised int8 kernels on Arm Helium (M-profile Vector Extension,
  * Cortex-M55), ACLE intrinsics of arm_mve.h. Built only with -DHIL_USE_MVE on a compiler
  * targeting MVE-I (-mcpu=cortex-m55); otherwise this file is empty. Same API as
- * hil_kernels_dsp.c (hil_kernels.h), which is not built in that case; the im2col plan and
+ * hil_kernels_dsp_*.c (hil_kernels.h), which are not built in that case; the im2col plan and
  * layout are shared with it (hil_kernels_pack.c); the ADD kernel keeps the scalar DSP
  * requantization of hil_kernels.h.
  *
@@ -41,8 +41,8 @@ typedef struct {
 
 /* Lanes c0 .. c0 + 3 * step (per_channel), else channel 0 everywhere; lanes at or after
  * `valid` repeat the last valid one. */
-static inline void rq4_load(rq4_t *q, const hil_k_conv_params_t *p, uint32_t c0, uint32_t step,
-                            uint32_t valid, int per_channel)
+static inline void rq4_load(rq4_t *q, const hil_k_conv_params_t *p, uint32_t c0,
+                            uint32_t step, uint32_t valid, int per_channel)
 {
     int32_t m[4] __attribute__((aligned(8))), ls[4] __attribute__((aligned(8))),
         ne[4] __attribute__((aligned(8)));
@@ -88,8 +88,9 @@ HIL_K_INLINE void st4(int8_t *d, int32x4_t v, uint32_t n)
 
 /* ---- dot products: one column against four rows ----
  * a[r] += sum_{k < len} w_r[k] x[k]; with_sum: s[r] += sum_k w_r[k]. */
-HIL_K_INLINE void dot1x4(const int8_t *x, const int8_t *w0, const int8_t *w1, const int8_t *w2,
-                         const int8_t *w3, uint32_t len, int32_t *a, int32_t *s, int with_sum)
+HIL_K_INLINE void dot1x4(const int8_t *x, const int8_t *w0, const int8_t *w1,
+                         const int8_t *w2, const int8_t *w3, uint32_t len, int32_t *a,
+                         int32_t *s, int with_sum)
 {
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
     int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -178,7 +179,8 @@ HIL_K_INLINE int32x4_t fold4(const hil_k_conv_params_t *p, const int8_t *const *
     int32_t fb[4];
     for (uint32_t i = 0; i < 4; i++) {
         const uint32_t c = oc + i < out_c ? oc + i : out_c - 1u;
-        fb[i] = hil_wadd(hil_k_ld_bias(p->bias, c), hil_wmul(p->input_offset, row_sum(r[i], len)));
+        fb[i] = hil_wadd(hil_k_ld_bias(p->bias, c),
+                         hil_wmul(p->input_offset, row_sum(r[i], len)));
     }
     return vec4(fb[0], fb[1], fb[2], fb[3]);
 }
@@ -228,8 +230,9 @@ uint32_t hil_k_pointwise_scratch_bytes(uint32_t K)
     return 0; /* the int8 GEMM above for every pointwise layer */
 }
 
-void hil_k_pointwise(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w, uint32_t out_c,
-                     const hil_k_conv_params_t *p, uint32_t *scratch, int8_t *out)
+void hil_k_pointwise(const int8_t *x, uint32_t n, uint32_t K, const int8_t *w,
+                     uint32_t out_c, const hil_k_conv_params_t *p, uint32_t *scratch,
+                     int8_t *out)
 {
     (void)scratch;
     hil_k_gemm(x, n, K, w, out_c, p, out, out_c);
@@ -267,8 +270,10 @@ void hil_k_conv_direct(const hil_window_t *wp, const int8_t *input, const int8_t
             const int8_t *in_b = input + (size_t)b * (size_t)g.in_h * in_row;
             for (int32_t oy = 0; oy < g.out_h; oy++) {
                 const int32_t iy0 = oy * g.stride_h - g.pad_h;
-                int8_t *d = output + ((size_t)b * (size_t)g.out_h + (size_t)oy) *
-                                         (size_t)g.out_w * out_c + oc;
+                int8_t *d =
+                    output +
+                    ((size_t)b * (size_t)g.out_h + (size_t)oy) * (size_t)g.out_w * out_c +
+                    oc;
                 const int inner_y = oy >= ylo && oy < yhi;
                 for (int32_t ox = 0; ox < g.out_w; ox++, d += out_c) {
                     const int32_t ix0 = ox * g.stride_w - g.pad_w;
@@ -276,17 +281,18 @@ void hil_k_conv_direct(const hil_window_t *wp, const int8_t *input, const int8_t
                     int32x4_t acc;
                     if (inner_y && ox >= xlo && ox < xhi) {
                         const int8_t *xp = in_b + (size_t)iy0 * in_row + (size_t)ix0 * in_c;
-                        for (int32_t fy = 0; fy < g.f_h; fy++, xp += (size_t)g.dil_h * in_row) {
+                        for (int32_t fy = 0; fy < g.f_h;
+                             fy++, xp += (size_t)g.dil_h * in_row) {
                             const size_t fo = (size_t)fy * f_row;
                             if (g.dil_w == 1) {
-                                dot1x4(xp, r[0] + fo, r[1] + fo, r[2] + fo, r[3] + fo, f_row, a,
-                                       NULL, 0);
+                                dot1x4(xp, r[0] + fo, r[1] + fo, r[2] + fo, r[3] + fo,
+                                       f_row, a, NULL, 0);
                             } else {
                                 for (int32_t fx = 0; fx < g.f_w; fx++) {
                                     const size_t fxo = fo + (size_t)fx * in_c;
                                     dot1x4(xp + (size_t)(fx * g.dil_w) * in_c, r[0] + fxo,
-                                           r[1] + fxo, r[2] + fxo, r[3] + fxo, in_c, a, NULL,
-                                           0);
+                                           r[1] + fxo, r[2] + fxo, r[3] + fxo, in_c, a,
+                                           NULL, 0);
                                 }
                             }
                         }
@@ -297,7 +303,8 @@ void hil_k_conv_direct(const hil_window_t *wp, const int8_t *input, const int8_t
                         hil_window_taps(iy0, g.dil_h, g.f_h, g.in_h, &fy0, &fy1);
                         hil_window_taps(ix0, g.dil_w, g.f_w, g.in_w, &fx0, &fx1);
                         for (int32_t fy = fy0; fy < fy1; fy++) {
-                            const int8_t *in_y = in_b + (size_t)(iy0 + g.dil_h * fy) * in_row;
+                            const int8_t *in_y =
+                                in_b + (size_t)(iy0 + g.dil_h * fy) * in_row;
                             if (g.dil_w == 1) {
                                 const size_t fo = (size_t)fy * f_row + (size_t)fx0 * in_c;
                                 if (fx1 > fx0)
@@ -306,10 +313,11 @@ void hil_k_conv_direct(const hil_window_t *wp, const int8_t *input, const int8_t
                                            (uint32_t)(fx1 - fx0) * in_c, a, s, 1);
                             } else {
                                 for (int32_t fx = fx0; fx < fx1; fx++) {
-                                    const size_t fo = (size_t)fy * f_row + (size_t)fx * in_c;
+                                    const size_t fo =
+                                        (size_t)fy * f_row + (size_t)fx * in_c;
                                     dot1x4(in_y + (size_t)(ix0 + g.dil_w * fx) * in_c,
-                                           r[0] + fo, r[1] + fo, r[2] + fo, r[3] + fo, in_c, a,
-                                           s, 1);
+                                           r[0] + fo, r[1] + fo, r[2] + fo, r[3] + fo, in_c,
+                                           a, s, 1);
                                 }
                             }
                         }
@@ -370,8 +378,8 @@ HIL_K_INLINE void dw_group(const hil_window_t *wp, const int8_t *input, int8_t *
             const int32_t iy0 = oy * g.stride_h - g.pad_h;
             int32_t fy0, fy1;
             hil_window_taps(iy0, g.dil_h, g.f_h, g.in_h, &fy0, &fy1);
-            int8_t *d = output + ((size_t)b * (size_t)g.out_h + (size_t)oy) *
-                                     (size_t)g.out_w * C;
+            int8_t *d =
+                output + ((size_t)b * (size_t)g.out_h + (size_t)oy) * (size_t)g.out_w * C;
             const int inner_y = oy >= ylo && oy < yhi;
             for (int32_t ox = 0; ox < g.out_w; ox++, d += C) {
                 const int32_t ix0 = ox * g.stride_w - g.pad_w;
@@ -393,7 +401,8 @@ HIL_K_INLINE void dw_group(const hil_window_t *wp, const int8_t *input, int8_t *
                         const int16_t *wt = wc + 8 * fy * g.f_w;
                         for (int32_t fx = fx0; fx < fx1; fx++)
                             dw_mac(&ae, &ao,
-                                   dw_ld(in_y + (size_t)(ix0 + g.dil_w * fx) * C, off, pr, tail),
+                                   dw_ld(in_y + (size_t)(ix0 + g.dil_w * fx) * C, off, pr,
+                                         tail),
                                    vldrhq_s16(wt + 8 * fx));
                     }
                 }
@@ -451,7 +460,7 @@ void hil_k_dwconv(const hil_window_t *w, const int8_t *input, const int8_t *filt
 }
 
 /* ---- CONV_2D through an im2col of a few pixels (in_c % 4 != 0) ----
- * As hil_kernels_dsp.c: columns with the zero point for taps outside the input (x + off =
+ * As hil_kernels_dsp_*.c: columns with the zero point for taps outside the input (x + off =
  * 0: no contribution) and zeros up to kp; filter rows padded to kp with zeros and biases
  * folded (fb = bias + off * sum(w)) at prepare (hil_kernels_pack.c, shared). */
 /* column for output pixel (oy, ox): K bytes, then zeros up to kp */
@@ -467,7 +476,8 @@ HIL_K_INLINE void im2col_column(const hil_window_t g, const int8_t *in_b, int32_
     if (g.dil_w == 1 && ix0 >= 0 && ix0 + g.f_w <= g.in_w && iy0 >= 0 &&
         iy0 + (g.f_h - 1) * g.dil_h < g.in_h) {
         const int8_t *src = in_b + (size_t)iy0 * in_row + (size_t)ix0 * in_c;
-        for (int32_t fy = 0; fy < g.f_h; fy++, col += f_row, src += (size_t)g.dil_h * in_row) {
+        for (int32_t fy = 0; fy < g.f_h;
+             fy++, col += f_row, src += (size_t)g.dil_h * in_row) {
             uint32_t k = 0;
             for (; k + 16u <= f_row; k += 16u)
                 vstrbq_s8(col + k, vldrbq_s8(src + k));
@@ -497,8 +507,9 @@ HIL_K_INLINE void im2col_column(const hil_window_t g, const int8_t *in_b, int32_
         col0[k] = 0;
 }
 
-void hil_k_conv_im2col(const hil_window_t *wp, const int8_t *input, const hil_k_im2col_t *icp,
-                       const hil_k_conv_params_t *p, int8_t *output)
+void hil_k_conv_im2col(const hil_window_t *wp, const int8_t *input,
+                       const hil_k_im2col_t *icp, const hil_k_conv_params_t *p,
+                       int8_t *output)
 {
     const hil_window_t g = *wp;
     const hil_k_im2col_t ic = *icp;

@@ -1,6 +1,6 @@
 /*
  * hil_kernels_pack.c - prepare-time side of the optimised kernels, the same for the DSP
- * (hil_kernels_dsp.c) and the Helium / MVE (hil_kernels_mve.c) builds: the im2col
+ * (hil_kernels_dsp_*.c) and the Helium / MVE (hil_kernels_mve.c) builds: the im2col
  * CONV_2D path's plan (sizes, arena bytes) and layout (filter rows re-packed to a
  * multiple of 4 bytes, input offset folded into the biases). Built with -DHIL_USE_DSP or
  * -DHIL_USE_MVE (hil_kernels.h's HIL_KERNELS_OPT); otherwise this file is empty.

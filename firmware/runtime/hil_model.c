@@ -23,13 +23,14 @@
 
 static int bad(hil_rt_error_t *err, const char *what, uint32_t value)
 {
-    return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, value, "%s", what);
+    return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, value, "%s",
+                    what);
 }
 
 static int bad_tensor(hil_rt_error_t *err, uint32_t t, const char *what)
 {
-    return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, t, "tensor %u: %s",
-                    (unsigned)t, what);
+    return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, t,
+                    "tensor %u: %s", (unsigned)t, what);
 }
 
 static int bad_op(hil_rt_error_t *err, uint32_t i, const char *what)
@@ -63,8 +64,8 @@ static int parse_tensor(hil_rt_t *rt, uint32_t ti, const hil_fb_table_t *tt,
         return bad_tensor(err, ti, "malformed shape");
     if (shape.count > HIL_RT_MAX_DIMS)
         return hil_errf(err, HIL_ERR_TOO_MANY, HIL_RT_NONE, HIL_RT_NONE, ti,
-                        "tensor %u: %u dims, at most %u", (unsigned)ti, (unsigned)shape.count,
-                        (unsigned)HIL_RT_MAX_DIMS);
+                        "tensor %u: %u dims, at most %u", (unsigned)ti,
+                        (unsigned)shape.count, (unsigned)HIL_RT_MAX_DIMS);
     t->ndims = (uint8_t)shape.count;
     uint64_t elems = 1;
     for (uint32_t d = 0; d < shape.count; d++) {
@@ -116,8 +117,8 @@ static int parse_tensor(hil_rt_t *rt, uint32_t ti, const hil_fb_table_t *tt,
         uint8_t details;
         int32_t qdim;
         if (hil_fb_vector(fb, &sub, 2, 4, &scales, &p1) ||
-            hil_fb_vector(fb, &sub, 3, 8, &zps, &p2) || hil_fb_u8(fb, &sub, 4, 0, &details) ||
-            hil_fb_i32(fb, &sub, 6, 0, &qdim))
+            hil_fb_vector(fb, &sub, 3, 8, &zps, &p2) ||
+            hil_fb_u8(fb, &sub, 4, 0, &details) || hil_fb_i32(fb, &sub, 6, 0, &qdim))
             return bad_tensor(err, ti, "malformed quantization");
         if (details != 0)
             return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, HIL_RT_NONE, HIL_RT_NONE, ti,
@@ -151,11 +152,13 @@ static int parse_tensor(hil_rt_t *rt, uint32_t ti, const hil_fb_table_t *tt,
     hil_fb_table_t bt;
     hil_fb_vec_t data;
     uint64_t boff, bsize;
-    if (hil_fb_vec_table(fb, buffers, bi, &bt) || hil_fb_vector(fb, &bt, 0, 1, &data, &present) ||
-        hil_fb_u64(fb, &bt, 1, 0, &boff) || hil_fb_u64(fb, &bt, 2, 0, &bsize))
+    if (hil_fb_vec_table(fb, buffers, bi, &bt) ||
+        hil_fb_vector(fb, &bt, 0, 1, &data, &present) || hil_fb_u64(fb, &bt, 1, 0, &boff) ||
+        hil_fb_u64(fb, &bt, 2, 0, &bsize))
         return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, bi,
                         "buffer %u: malformed", (unsigned)bi);
-    if (boff > 1) /* large-model layout (data after the flatbuffer): TFLM does not read it */
+    if (boff >
+        1) /* large-model layout (data after the flatbuffer): TFLM does not read it */
         return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, bi,
                         "buffer %u: external (offset) data unsupported", (unsigned)bi);
     if (data.count > 0) {
@@ -190,8 +193,9 @@ static int parse_io(hil_rt_t *rt, const hil_fb_table_t *sg, unsigned slot, int i
                             "model %s %u: bad tensor index", what, (unsigned)i);
         hil_tensor_t *t = &rt->tensors[ti];
         if (t->flags & HIL_TF_CONST)
-            return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, (uint32_t)ti,
-                            "model %s %u: tensor %d is constant", what, (unsigned)i, (int)ti);
+            return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE,
+                            (uint32_t)ti, "model %s %u: tensor %d is constant", what,
+                            (unsigned)i, (int)ti);
         t->flags |= is_output ? HIL_TF_OUTPUT : HIL_TF_INPUT;
         if (is_output)
             rt->output_idx[i] = (uint16_t)ti;

@@ -90,7 +90,8 @@ int hil_isfinite_f(float x)
     return ((v.u >> 23) & 0xFF) != 0xFF;
 }
 
-void hil_quantize_multiplier(double real_multiplier, int32_t *quantized_multiplier, int *shift)
+void hil_quantize_multiplier(double real_multiplier, int32_t *quantized_multiplier,
+                             int *shift)
 {
     if (real_multiplier == 0.0) {
         *quantized_multiplier = 0;
@@ -172,8 +173,9 @@ static int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a
     const int32_t x4_over_4 = hil_rdivpot(x4, 2);
     const int32_t x4_over_24_plus_x3_over_6_plus_x2_over_2 =
         hil_rdivpot(hil_wadd(hil_srdhm(hil_wadd(x4_over_4, x3), constant_1_over_3), x2), 1);
-    return hil_wadd(constant_term,
-                    hil_srdhm(constant_term, hil_wadd(x, x4_over_24_plus_x3_over_6_plus_x2_over_2)));
+    return hil_wadd(
+        constant_term,
+        hil_srdhm(constant_term, hil_wadd(x, x4_over_24_plus_x3_over_6_plus_x2_over_2)));
 }
 
 int32_t hil_exp_on_negative_values(int32_t a, int integer_bits)
@@ -219,7 +221,8 @@ int32_t hil_one_over_one_plus_x_for_x_in_0_1(int32_t a)
     const int32_t half_denominator = rounding_half_sum(a, INT32_MAX);
     const int32_t constant_48_over_17 = 1515870810;
     const int32_t constant_neg_32_over_17 = -1010580540;
-    int32_t x = hil_wadd(constant_48_over_17, hil_srdhm(half_denominator, constant_neg_32_over_17));
+    int32_t x =
+        hil_wadd(constant_48_over_17, hil_srdhm(half_denominator, constant_neg_32_over_17));
     for (int i = 0; i < 3; i++) {
         const int32_t half_denominator_times_x = hil_srdhm(half_denominator, x);
         const int32_t one_minus_half_denominator_times_x =

@@ -24,7 +24,8 @@ float hil_roundf(float x);
 int hil_isfinite_f(float x);
 
 /* TFLite QuantizeMultiplier (quantization_util.cc, double-rounding build). */
-void hil_quantize_multiplier(double real_multiplier, int32_t *quantized_multiplier, int *shift);
+void hil_quantize_multiplier(double real_multiplier, int32_t *quantized_multiplier,
+                             int *shift);
 
 /* Wrapping int32 arithmetic (what TFLM's overflowing int32 operations do in practice). */
 static inline int32_t hil_wadd(int32_t a, int32_t b)
@@ -69,7 +70,8 @@ static inline int32_t hil_mbqm(int32_t x, int32_t quantized_multiplier, int shif
 {
     int left_shift = shift > 0 ? shift : 0;
     int right_shift = shift > 0 ? 0 : -shift;
-    return hil_rdivpot(hil_srdhm(hil_wshl(x, left_shift), quantized_multiplier), right_shift);
+    return hil_rdivpot(hil_srdhm(hil_wshl(x, left_shift), quantized_multiplier),
+                       right_shift);
 }
 
 /* gemmlowp SaturatingRoundingMultiplyByPOT<exponent> (int32): exponent > 0 saturating

@@ -1,174 +1,13 @@
 /*
- * hil_rt.c - load (parse, plan, prepare) and invoke; helpers shared with the kernels.
+ * hil_rt.c - the public API (hil_rt.h): load (parse, plan, prepare every operator), invoke,
+ * and the accessors of the loaded model. Error helpers (hil_rt_error.c), arena persistence
+ * (hil_rt_arena.c) and the kernels' tensor accessors (hil_rt_tensor.c) are leaf files below it.
  */
-#include <stdarg.h>
-
+#include "hil_rt.h"
 #include "hil_rt_internal.h"
 
 /* Where zero-byte tensors point (never read or written). */
 static uint8_t hil_empty[HIL_RT_TENSOR_ALIGN];
-
-/* ------------------------------------------------------------------ errors */
-
-typedef struct {
-    char *buf;
-    unsigned len, cap;
-} msgbuf_t;
-
-static void put_char(msgbuf_t *m, char c)
-{
-    if (m->len + 1u < m->cap)
-        m->buf[m->len++] = c;
-}
-
-static void put_str(msgbuf_t *m, const char *s)
-{
-    if (s == NULL)
-        s = "(null)";
-    while (*s)
-        put_char(m, *s++);
-}
-
-static void put_uint(msgbuf_t *m, uint32_t v)
-{
-    char tmp[10];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    while (n)
-        put_char(m, tmp[--n]);
-}
-
-int hil_errf(hil_rt_error_t *err, int status, uint16_t op_index, uint16_t op_code,
-             uint32_t value, const char *fmt, ...)
-{
-    if (err == NULL)
-        return status;
-    err->status = status;
-    err->op_index = op_index;
-    err->op_code = op_code;
-    err->value = value;
-    msgbuf_t m = {err->message, 0, (unsigned)sizeof(err->message)};
-    va_list ap;
-    va_start(ap, fmt);
-    for (const char *p = fmt; *p; p++) {
-        if (*p != '%') {
-            put_char(&m, *p);
-            continue;
-        }
-        p++;
-        if (*p == 's') {
-            put_str(&m, va_arg(ap, const char *));
-        } else if (*p == 'u') {
-            put_uint(&m, va_arg(ap, unsigned));
-        } else if (*p == 'd') {
-            int v = va_arg(ap, int);
-            if (v < 0) {
-                put_char(&m, '-');
-                put_uint(&m, 0u - (uint32_t)v);
-            } else {
-                put_uint(&m, (uint32_t)v);
-            }
-        } else if (*p == '%') {
-            put_char(&m, '%');
-        } else {
-            break; /* unknown conversion or trailing '%' */
-        }
-    }
-    va_end(ap);
-    m.buf[m.len] = '\0';
-    return status;
-}
-
-static const char *op_name(const hil_op_t *op)
-{
-    if (op->reg)
-        return op->reg->name;
-    const char *n = hil_op_name(op->code);
-    return n ? n : "op";
-}
-
-int hil_err_type(const hil_rt_t *rt, hil_rt_error_t *err, uint16_t op_index,
-                 const hil_op_t *op, int tensor)
-{
-    if (tensor < 0)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, op_index, op->code, HIL_RT_NONE,
-                        "op %u: missing tensor for %s", (unsigned)op_index, op_name(op));
-    return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, op_index, op->code, (uint32_t)tensor,
-                    "tensor %d: type %s unsupported by %s", tensor,
-                    hil_type_name(rt->tensors[tensor].type), op_name(op));
-}
-
-int hil_err_op(hil_rt_error_t *err, int status, uint16_t op_index, const hil_op_t *op,
-               const char *what)
-{
-    return hil_errf(err, status, op_index, op->code, op_index, "op %u: %s: %s",
-                    (unsigned)op_index, op_name(op), what);
-}
-
-/* ------------------------------------------------------------------ kernel helpers */
-
-uint32_t hil_tensor_elems(const hil_tensor_t *t)
-{
-    uint32_t n = 1;
-    for (unsigned d = 0; d < t->ndims; d++)
-        n *= (uint32_t)t->dims[d]; /* bounded at parse time */
-    return n;
-}
-
-float hil_tensor_scale(const hil_rt_t *rt, const hil_tensor_t *t, uint32_t i)
-{
-    if (i >= t->nscales)
-        return 0.0f;
-    return hil_ld_f32(rt->fb.buf + t->scales_pos + 4u * i);
-}
-
-int hil_op_input_index(const hil_op_t *op, unsigned i)
-{
-    if (i >= op->ninputs)
-        return -1;
-    return op->inputs[i];
-}
-
-const hil_tensor_t *hil_op_input(const hil_rt_t *rt, const hil_op_t *op, unsigned i)
-{
-    int ti = hil_op_input_index(op, i);
-    return ti < 0 ? NULL : &rt->tensors[ti];
-}
-
-hil_tensor_t *hil_op_output(hil_rt_t *rt, const hil_op_t *op, unsigned i)
-{
-    if (i >= op->noutputs)
-        return NULL;
-    return &rt->tensors[op->outputs[i]];
-}
-
-int hil_op_options(const hil_rt_t *rt, const hil_op_t *op, uint8_t type, hil_fb_table_t *t)
-{
-    if (op->options_pos == 0)
-        return 0;
-    if (op->options_type != type)
-        return -1;
-    if (hil_fb_table_at(&rt->fb, op->options_pos, t))
-        return -1;
-    return 1;
-}
-
-void *hil_rt_persist(hil_rt_t *rt, uint32_t bytes)
-{
-    uint64_t a = ((uint64_t)bytes + (HIL_RT_PERSIST_ALIGN - 1u)) & ~(uint64_t)(HIL_RT_PERSIST_ALIGN - 1u);
-    uint64_t need = (uint64_t)rt->persist_need + a;
-    rt->persist_need = need > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)need;
-    if (rt->persist_failed || rt->persist_top < rt->arena_base ||
-        a > (uint64_t)(rt->persist_top - rt->arena_base)) {
-        rt->persist_failed = 1;
-        return NULL;
-    }
-    rt->persist_top -= (uint32_t)a;
-    return rt->arena + rt->persist_top;
-}
 
 /* ------------------------------------------------------------------ API */
 
@@ -199,10 +38,12 @@ int hil_rt_load(hil_rt_t *rt, const uint8_t *model, uint32_t size, uint8_t *aren
         err = &local;
     hil_errf(err, HIL_OK, HIL_RT_NONE, HIL_RT_NONE, 0, "");
     if (rt == NULL)
-        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0, "no runtime object");
+        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0,
+                        "no runtime object");
     hil_memset(rt, 0, sizeof(*rt));
     if (model == NULL)
-        return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, 0, "no model");
+        return hil_errf(err, HIL_ERR_MODEL_INVALID, HIL_RT_NONE, HIL_RT_NONE, 0,
+                        "no model");
     if (arena == NULL)
         arena_size = 0;
     rt->fb.buf = model;
@@ -244,9 +85,10 @@ int hil_rt_load(hil_rt_t *rt, const uint8_t *model, uint32_t size, uint8_t *aren
     }
 
     rt->plan_size = hil_plan(rt);
-    const uint64_t need = (uint64_t)base + rt->plan_size + rt->persist_need +
-                          (arena_size - pend);
-    if (short_arena || rt->persist_failed || (uint64_t)base + rt->plan_size > rt->persist_top) {
+    const uint64_t need =
+        (uint64_t)base + rt->plan_size + rt->persist_need + (arena_size - pend);
+    if (short_arena || rt->persist_failed ||
+        (uint64_t)base + rt->plan_size > rt->persist_top) {
         uint32_t n = need > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)need;
         st = hil_errf(err, HIL_ERR_ARENA_TOO_SMALL, HIL_RT_NONE, HIL_RT_NONE, n,
                       "arena too small: need %u bytes, have %u", (unsigned)n,
@@ -339,14 +181,16 @@ const hil_rt_io_t *hil_rt_output(const hil_rt_t *rt, uint8_t index)
     return &rt->outputs[index];
 }
 
-static int invoke_range(hil_rt_t *rt, uint16_t last, hil_rt_op_hook_t hook, void *hook_ctx, hil_rt_error_t *err)
+static int invoke_range(hil_rt_t *rt, uint16_t last, hil_rt_op_hook_t hook, void *hook_ctx,
+                        hil_rt_error_t *err)
 {
     hil_rt_error_t local;
     if (err == NULL)
         err = &local;
     hil_errf(err, HIL_OK, HIL_RT_NONE, HIL_RT_NONE, 0, "");
     if (!hil_rt_loaded(rt))
-        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0, "no model loaded");
+        return hil_errf(err, HIL_ERR_BAD_STATE, HIL_RT_NONE, HIL_RT_NONE, 0,
+                        "no model loaded");
     for (uint16_t i = 0; i < rt->nops && i <= last; i++) {
         const hil_op_t *op = &rt->ops[i];
         if (hook)
@@ -374,13 +218,14 @@ int hil_rt_invoke_until(hil_rt_t *rt, uint16_t last_op, hil_rt_error_t *err)
     if (err == NULL)
         err = &local;
     if (hil_rt_loaded(rt) && last_op >= rt->nops) {
-        return hil_errf(err, HIL_ERR_OUT_OF_RANGE, last_op, HIL_RT_NONE, last_op, "op %u past the model",
-                        (unsigned)last_op);
+        return hil_errf(err, HIL_ERR_OUT_OF_RANGE, last_op, HIL_RT_NONE, last_op,
+                        "op %u past the model", (unsigned)last_op);
     }
     return invoke_range(rt, last_op, NULL, NULL, err);
 }
 
-const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes, uint8_t *type)
+const uint8_t *hil_rt_tensor_data(const hil_rt_t *rt, uint16_t index, uint32_t *bytes,
+                                  uint8_t *type)
 {
     if (!hil_rt_loaded(rt) || index >= rt->ntensors)
         return NULL;

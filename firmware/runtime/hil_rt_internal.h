@@ -10,7 +10,7 @@
 #define HIL_RT_INTERNAL_H
 
 #include "hil_fb.h"
-#include "hil_rt.h"
+#include "hil_rt_types.h"
 
 #ifndef HIL_RT_MAX_OP_OUTPUTS
 #define HIL_RT_MAX_OP_OUTPUTS 4
@@ -33,32 +33,32 @@
 #define HIL_TF_USED 0x10u     /* referenced by an operator */
 
 typedef struct {
-    uint8_t *data;           /* arena or model bytes (const if HIL_TF_CONST) */
-    uint32_t bytes;          /* elements * element size */
+    uint8_t *data;  /* arena or model bytes (const if HIL_TF_CONST) */
+    uint32_t bytes; /* elements * element size */
     int32_t dims[HIL_RT_MAX_DIMS];
-    float scale;             /* first scale (0 if not quantized) */
-    int32_t zero_point;      /* first zero point */
-    uint32_t scales_pos;     /* model position of the float32 scale vector (per channel) */
-    uint16_t nscales;        /* number of scales (0 = not quantized) */
-    uint8_t type;            /* TFLite TensorType */
+    float scale;         /* first scale (0 if not quantized) */
+    int32_t zero_point;  /* first zero point */
+    uint32_t scales_pos; /* model position of the float32 scale vector (per channel) */
+    uint16_t nscales;    /* number of scales (0 = not quantized) */
+    uint8_t type;        /* TFLite TensorType */
     uint8_t ndims;
-    uint8_t flags;           /* HIL_TF_* */
-    uint8_t qdim;            /* quantized_dimension */
+    uint8_t flags; /* HIL_TF_* */
+    uint8_t qdim;  /* quantized_dimension */
     /* memory plan */
-    uint16_t first, last;    /* lifetime in operator indices */
-    uint32_t offset;         /* offset in the arena */
+    uint16_t first, last; /* lifetime in operator indices */
+    uint32_t offset;      /* offset in the arena */
 } hil_tensor_t;
 
 struct hil_op_reg;
 
 typedef struct {
     const struct hil_op_reg *reg;
-    void *state;             /* prepared data in the arena, owned by the kernel */
-    uint32_t options_pos;    /* model position of the builtin options table, 0 = none */
-    uint16_t code;           /* builtin operator code */
-    uint8_t options_type;    /* BuiltinOptions union type */
+    void *state;          /* prepared data in the arena, owned by the kernel */
+    uint32_t options_pos; /* model position of the builtin options table, 0 = none */
+    uint16_t code;        /* builtin operator code */
+    uint8_t options_type; /* BuiltinOptions union type */
     uint8_t ninputs, noutputs;
-    int16_t inputs[HIL_RT_MAX_OP_INPUTS];   /* tensor index or -1 (optional, absent) */
+    int16_t inputs[HIL_RT_MAX_OP_INPUTS]; /* tensor index or -1 (optional, absent) */
     int16_t outputs[HIL_RT_MAX_OP_OUTPUTS];
 } hil_op_t;
 
@@ -76,14 +76,14 @@ typedef struct hil_op_reg {
 } hil_op_reg_t;
 
 struct hil_rt {
-    hil_fb_t fb;             /* the model */
+    hil_fb_t fb; /* the model */
     uint8_t *arena;
     uint32_t arena_size;
-    uint32_t arena_base;     /* offset of the first 16-byte aligned arena byte */
-    uint32_t plan_size;      /* bytes of planned activations from arena_base */
-    uint32_t persist_top;    /* persistent state lives in [persist_top, persist_end) */
+    uint32_t arena_base;  /* offset of the first 16-byte aligned arena byte */
+    uint32_t plan_size;   /* bytes of planned activations from arena_base */
+    uint32_t persist_top; /* persistent state lives in [persist_top, persist_end) */
     uint32_t persist_end;
-    uint32_t persist_need;   /* bytes of persistent state requested so far */
+    uint32_t persist_need; /* bytes of persistent state requested so far */
     uint32_t arena_used;
     uint8_t persist_failed;
     uint8_t loaded;
@@ -106,13 +106,13 @@ int hil_model_parse(hil_rt_t *rt, hil_rt_error_t *err);
 void hil_plan_lifetimes(hil_rt_t *rt);
 uint32_t hil_plan(hil_rt_t *rt); /* returns the plan size in bytes */
 
-/* ---- registry and names (hil_ops.c) ---- */
+/* ---- registry (hil_ops.c) and names (hil_names.c) ---- */
 const hil_op_reg_t *hil_op_find(uint16_t code);
 const char *hil_op_name(uint16_t code); /* NULL if unknown */
 const char *hil_type_name(uint8_t type);
-uint32_t hil_type_size(uint8_t type);   /* 0 if unknown / variable-size */
+uint32_t hil_type_size(uint8_t type); /* 0 if unknown / variable-size */
 
-/* ---- helpers for kernels (hil_rt.c) ---- */
+/* ---- helpers for kernels (hil_rt_arena.c, hil_rt_tensor.c) ---- */
 
 /* Allocate persistent state from the arena's end. Returns NULL if it does not fit (the
  * request is still counted toward the bytes needed); a kernel must then return
@@ -133,7 +133,7 @@ uint32_t hil_tensor_elems(const hil_tensor_t *t);
 /* The i-th float32 scale of a quantized tensor. */
 float hil_tensor_scale(const hil_rt_t *rt, const hil_tensor_t *t, uint32_t i);
 
-/* Error reporting. fmt understands %s, %d (int), %u (unsigned) and %%; the message is cut
+/* Error reporting (hil_rt_error.c). fmt understands %s, %d (int), %u (unsigned) and %%; the message is cut
  * at 63 characters. Returns status. */
 int hil_errf(hil_rt_error_t *err, int status, uint16_t op_index, uint16_t op_code,
              uint32_t value, const char *fmt, ...);

@@ -36,7 +36,8 @@ static _Alignas(16) uint8_t rt_storage[256 * 1024];
 static int fail(const hil_rt_error_t *e)
 {
     printf("error status=%d op_index=%u op_code=%u value=%lu: %s\n", (int)e->status,
-           (unsigned)e->op_index, (unsigned)e->op_code, (unsigned long)e->value, e->message);
+           (unsigned)e->op_index, (unsigned)e->op_code, (unsigned long)e->value,
+           e->message);
     return 2;
 }
 
@@ -108,8 +109,8 @@ static int check_files(hil_rt_t *rt, uint32_t arena_size, int n, char **paths)
     return 0;
 }
 
-static int run(hil_rt_t *rt, uint32_t arena_size, unsigned long repeat, const char *model_path,
-               const char *input_path, const char *output_path)
+static int run(hil_rt_t *rt, uint32_t arena_size, unsigned long repeat,
+               const char *model_path, const char *input_path, const char *output_path)
 {
     size_t model_size = 0, input_size = 0;
     uint8_t *model = NULL, *input = NULL;
@@ -147,11 +148,11 @@ static int run(hil_rt_t *rt, uint32_t arena_size, unsigned long repeat, const ch
     for (uint8_t k = 0; k < hil_rt_num_inputs(rt); k++)
         in_total += hil_rt_input(rt, k)->bytes;
     if (input_size != in_total) {
-        hil_rt_error_t e = {HIL_ERR_BAD_LENGTH, HIL_RT_NONE, HIL_RT_NONE, (uint32_t)in_total,
-                            ""};
+        hil_rt_error_t e = {HIL_ERR_BAD_LENGTH, HIL_RT_NONE, HIL_RT_NONE,
+                            (uint32_t)in_total, ""};
         snprintf(e.message, sizeof(e.message), "input is %lu bytes, model input%s %lu",
-                 (unsigned long)input_size,
-                 hil_rt_num_inputs(rt) > 1 ? "s total" : " 0 is", (unsigned long)in_total);
+                 (unsigned long)input_size, hil_rt_num_inputs(rt) > 1 ? "s total" : " 0 is",
+                 (unsigned long)in_total);
         rc = fail(&e);
         goto out;
     }
@@ -237,4 +238,3 @@ int main(int argc, char **argv)
     }
     return rc;
 }
-

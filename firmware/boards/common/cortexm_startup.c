@@ -41,13 +41,13 @@ __attribute__((section(".isr_vector"), used))
 const vector_t hil_vectors[16 + HIL_CORTEXM_N_EXTERNAL_IRQS] = {
     [0] = (vector_t)(uintptr_t)__stack_top__,
     [1] = Reset_Handler,
-    [2] = Fault_Handler,  /* NMI */
-    [3] = Fault_Handler,  /* HardFault */
-    [4] = Fault_Handler,  /* MemManage */
-    [5] = Fault_Handler,  /* BusFault */
-    [6] = Fault_Handler,  /* UsageFault */
+    [2] = Fault_Handler, /* NMI */
+    [3] = Fault_Handler, /* HardFault */
+    [4] = Fault_Handler, /* MemManage */
+    [5] = Fault_Handler, /* BusFault */
+    [6] = Fault_Handler, /* UsageFault */
 #if defined(HIL_CORTEXM_SECUREFAULT) && HIL_CORTEXM_SECUREFAULT
-    [7] = Fault_Handler,  /* SecureFault */
+    [7] = Fault_Handler, /* SecureFault */
 #endif
     [11] = Fault_Handler, /* SVCall */
     [12] = Fault_Handler, /* DebugMonitor */
@@ -78,7 +78,8 @@ __attribute__((noreturn)) void Reset_Handler(void)
     size_t data_bytes = (size_t)((uintptr_t)__data_end__ - (uintptr_t)__data_start__);
     size_t bss_bytes = (size_t)((uintptr_t)__bss_end__ - (uintptr_t)__bss_start__);
 #if defined(HIL_CORTEXM_SRAM_BSS) && HIL_CORTEXM_SRAM_BSS
-    size_t sram_bytes = (size_t)((uintptr_t)__sram_bss_end__ - (uintptr_t)__sram_bss_start__);
+    size_t sram_bytes =
+        (size_t)((uintptr_t)__sram_bss_end__ - (uintptr_t)__sram_bss_start__);
 #endif
     memcpy(__data_start__, __data_load__, data_bytes);
     memset(__bss_start__, 0, bss_bytes);

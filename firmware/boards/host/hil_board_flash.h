@@ -1,5 +1,5 @@
 /*
- * hil_board_flash.h - the host build's flash model partition (included by dut/hil_dut.c
+ * hil_board_flash.h - the host build's flash model partition (included by dut/hil_model_slot.h
  * when -DHIL_BOARD_FLASH=1). The "flash" is a partition image file named by the
  * environment variable HIL_FLASH_IMAGE (hilbench.flash.partition.partition_image), read at
  * start-up into a static buffer of HIL_HOST_FLASH_BYTES (the rest reads as erased flash,

@@ -64,7 +64,8 @@ static void flash_load(const char *path)
     fclose(f);
     if (bad || more) {
         fprintf(stderr, "hilbench-dut: HIL_FLASH_IMAGE=%s: %s\n", path,
-                bad ? "read error" : "larger than the flash partition (HIL_HOST_FLASH_BYTES)");
+                bad ? "read error"
+                    : "larger than the flash partition (HIL_HOST_FLASH_BYTES)");
         exit(2);
     }
     (void)n;

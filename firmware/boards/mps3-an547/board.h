@@ -5,7 +5,7 @@
  *
  * The image runs from the ITCM's Secure alias (0x10000000, where the SSE-300 fetches the
  * Secure vector table at reset); small data and the stack are in the DTCM (0x30000000);
- * dut/hil_dut.c's buffers (model, arena, ...) are in the 4 MiB internal SRAM
+ * the DUT's buffers (dut/hil_model_slot.c: model, arena, ...; the link buffers) are in the 4 MiB internal SRAM
  * (0x31000000, .bss.sram), zeroed at reset like .bss.
  */
 #ifndef BOARD_H

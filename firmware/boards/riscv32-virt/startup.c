@@ -20,17 +20,16 @@ void hil_rv_cstart(void);
 
 __attribute__((naked, noreturn, section(".text.start"))) void _start(void)
 {
-    __asm volatile(
-        "csrw mie, zero\n\t"
-        "csrci mstatus, 8\n\t" /* MIE = 0 */
-        ".option push\n\t"
-        ".option norelax\n\t"
-        "la gp, __global_pointer$\n\t"
-        ".option pop\n\t"
-        "la sp, __stack_top__\n\t"
-        "la t0, hil_rv_trap\n\t"
-        "csrw mtvec, t0\n\t" /* direct mode: the handler is 4-byte aligned */
-        "j hil_rv_cstart\n\t");
+    __asm volatile("csrw mie, zero\n\t"
+                   "csrci mstatus, 8\n\t" /* MIE = 0 */
+                   ".option push\n\t"
+                   ".option norelax\n\t"
+                   "la gp, __global_pointer$\n\t"
+                   ".option pop\n\t"
+                   "la sp, __stack_top__\n\t"
+                   "la t0, hil_rv_trap\n\t"
+                   "csrw mtvec, t0\n\t" /* direct mode: the handler is 4-byte aligned */
+                   "j hil_rv_cstart\n\t");
 }
 
 __attribute__((noreturn, aligned(4))) void hil_rv_trap(void)

@@ -93,8 +93,8 @@ static inline int8_t add_one(const add_state_t *st, int8_t x, int8_t y)
     const int32_t sa = hil_rdivpot(hil_srdhm(a, st->in1_mult), -st->in1_shift);
     const int32_t sb = hil_rdivpot(hil_srdhm(b, st->in2_mult), -st->in2_shift);
     const int32_t sum = hil_wadd(sa, sb);
-    int32_t v = hil_wadd(hil_rdivpot(hil_srdhm(sum, st->out_mult), -st->out_shift),
-                         st->out_offset);
+    int32_t v =
+        hil_wadd(hil_rdivpot(hil_srdhm(sum, st->out_mult), -st->out_shift), st->out_offset);
     if (v < st->act_min)
         v = st->act_min;
     if (v > st->act_max)
@@ -128,7 +128,8 @@ static inline __attribute__((always_inline)) int32_t add_rq(int32_t a, const hil
 
 static inline __attribute__((always_inline)) void add_flat(const add_state_t *st,
                                                            const int8_t *x, const int8_t *y,
-                                                           int8_t *out, uint32_t n, int mode)
+                                                           int8_t *out, uint32_t n,
+                                                           int mode)
 {
     hil_k_rq_t q1, q2, qo;
     hil_k_rq_init(&q1, st->in1_mult, st->in1_shift);

@@ -27,7 +27,8 @@ static int avgpool_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_er
         const int8_t *in_b = input + (size_t)b * (size_t)w->in_h * in_row;
         for (int32_t oy = 0; oy < w->out_h; oy++) {
             const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            const size_t out_row = ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w;
+            const size_t out_row =
+                ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w;
             int32_t fy0, fy1;
             hil_window_taps(iy0, 1, w->f_h, w->in_h, &fy0, &fy1);
             for (int32_t ox = 0; ox < w->out_w; ox++) {

@@ -13,10 +13,10 @@
 #include "../hil_rt_internal.h"
 
 #define CONCAT_OPTIONS_TYPE 10 /* BuiltinOptions_ConcatenationOptions */
-#define CONCAT_MAX_DIMS 6 /* RuntimeShape::kMaxSmallSize */
+#define CONCAT_MAX_DIMS 6      /* RuntimeShape::kMaxSmallSize */
 
 typedef struct {
-    uint32_t outer;                       /* product of the dims before the axis */
+    uint32_t outer; /* product of the dims before the axis */
     uint32_t ninputs;
     uint32_t copy_bytes[HIL_RT_MAX_OP_INPUTS]; /* per input and outer index */
 } concat_state_t;
@@ -67,7 +67,8 @@ static int concat_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_
                             (int)op->inputs[i], "CONCATENATION");
     }
     if (type == HIL_TYPE_INT16 && out->zero_point != 0)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->outputs[0],
                         "tensor %d: int16 zero point must be 0 (%s)", (int)op->outputs[0],
                         "CONCATENATION");
     const int nd = out->ndims;
@@ -83,7 +84,8 @@ static int concat_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_
             return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "input ranks differ");
         for (int d = 0; d < nd; d++)
             if (d != axis && t->dims[d] != out->dims[d])
-                return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "input shapes differ");
+                return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                                  "input shapes differ");
         axis_sum += (uint32_t)t->dims[axis];
     }
     if (axis_sum != (uint32_t)out->dims[axis])

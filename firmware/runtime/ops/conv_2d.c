@@ -25,13 +25,13 @@ typedef struct {
     int32_t input_offset;  /* -input zero point */
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
-    int32_t filter_c;      /* filter input depth */
+    int32_t filter_c; /* filter input depth */
     int32_t groups;
 #if HIL_KERNELS_OPT
     hil_k_im2col_t im2col; /* the im2col path (in_c % 4 != 0), kp = 0 if unused */
     uint32_t *pw_scratch;  /* the pointwise path's int16 columns, NULL if unused */
 #endif
-    int32_t channel[];     /* multiplier[out_c], then int8 shift[out_c] */
+    int32_t channel[]; /* multiplier[out_c], then int8 shift[out_c] */
 } conv_state_t;
 
 #if HIL_KERNELS_OPT
@@ -74,16 +74,18 @@ static int conv_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t 
     if (filter->ndims != 4)
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "filter must be 4-D");
     hil_window_t w;
-    st = hil_window_geometry(oi, op, input, output, filter->dims[1], filter->dims[2], &o, &w,
-                             err);
+    st = hil_window_geometry(oi, op, input, output, filter->dims[1], filter->dims[2], &o,
+                             &w, err);
     if (st)
         return st;
     const int32_t out_c = w.out_c, filter_c = filter->dims[3];
     if (filter->dims[0] != out_c)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "filter / output channels differ");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "filter / output channels differ");
     if (filter_c < 1 || w.in_c % filter_c != 0 || w.in_c / filter_c < 1 ||
         out_c % (w.in_c / filter_c) != 0)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "filter / input depths differ");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "filter / input depths differ");
     if (bias && hil_tensor_elems(bias) != (uint32_t)out_c)
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "bias length != channels");
 
@@ -94,11 +96,13 @@ static int conv_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t 
         return st;
     if (filter->nscales > 1 &&
         (filter->nscales != (uint32_t)out_c || filter->dims[filter->qdim] != out_c))
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[1],
-                        "tensor %d: scales do not match channels", (int)op->inputs[1]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[1], "tensor %d: scales do not match channels",
+                        (int)op->inputs[1]);
     if (filter->zero_point != 0)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[1],
-                        "tensor %d: filter zero point must be 0", (int)op->inputs[1]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[1], "tensor %d: filter zero point must be 0",
+                        (int)op->inputs[1]);
     int32_t act_min, act_max;
     if ((st = hil_window_activation(oi, op, output, o.activation, &act_min, &act_max, err)))
         return st;
@@ -137,8 +141,8 @@ static int conv_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t 
         hil_k_im2col_init(&ic, (uint8_t *)cs->channel + table, filter->data,
                           bias ? bias->data : NULL, cs->input_offset);
     cs->im2col = ic;
-    cs->pw_scratch = extra && !ic.kp ? (uint32_t *)(void *)((uint8_t *)cs->channel + table)
-                                     : NULL;
+    cs->pw_scratch =
+        extra && !ic.kp ? (uint32_t *)(void *)((uint8_t *)cs->channel + table) : NULL;
 #endif
     op->state = cs;
     return HIL_OK;
@@ -157,7 +161,9 @@ static int conv_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error
     int8_t *output = (int8_t *)hil_op_output(rt, op, 0)->data;
 #if HIL_KERNELS_OPT
     if (cs->groups == 1 && conv_pointwise(w)) {
-        const hil_k_conv_params_t kp = {cs->channel, (const int8_t *)(cs->channel + w->out_c), bias,
+        const hil_k_conv_params_t kp = {cs->channel,
+                                        (const int8_t *)(cs->channel + w->out_c),
+                                        bias,
                                         cs->input_offset,
                                         {cs->output_offset, cs->act_min, cs->act_max}};
         const uint32_t n = (uint32_t)w->batches * (uint32_t)w->out_h * (uint32_t)w->out_w;
@@ -170,14 +176,18 @@ static int conv_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error
         return HIL_OK;
     }
     if (cs->im2col.kp) {
-        const hil_k_conv_params_t kp = {cs->channel, (const int8_t *)(cs->channel + w->out_c), bias,
+        const hil_k_conv_params_t kp = {cs->channel,
+                                        (const int8_t *)(cs->channel + w->out_c),
+                                        bias,
                                         cs->input_offset,
                                         {cs->output_offset, cs->act_min, cs->act_max}};
         hil_k_conv_im2col(w, input, &cs->im2col, &kp, output);
         return HIL_OK;
     }
     if (cs->groups == 1 && (w->in_c & 3) == 0) {
-        const hil_k_conv_params_t kp = {cs->channel, (const int8_t *)(cs->channel + w->out_c), bias,
+        const hil_k_conv_params_t kp = {cs->channel,
+                                        (const int8_t *)(cs->channel + w->out_c),
+                                        bias,
                                         cs->input_offset,
                                         {cs->output_offset, cs->act_min, cs->act_max}};
         hil_k_conv_direct(w, input, filter, &kp, output);
@@ -197,7 +207,8 @@ static int conv_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error
         const int8_t *in_b = input + (size_t)b * (size_t)w->in_h * in_row;
         for (int32_t oy = 0; oy < w->out_h; oy++) {
             const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            const size_t out_row = ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w;
+            const size_t out_row =
+                ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w;
             int32_t fy0, fy1;
             hil_window_taps(iy0, w->dil_h, w->f_h, w->in_h, &fy0, &fy1);
             for (int32_t ox = 0; ox < w->out_w; ox++) {

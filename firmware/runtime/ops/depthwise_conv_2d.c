@@ -21,9 +21,9 @@ typedef struct {
     int32_t act_min, act_max;
     int32_t depth_multiplier;
 #if HIL_KERNELS_OPT
-    uint32_t *ring;        /* the 3x3 row ring of hil_k_dwconv, NULL if unused */
+    uint32_t *ring; /* the 3x3 row ring of hil_k_dwconv, NULL if unused */
 #endif
-    int32_t channel[];     /* multiplier[out_c], then int8 shift[out_c] */
+    int32_t channel[]; /* multiplier[out_c], then int8 shift[out_c] */
 } dw_state_t;
 
 static int dw_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *err)
@@ -50,15 +50,17 @@ static int dw_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
     if (st)
         return st;
     if (filter->ndims != 4 || filter->dims[0] != 1)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "filter must be [1, h, w, c]");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "filter must be [1, h, w, c]");
     hil_window_t w;
-    st = hil_window_geometry(oi, op, input, output, filter->dims[1], filter->dims[2], &o, &w,
-                             err);
+    st = hil_window_geometry(oi, op, input, output, filter->dims[1], filter->dims[2], &o,
+                             &w, err);
     if (st)
         return st;
     const int32_t out_c = w.out_c;
     if (filter->dims[3] != out_c)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "filter / output channels differ");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "filter / output channels differ");
     if (o.depth_multiplier < 1 || (int64_t)w.in_c * o.depth_multiplier != out_c)
         return hil_errf(err, HIL_ERR_MODEL_INVALID, oi, op->code, oi,
                         "op %u: DEPTHWISE_CONV_2D: %d channels != %d x multiplier %d",
@@ -72,11 +74,13 @@ static int dw_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
         return st;
     if (filter->nscales > 1 &&
         (filter->nscales != (uint32_t)out_c || filter->dims[filter->qdim] != out_c))
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[1],
-                        "tensor %d: scales do not match channels", (int)op->inputs[1]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[1], "tensor %d: scales do not match channels",
+                        (int)op->inputs[1]);
     if (filter->zero_point != 0)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[1],
-                        "tensor %d: filter zero point must be 0", (int)op->inputs[1]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[1], "tensor %d: filter zero point must be 0",
+                        (int)op->inputs[1]);
     int32_t act_min, act_max;
     if ((st = hil_window_activation(oi, op, output, o.activation, &act_min, &act_max, err)))
         return st;
@@ -89,7 +93,8 @@ static int dw_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
 #if HIL_KERNELS_OPT
     ring_bytes = hil_k_dw_ring_bytes(&w, o.depth_multiplier);
 #endif
-    dw_state_t *ds = hil_rt_persist(rt, (uint32_t)(sizeof(dw_state_t) + table + ring_bytes));
+    dw_state_t *ds =
+        hil_rt_persist(rt, (uint32_t)(sizeof(dw_state_t) + table + ring_bytes));
     if (ds == NULL)
         return HIL_ERR_ARENA_TOO_SMALL;
     ds->w = w;
@@ -120,7 +125,9 @@ static int dw_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t
     int8_t *output = (int8_t *)hil_op_output(rt, op, 0)->data;
 #if HIL_KERNELS_OPT
     if (hil_k_dwconv_supported(w, ds->depth_multiplier)) {
-        const hil_k_conv_params_t kp = {ds->channel, (const int8_t *)(ds->channel + w->out_c), bias,
+        const hil_k_conv_params_t kp = {ds->channel,
+                                        (const int8_t *)(ds->channel + w->out_c),
+                                        bias,
                                         ds->input_offset,
                                         {ds->output_offset, ds->act_min, ds->act_max}};
         hil_k_dwconv(w, input, filter, &kp, ds->ring, output);
@@ -138,7 +145,8 @@ static int dw_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t
         const int8_t *in_b = input + (size_t)b * (size_t)w->in_h * in_row;
         for (int32_t oy = 0; oy < w->out_h; oy++) {
             const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            const size_t out_row = ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w;
+            const size_t out_row =
+                ((size_t)b * (size_t)w->out_h + (size_t)oy) * (size_t)w->out_w;
             int32_t fy0, fy1;
             hil_window_taps(iy0, w->dil_h, w->f_h, w->in_h, &fy0, &fy1);
             for (int32_t ox = 0; ox < w->out_w; ox++) {

@@ -32,8 +32,9 @@ static int dequantize_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_er
     if (hil_tensor_elems(input) != hil_tensor_elems(output))
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "element counts differ");
     if (input->nscales == 0)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[0],
-                        "tensor %d: not quantized (DEQUANTIZE)", (int)op->inputs[0]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[0], "tensor %d: not quantized (DEQUANTIZE)",
+                        (int)op->inputs[0]);
 
     dequantize_state_t *st = hil_rt_persist(rt, sizeof(dequantize_state_t));
     if (st == NULL)
@@ -46,14 +47,16 @@ static int dequantize_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_er
     return HIL_OK;
 }
 
-static int dequantize_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_t *err)
+static int dequantize_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op,
+                           hil_rt_error_t *err)
 {
     (void)oi;
     (void)err;
     const dequantize_state_t *st = (const dequantize_state_t *)op->state;
     const hil_tensor_t *in_t = hil_op_input(rt, op, 0);
     const int8_t *in = (const int8_t *)in_t->data;
-    float *out = (float *)(void *)hil_op_output(rt, op, 0)->data; /* arena: 16-byte aligned */
+    float *out =
+        (float *)(void *)hil_op_output(rt, op, 0)->data; /* arena: 16-byte aligned */
     const uint32_t n = hil_tensor_elems(in_t);
     if (st->exact_in_float) {
         for (uint32_t i = 0; i < n; i++)
@@ -65,4 +68,5 @@ static int dequantize_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt
     return HIL_OK;
 }
 
-const hil_op_reg_t hil_op_dequantize = {6, "DEQUANTIZE", dequantize_prepare, dequantize_eval};
+const hil_op_reg_t hil_op_dequantize = {6, "DEQUANTIZE", dequantize_prepare,
+                                        dequantize_eval};

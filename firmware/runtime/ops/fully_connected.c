@@ -28,11 +28,11 @@ typedef struct {
     int32_t filter_offset; /* -filter zero point (per-tensor only) */
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
-    int32_t multiplier;    /* per-tensor */
+    int32_t multiplier; /* per-tensor */
     int8_t shift;
     uint32_t batches, out_depth, accum_depth;
     uint32_t per_channel;
-    int32_t channel[];     /* per channel: multiplier[out_depth], then int8 shift[out_depth] */
+    int32_t channel[]; /* per channel: multiplier[out_depth], then int8 shift[out_depth] */
 } fc_state_t;
 
 static int scale_ok(float s)
@@ -68,14 +68,16 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
                             hil_fb_u8(&rt->fb, &opt, 1, 0, &weights_format))))
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "bad options");
     if (weights_format != 0)
-        return hil_err_op(err, HIL_ERR_UNSUPPORTED_OP, oi, op, "shuffled weights unsupported");
+        return hil_err_op(err, HIL_ERR_UNSUPPORTED_OP, oi, op,
+                          "shuffled weights unsupported");
 
     /* quantization */
     const int in_idx[3] = {op->inputs[0], op->inputs[1], op->outputs[0]};
     const hil_tensor_t *qt[3] = {input, filter, output};
     for (int k = 0; k < 3; k++) {
         if (qt[k]->nscales == 0)
-            return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)in_idx[k],
+            return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                            (uint32_t)in_idx[k],
                             "tensor %d: not quantized (FULLY_CONNECTED)", in_idx[k]);
         for (uint32_t c = 0; c < qt[k]->nscales; c++)
             if (!scale_ok(hil_tensor_scale(rt, qt[k], c)))
@@ -83,8 +85,9 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
                                 (uint32_t)in_idx[k], "tensor %d: bad scale", in_idx[k]);
     }
     if (!(output->scale > 0.0f))
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
-                        "tensor %d: bad scale", (int)op->outputs[0]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->outputs[0], "tensor %d: bad scale",
+                        (int)op->outputs[0]);
 
     /* shapes: everything the kernel reads must exist */
     if (filter->ndims < 2 || output->ndims < 1)
@@ -132,14 +135,14 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
             if (scale_diff < 0)
                 scale_diff = -scale_diff;
             if (!(scale_diff / (double)output->scale <= 0.02))
-                return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
-                                (uint32_t)op->inputs[2],
-                                "tensor %d: bias scale != input*weights scale",
-                                (int)op->inputs[2]);
+                return hil_errf(
+                    err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[2],
+                    "tensor %d: bias scale != input*weights scale", (int)op->inputs[2]);
         }
         /* All in double, as the tflite-micro we are checked against computes it: a float
          * product is off by 1 LSB on one AD01 output (docs/design-notes.md). */
-        const double real_multiplier = (double)input->scale * (double)filter->scale / (double)output->scale;
+        const double real_multiplier =
+            (double)input->scale * (double)filter->scale / (double)output->scale;
         hil_quantize_multiplier(real_multiplier, &multiplier, &shift);
     }
 
@@ -163,7 +166,8 @@ static int fc_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *e
     st->per_channel = (uint32_t)per_channel;
     for (uint32_t c = 0; c < nch; c++) {
         const double filter_scale = (double)hil_tensor_scale(rt, filter, c);
-        const double effective = (double)input->scale * filter_scale / (double)output->scale;
+        const double effective =
+            (double)input->scale * filter_scale / (double)output->scale;
         int32_t m;
         int s;
         hil_quantize_multiplier(effective, &m, &s);

@@ -51,25 +51,28 @@ static int logistic_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_erro
     if (hil_tensor_elems(input) != hil_tensor_elems(output))
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "element counts differ");
     if (input->nscales == 0 || !hil_isfinite_f(input->scale) || !(input->scale > 0.0f))
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[0],
-                        "tensor %d: bad input quantization", (int)op->inputs[0]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[0], "tensor %d: bad input quantization",
+                        (int)op->inputs[0]);
     if (output->nscales == 0 || output->zero_point != -128)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
-                        "tensor %d: output needs zero point -128", (int)op->outputs[0]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->outputs[0], "tensor %d: output needs zero point -128",
+                        (int)op->outputs[0]);
 
     const double real = (double)input->scale * (double)(1 << (31 - INPUT_INTEGER_BITS));
     int shift;
     const double q = hil_frexp(real, &shift);
     /* CalculateInputRadius shifts 1LL by `shift`: TFLM is undefined outside [0, 62] */
     if (shift < 0 || shift > 62)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[0],
-                        "tensor %d: input scale out of range", (int)op->inputs[0]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[0], "tensor %d: input scale out of range",
+                        (int)op->inputs[0]);
     const int32_t multiplier = (int32_t)hil_round(q * 2147483648.0); /* q < 1 - 2^-24 */
-    const int32_t radius =
-        shift > 31 ? 0
-                   : (int32_t)((((uint32_t)1 << INPUT_INTEGER_BITS) - 1u) *
-                                   ((uint32_t)1 << (31 - INPUT_INTEGER_BITS)) >>
-                               shift);
+    const int32_t radius = shift > 31
+                               ? 0
+                               : (int32_t)((((uint32_t)1 << INPUT_INTEGER_BITS) - 1u) *
+                                               ((uint32_t)1 << (31 - INPUT_INTEGER_BITS)) >>
+                                           shift);
 
     logistic_state_t *st = hil_rt_persist(rt, sizeof(logistic_state_t));
     if (st == NULL)

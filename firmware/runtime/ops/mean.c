@@ -26,9 +26,9 @@
 typedef struct {
     int32_t mult, shift;
     int32_t input_zp, output_zp;
-    int32_t zp_times_n;     /* (int32)(input_zp * n), wrapped as TFLM's cast */
-    uint32_t mode;          /* 0: reduce, 2: zeros */
-    uint32_t bytes;         /* zeros: output bytes */
+    int32_t zp_times_n; /* (int32)(input_zp * n), wrapped as TFLM's cast */
+    uint32_t mode;      /* 0: reduce, 2: zeros */
+    uint32_t bytes;     /* zeros: output bytes */
     /* reduce: kept dims (outer odometer) and reduced dims (inner odometer) */
     uint32_t nkept, nred;
     uint32_t kept_dim[HIL_RT_MAX_DIMS], kept_stride[HIL_RT_MAX_DIMS];
@@ -52,8 +52,9 @@ static int mean_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t 
     if (output->type != HIL_TYPE_INT8)
         return hil_err_type(rt, err, oi, op, op->outputs[0]);
     if (!(axis->flags & HIL_TF_CONST) && hil_tensor_elems(axis) != 0)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[1],
-                        "tensor %d: MEAN axis must be constant", (int)op->inputs[1]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[1], "tensor %d: MEAN axis must be constant",
+                        (int)op->inputs[1]);
 
     const int idx[2] = {op->inputs[0], op->outputs[0]};
     const hil_tensor_t *qt[2] = {input, output};
@@ -102,7 +103,8 @@ static int mean_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t 
                               "output size != kept dimensions");
         int32_t mult;
         int shift;
-        hil_quantize_multiplier((double)input->scale / (double)output->scale, &mult, &shift);
+        hil_quantize_multiplier((double)input->scale / (double)output->scale, &mult,
+                                &shift);
         /* fold 1/n (n >= 1): k = min(floor(log2 n), 32, 31 + shift) */
         int k = 63 - __builtin_clzll((unsigned long long)n);
         if (k > 32)

@@ -15,11 +15,11 @@
 #define PAD_MAX_DIMS 5
 
 typedef struct {
-    int32_t in_dims[PAD_MAX_DIMS];  /* extended to 5-D with leading 1s */
+    int32_t in_dims[PAD_MAX_DIMS]; /* extended to 5-D with leading 1s */
     int32_t out_dims[PAD_MAX_DIMS];
     int32_t before[PAD_MAX_DIMS];
     int32_t after[PAD_MAX_DIMS];
-    int32_t zero_point_value;       /* pad value without constant_values */
+    int32_t zero_point_value; /* pad value without constant_values */
 } pad_state_t;
 
 static int pad_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *err)
@@ -47,9 +47,11 @@ static int pad_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *
     if (n > PAD_MAX_DIMS)
         return hil_err_op(err, HIL_ERR_UNSUPPORTED_OP, oi, op, "more than 5 dimensions");
     if (output->ndims != n || hil_tensor_elems(paddings) != 2u * n)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "paddings / ranks inconsistent");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "paddings / ranks inconsistent");
     if (cval && hil_tensor_elems(cval) != 1)
-        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "constant_values not a scalar");
+        return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                          "constant_values not a scalar");
 
     pad_state_t s;
     for (unsigned d = 0; d < PAD_MAX_DIMS; d++) {
@@ -63,7 +65,8 @@ static int pad_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *
         if (before < 0 || after < 0)
             return hil_err_op(err, HIL_ERR_UNSUPPORTED_OP, oi, op, "negative paddings");
         if ((int64_t)input->dims[d] + before + after != output->dims[d])
-            return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "output shape != padded input");
+            return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op,
+                              "output shape != padded input");
         s.in_dims[e] = input->dims[d];
         s.out_dims[e] = output->dims[d];
         s.before[e] = before;
@@ -71,12 +74,14 @@ static int pad_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error_t *
     }
     if (cval == NULL) {
         if (output->zero_point < -128 || output->zero_point > 127)
-            return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
-                            "tensor %d: zero point outside int8", (int)op->outputs[0]);
+            return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                            (uint32_t)op->outputs[0], "tensor %d: zero point outside int8",
+                            (int)op->outputs[0]);
     } else if (cval->zero_point != output->zero_point ||
                (double)cval->scale != (double)output->scale) {
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[2],
-                        "tensor %d: quantization != output's", (int)op->inputs[2]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[2], "tensor %d: quantization != output's",
+                        (int)op->inputs[2]);
     }
     s.zero_point_value = output->zero_point;
 
@@ -96,7 +101,8 @@ static int pad_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_error_
     const hil_tensor_t *cval = hil_op_input(rt, op, 2);
     const int8_t *in = (const int8_t *)hil_op_input(rt, op, 0)->data;
     int8_t *out = (int8_t *)hil_op_output(rt, op, 0)->data;
-    const int pad = cval ? (int)*(const int8_t *)cval->data : (int)(int8_t)s->zero_point_value;
+    const int pad =
+        cval ? (int)*(const int8_t *)cval->data : (int)(int8_t)s->zero_point_value;
     const int32_t *od = s->out_dims, *b = s->before, *a = s->after;
     const size_t depth = (size_t)od[4], in_depth = (size_t)s->in_dims[4];
     const size_t left = (size_t)b[4], right = (size_t)a[4];

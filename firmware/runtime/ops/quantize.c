@@ -16,8 +16,8 @@
 #include "../hil_rt_internal.h"
 
 typedef struct {
-    uint32_t mode;       /* 0: float -> int8, 1: integer requantize */
-    float scale;         /* output scale (float path) */
+    uint32_t mode; /* 0: float -> int8, 1: integer requantize */
+    float scale;   /* output scale (float path) */
     int32_t in_zp, out_zp;
     int32_t mult, shift; /* requantize */
     int32_t qmin, qmax;  /* output range */
@@ -41,8 +41,9 @@ static int quantize_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_erro
         return hil_err_op(err, HIL_ERR_MODEL_INVALID, oi, op, "element counts differ");
     /* TFLM: affine quantization with exactly one scale */
     if (output->nscales != 1 || !hil_isfinite_f(output->scale) || !(output->scale > 0.0f))
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
-                        "tensor %d: needs one output scale (QUANTIZE)", (int)op->outputs[0]);
+        return hil_errf(
+            err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
+            "tensor %d: needs one output scale (QUANTIZE)", (int)op->outputs[0]);
 
     quantize_state_t s;
     hil_memset(&s, 0, sizeof(s));
@@ -58,7 +59,8 @@ static int quantize_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_erro
                             (uint32_t)op->inputs[0], "tensor %d: bad input quantization",
                             (int)op->inputs[0]);
         int shift;
-        hil_quantize_multiplier((double)input->scale / (double)output->scale, &s.mult, &shift);
+        hil_quantize_multiplier((double)input->scale / (double)output->scale, &s.mult,
+                                &shift);
         if (shift > 30) /* TFLM: x * (1 << shift) undefined */
             return hil_err_op(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op,
                               "input / output scales out of range");

@@ -45,12 +45,13 @@ static int softmax_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error
     const uint32_t depth = (uint32_t)input->dims[input->ndims - 1];
 
     if (output->nscales == 0 || output->zero_point != -128 || output->scale != 1.0f / 256)
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
-                        "tensor %d: output needs scale 1/256, zero point -128",
-                        (int)op->outputs[0]);
+        return hil_errf(
+            err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->outputs[0],
+            "tensor %d: output needs scale 1/256, zero point -128", (int)op->outputs[0]);
     if (input->nscales == 0 || !hil_isfinite_f(input->scale) || !(input->scale > 0.0f))
-        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code, (uint32_t)op->inputs[0],
-                        "tensor %d: bad input quantization", (int)op->inputs[0]);
+        return hil_errf(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op->code,
+                        (uint32_t)op->inputs[0], "tensor %d: bad input quantization",
+                        (int)op->inputs[0]);
 
     hil_fb_table_t opt;
     float beta = 0.0f;
@@ -67,7 +68,8 @@ static int softmax_prepare(hil_rt_t *rt, uint16_t oi, hil_op_t *op, hil_rt_error
     if (real > max_real)
         real = max_real;
     if (!(real > 1.0)) /* QuantizeMultiplierGreaterThanOne's check (TFLM aborts) */
-        return hil_err_op(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op, "beta * input scale too small");
+        return hil_err_op(err, HIL_ERR_UNSUPPORTED_TYPE, oi, op,
+                          "beta * input scale too small");
     int32_t multiplier;
     int shift;
     hil_quantize_multiplier(real, &multiplier, &shift);
@@ -116,8 +118,8 @@ static int softmax_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_er
         for (uint32_t c = 0; c < depth; c++) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
             if (diff >= st->diff_min)
-                sum_of_exps = hil_wadd(sum_of_exps,
-                                       hil_rdivpot(scaled_exp(st, diff), ACCUMULATION_INTEGER_BITS));
+                sum_of_exps = hil_wadd(sum_of_exps, hil_rdivpot(scaled_exp(st, diff),
+                                                                ACCUMULATION_INTEGER_BITS));
         }
 
         /* GetReciprocal(sum_of_exps, 12, &num_bits_over_unit) */
@@ -127,7 +129,8 @@ static int softmax_eval(hil_rt_t *rt, uint16_t oi, const hil_op_t *op, hil_rt_er
         const int num_bits_over_unit = ACCUMULATION_INTEGER_BITS - headroom_plus_one;
         const int32_t shifted_sum_minus_one =
             (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
-        const int32_t shifted_scale = hil_one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+        const int32_t shifted_scale =
+            hil_one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
         const int exponent = num_bits_over_unit + 31 - 8;
         if (exponent < 0 || exponent > 31) /* TFLITE_CHECK in TFLM */
             return hil_err_op(err, HIL_ERR_INVOKE_FAILED, oi, op, "sum of exps overflowed");
