@@ -36,6 +36,8 @@ def test_no_reference_to_a_design_file_outside_the_repo() -> None:
 def test_every_cited_doc_and_section_exists() -> None:
     missing = []
     for p in _tracked_text_files():
+        if p.name == Path(__file__).name:
+            continue
         for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             for m in DOC_REF.finditer(line):
                 doc = ROOT / "docs" / m.group(1)

@@ -582,7 +582,7 @@ def test_mlperf_text_mode_on_mps2_an386_from_flash(kws: bytes, tmp_path: Path) -
         finally:
             t.close()
     # One time base per board (docs/results.md): both in instructions at the nominal clock.
-    from hilbench.devices.emulated import qemu_icount_timing
+    from hilbench.devices.base import qemu_icount_timing
 
     bin_us = float(np.median(ticks) * qemu_icount_timing(hello.timer_hz, 0, board.clock_hz).us_per_tick)
     print(f"mps2-an386 kws01: text mode {text_us:.2f} us/inference (T1-T0)/20, binary INVOKE {bin_us:.2f} us")

@@ -1,5 +1,5 @@
 /*
- * hil_mlperf.c - the MLPerf Tiny / EEMBC text protocol (DESIGN.md section 6) on a hilbench
+ * hil_mlperf.c - the MLPerf Tiny / EEMBC text protocol (docs/architecture.md §6) on a hilbench
  * DUT: `name%`, `profile%`, `help%`, `timestamp%`, `db load N%`, `db <hex>%`, `db print%`,
  * `infer N [W]%`, `results%`. Every DUT line ends "\r\n"; every command ends with `m-ready`.
  *

@@ -1,5 +1,5 @@
 /*
- * hil_mlperf.h - the MLPerf Tiny / EEMBC text protocol (DESIGN.md section 6), so that
+ * hil_mlperf.h - the MLPerf Tiny / EEMBC text protocol (docs/architecture.md §6), so that
  * MLPerf Tiny's runner (and hilbench's MLPerf Tiny link driver) can drive a hilbench DUT.
  * The model is the one in the flash model partition (the "HILM" header, docs/protocol.md
  * MODEL_FLASH), loaded lazily by the first command that needs it.

@@ -37,7 +37,7 @@
 #define HIL_INPUT_CAPACITY 32768u
 #endif
 
-/* Flash model partition (DESIGN.md section 5): models larger than RAM stay in flash and
+/* Flash model partition (docs/architecture.md §5): models larger than RAM stay in flash and
  * are read in place. A board sets the address and size; the flasher (QEMU's -device
  * loader on emulated boards; pyocd, esptool or bossac on real ones) writes a 16-byte
  * header and the model there: "HILM", u32 model size, u32 model CRC-32, u32 CRC-32 of

@@ -41,6 +41,19 @@ class Timing:
         return float(ticks * self.us_per_tick)
 
 
+def qemu_icount_timing(timer_hz: int, icount_shift: int, clock_hz: int) -> Timing:
+    """Ticks of a timer under `-icount shift=N`: 2**N ns of virtual time per instruction,
+    so a tick is a whole number of instructions; µs are "at the nominal clock_hz"."""
+    ns_per_insn = 1 << icount_shift
+    insns_per_tick = Fraction(1_000_000_000, timer_hz * ns_per_insn)
+    return Timing(
+        source="qemu_icount",
+        cycles_per_tick=insns_per_tick,
+        us_per_tick=insns_per_tick * Fraction(1_000_000, clock_hz),
+        emulated=True,
+    )
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     """Identity columns of the results schema (docs/architecture.md §4)."""

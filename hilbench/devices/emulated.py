@@ -13,26 +13,13 @@ from pathlib import Path
 
 from hilbench import firmware
 from hilbench.config import BoardConfig
-from hilbench.devices.base import Timing
+from hilbench.devices.base import Timing, qemu_icount_timing
 from hilbench.devices.mcu import McuDevice
 from hilbench.devices.recovery import link_silence_s, link_symptom
 from hilbench.errors import DeviceError
 from hilbench.flash.qemu import QemuProcess
 from hilbench.link.session import DutLink
 from hilbench.link.transport import SerialTransport, Transport
-
-
-def qemu_icount_timing(timer_hz: int, icount_shift: int, clock_hz: int) -> Timing:
-    """Ticks of a timer under `-icount shift=N`: 2**N ns of virtual time per instruction,
-    so a tick is a whole number of instructions; µs are "at the nominal clock_hz"."""
-    ns_per_insn = 1 << icount_shift
-    insns_per_tick = Fraction(1_000_000_000, timer_hz * ns_per_insn)
-    return Timing(
-        source="qemu_icount",
-        cycles_per_tick=insns_per_tick,
-        us_per_tick=insns_per_tick * Fraction(1_000_000, clock_hz),
-        emulated=True,
-    )
 
 
 class EmulatedDevice(McuDevice):

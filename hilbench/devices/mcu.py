@@ -10,7 +10,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 from hilbench.config import BoardConfig
-from hilbench.devices.base import DeviceInfo, LayerInspection, RestartableDevice, Sample, Timing
+from hilbench.devices.base import (
+    DeviceInfo,
+    LayerInspection,
+    RestartableDevice,
+    Sample,
+    Timing,
+    qemu_icount_timing,
+)
 from hilbench.devices.recovery import link_silence_s, link_symptom, pulse_reset
 from hilbench.errors import ModelError, NotImplementedFeature
 from hilbench.flash.partition import fits, partition_image
@@ -58,8 +65,6 @@ class McuDevice(RestartableDevice, LayerInspection):
         timed as EmulatedDevice times them (hilbench/devices/served.py says why)."""
         served = self._served
         if served is not None and served.get("emulated"):
-            from hilbench.devices.emulated import qemu_icount_timing
-
             return qemu_icount_timing(timer_hz, int(served.get("icount_shift", 0)),
                                       int(served.get("clock_hz") or self.board.clock_hz))
         clock = self.board.clock_hz
