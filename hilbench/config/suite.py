@@ -62,7 +62,7 @@ class Suite(_Strict):
     repeat: int = Field(1, ge=1)
     seed: int = 0
     profile: bool = True
-    measure: MeasureConfig = MeasureConfig()
+    measure: MeasureConfig = Field(default_factory=MeasureConfig)
     path: Path | None = None
 
 

@@ -101,10 +101,10 @@ def elapsed_ticks(t0: Any, t1: Any, bits: int = 32) -> Any:
     array; widths up to 63 bits so the result fits).
     """
     mask = _mask(bits)
-    if np.isscalar(t0) and np.isscalar(t1):
-        a, b = int(t0), int(t1)
-        _check_range(np.array([a, b], dtype=object), mask)
-        return (b - a) & mask
+    if np.ndim(t0) == 0 and np.ndim(t1) == 0:
+        s0, s1 = int(t0), int(t1)
+        _check_range(np.array([s0, s1], dtype=object), mask)
+        return (s1 - s0) & mask
     if bits > 63:
         raise ValueError("elapsed_ticks: arrays support counters up to 63 bits; pass scalars for 64")
     a = np.asarray(t0, dtype=np.int64)
