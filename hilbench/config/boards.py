@@ -104,7 +104,7 @@ class BoardConfig(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _kind_fields(self) -> "BoardConfig":
+    def _kind_fields(self) -> BoardConfig:
         if self.kind == "emulated" and self.qemu is None:
             raise ValueError("an emulated board needs a [qemu] table (binary, machine)")
         if self.kind in ("emulated", "native") and not (self.firmware or self.image):

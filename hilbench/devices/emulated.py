@@ -8,7 +8,6 @@ repeatable to the tick, but not silicon cycles (docs/architecture.md §5). Timin
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
 from hilbench import firmware

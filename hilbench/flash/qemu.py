@@ -45,7 +45,7 @@ def _die_with_parent() -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except Exception:  # noqa: BLE001 - best effort; close() still kills it
+    except Exception:
         pass
 
 
@@ -214,7 +214,7 @@ class QemuProcess:
                     stream.close()
         self._tmp.cleanup()
 
-    def __enter__(self) -> "QemuProcess":
+    def __enter__(self) -> QemuProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -11,7 +11,7 @@ import os
 import socket
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def write_junit(path: Path, suite: str, cases: list[Case], properties: dict[str,
                       errors=str(errors))
     ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(cases)), failures=str(failures),
                        errors=str(errors), skipped="0", time="0",
-                       timestamp=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+                       timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                        hostname=socket.gethostname())
     _props(ts, properties or {})
     for c in cases:

@@ -11,8 +11,9 @@ what ``pandas.Series.quantile`` does, so these agree with ``hilbench.results.sum
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Final, Iterable
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
