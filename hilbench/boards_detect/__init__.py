@@ -7,6 +7,6 @@ prints. See docs/boards/detect.md.
 """
 
 from hilbench.boards_detect.known import KNOWN_DEVICES, KnownDevice, match
-from hilbench.boards_detect.scan import Detected, ProbeScan, Scan, scan
+from hilbench.boards_detect.scan import Detected, ProbeScan, Scan
 
-__all__ = ["KNOWN_DEVICES", "Detected", "KnownDevice", "ProbeScan", "Scan", "match", "scan"]
+__all__ = ["KNOWN_DEVICES", "Detected", "KnownDevice", "ProbeScan", "Scan", "match"]

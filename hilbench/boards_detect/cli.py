@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,13 +27,27 @@ def print_scan(result: Scan, out: Console) -> None:
     """The table (unknown devices included, marked unknown), then the skipped and status lines."""
     if result.devices:
         t = Table(title="devices found", title_justify="left")
-        for col in ("port", "VID:PID", "serial number", "board", "use as", "notes"):
-            t.add_column(col)
+        for col in ("port", "VID:PID", "serial number", "board", "use as"):
+            # fold, never "…": the identifier is there to be copied into boards.toml
+            t.add_column(col, overflow="fold")
         for d in result.devices:
-            t.add_row(d.port or f"({d.source})", d.vid_pid, d.serial_number or "-",
-                      d.known.name if d.known else "unknown", d.stable_id or "-",
-                      "; ".join(d.notes + ([f"pyocd probe {d.probe_uid}"] if d.probe_uid else [])))
+            t.add_row(
+                d.port or f"({d.source})",
+                d.vid_pid,
+                d.serial_number or "-",
+                d.known.name if d.known else "unknown",
+                d.stable_id or "-",
+            )
         out.print(t)
+        for d in result.devices:
+            notes = d.notes + ([f"pyocd sees it as probe {d.probe_uid}"] if d.probe_uid else [])
+            for note in notes:
+                out.print(
+                    f"{d.port or d.stable_id or d.vid_pid}: {note}",
+                    highlight=False,
+                    soft_wrap=True,
+                    markup=False,
+                )
     print_status(result, out)
 
 
@@ -42,17 +56,29 @@ def print_status(result: Scan, out: Console) -> None:
     if not any(d.source == "serial" for d in result.devices):
         out.print(NO_PORTS, highlight=False)
     if result.skipped_ports:
-        out.print(f"skipped {len(result.skipped_ports)} serial port(s) with no USB ids (nothing to match): "
-                  + ", ".join(result.skipped_ports), highlight=False, soft_wrap=True)
+        out.print(
+            f"skipped {len(result.skipped_ports)} serial port(s) with no USB ids (nothing to match): "
+            + ", ".join(result.skipped_ports),
+            highlight=False,
+            soft_wrap=True,
+        )
     for line in result.status:
         out.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 def detect_command(
-    append: Annotated[Optional[Path], typer.Option(
-        "--append", "--write", help="append boards.toml entries for the known boards found (created if absent; "
-        "existing boards are kept and never renamed)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON array, one object per device")] = False,
+    append: Annotated[
+        Path | None,
+        typer.Option(
+            "--append",
+            "--write",
+            help="append boards.toml entries for the known boards found (created if absent; "
+            "existing boards are kept and never renamed)",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print a JSON array, one object per device")
+    ] = False,
 ) -> None:
     """Find the boards, probes and accelerators plugged in, and their stable names.
 
@@ -74,7 +100,11 @@ def detect_command(
     for line in report.lines:
         out.print(line, highlight=False, soft_wrap=True, markup=False)
     if report.written:
-        out.print(f"appended {len(report.written)} board(s) to {append}: {', '.join(report.written)}",
-                  highlight=False, soft_wrap=True, markup=False)
+        out.print(
+            f"appended {len(report.written)} board(s) to {append}: {', '.join(report.written)}",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
     else:
         out.print(f"no board appended to {append}", highlight=False, soft_wrap=True, markup=False)

@@ -24,6 +24,10 @@ BY_PATH_DIR = Path("/dev/serial/by-path")
 SYSFS_USB_DIR = Path("/sys/bus/usb/devices")
 PYOCD_MISSING = "debug probes: not scanned (pyocd not installed: pip install pyocd)"
 
+# Serial numbers that many adapters share out of the factory (CP210x bridges ship with
+# "0001" unless the board maker programs one): they tell nothing apart.
+SHARED_SERIALS = frozenset({"0000", "0001", "00000000", "1"})
+
 Source = Literal["serial", "usb", "pyocd"]
 IdKind = Literal["by-id", "by-path", "serial_number", "device", "none"]
 
@@ -64,6 +68,11 @@ class Detected:
     probe_uid: str | None = None  # pyocd saw this device as a probe with this unique id
 
     @property
+    def unique_serial(self) -> bool:
+        """Whether the USB serial number tells this device apart from others of its kind."""
+        return bool(self.serial_number) and self.serial_number not in SHARED_SERIALS
+
+    @property
     def vid_pid(self) -> str:
         if self.vid is None:
             return "-"
@@ -72,15 +81,26 @@ class Detected:
     def as_json(self) -> dict[str, object]:
         """One object per device for `--json` (scripts): plain values, ids in hex."""
         return {
-            "source": self.source, "port": self.port, "vid": f"{self.vid:04x}" if self.vid is not None else None,
-            "pid": f"{self.pid:04x}" if self.pid is not None else None, "serial_number": self.serial_number,
-            "location": self.location, "description": self.description, "manufacturer": self.manufacturer,
-            "product": self.product, "hwid": self.hwid, "known": self.known is not None,
+            "source": self.source,
+            "port": self.port,
+            "vid": f"{self.vid:04x}" if self.vid is not None else None,
+            "pid": f"{self.pid:04x}" if self.pid is not None else None,
+            "serial_number": self.serial_number,
+            "location": self.location,
+            "description": self.description,
+            "manufacturer": self.manufacturer,
+            "product": self.product,
+            "hwid": self.hwid,
+            "known": self.known is not None,
             "name": self.known.name if self.known else None,
             "category": self.known.category if self.known else None,
             "board": self.known.board if self.known else None,
-            "by_id": self.by_id, "by_path": self.by_path, "stable_id": self.stable_id,
-            "stable_id_kind": self.stable_id_kind, "notes": list(self.notes), "probe_uid": self.probe_uid,
+            "by_id": self.by_id,
+            "by_path": self.by_path,
+            "stable_id": self.stable_id,
+            "stable_id_kind": self.stable_id_kind,
+            "notes": list(self.notes),
+            "probe_uid": self.probe_uid,
         }
 
 
@@ -120,20 +140,24 @@ def symlinks_to(directory: Path) -> dict[str, str]:
 
 
 def choose_identifier(dev: Detected) -> None:
-    """Set `stable_id`: the by-id link when the device has a USB serial number (unique and
-    survives re-plugging); with no serial number the by-id name is shared by identical
-    adapters, so the by-path link (fixed to the USB socket) wins; then the serial number;
-    then the bare device path, which the kernel may renumber."""
-    if dev.by_id and dev.serial_number:
+    """Set `stable_id`: the by-id link when the device has a unique USB serial number (it
+    survives re-plugging into any socket); with none (or a shared factory default) the
+    by-id name is the same for identical adapters, so the by-path link (fixed to the USB
+    socket) wins; then the serial number; then the bare device path, which the kernel may
+    renumber."""
+    shared = (
+        f"USB serial number {dev.serial_number} is a factory default many adapters share"
+        if dev.serial_number
+        else "no USB serial number"
+    )
+    if dev.by_id and dev.unique_serial:
         dev.stable_id, dev.stable_id_kind = dev.by_id, "by-id"
     elif dev.by_path:
         dev.stable_id, dev.stable_id_kind = dev.by_path, "by-path"
-        if not dev.serial_number:
-            dev.notes.append("no USB serial number: by-path names the USB socket, so keep it plugged there")
+        dev.notes.append(f"{shared}: by-path names the USB socket, so keep it plugged there")
     elif dev.by_id:
         dev.stable_id, dev.stable_id_kind = dev.by_id, "by-id"
-        if not dev.serial_number:
-            dev.notes.append("no USB serial number: a second identical adapter gets the same by-id name")
+        dev.notes.append(f"{shared}: a second identical adapter gets the same by-id name")
     elif dev.serial_number:
         dev.stable_id, dev.stable_id_kind = dev.serial_number, "serial_number"
     elif dev.port:
@@ -148,10 +172,19 @@ def _opt(value: object) -> str | None:
 def from_port(info: ListPortInfo, by_id: dict[str, str], by_path: dict[str, str]) -> Detected:
     real = os.path.realpath(info.device)
     dev = Detected(
-        source="serial", port=info.device, vid=info.vid, pid=info.pid, serial_number=_opt(info.serial_number),
-        location=_opt(info.location), description=_opt(info.description), manufacturer=_opt(info.manufacturer),
-        product=_opt(info.product), hwid=_opt(info.hwid), known=match(info.vid, info.pid),
-        by_id=by_id.get(real), by_path=by_path.get(real),
+        source="serial",
+        port=info.device,
+        vid=info.vid,
+        pid=info.pid,
+        serial_number=_opt(info.serial_number),
+        location=_opt(info.location),
+        description=_opt(info.description),
+        manufacturer=_opt(info.manufacturer),
+        product=_opt(info.product),
+        hwid=_opt(info.hwid),
+        known=match(info.vid, info.pid),
+        by_id=by_id.get(real),
+        by_path=by_path.get(real),
     )
     if dev.known and dev.known.note:
         dev.notes.append(dev.known.note)
@@ -166,10 +199,11 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def list_usb_devices(sysfs: Path = SYSFS_USB_DIR) -> list[Detected] | None:
+def list_usb_devices(sysfs: Path | None = None) -> list[Detected] | None:
     """Known USB devices that have no serial port (the Coral accelerator, a probe without a
     virtual COM port), from sysfs; None when this host has no sysfs USB tree. Unknown
     USB devices are not listed here: every keyboard and webcam would be."""
+    sysfs = sysfs or SYSFS_USB_DIR
     if not sysfs.is_dir():
         return None
     found: list[Detected] = []
@@ -186,9 +220,17 @@ def list_usb_devices(sysfs: Path = SYSFS_USB_DIR) -> list[Detected] | None:
         known = match(vid, pid)
         if known is None:
             continue
-        dev = Detected(source="usb", port=None, vid=vid, pid=pid, serial_number=_read(entry / "serial"),
-                       location=entry.name, manufacturer=_read(entry / "manufacturer"),
-                       product=_read(entry / "product"), known=known)
+        dev = Detected(
+            source="usb",
+            port=None,
+            vid=vid,
+            pid=pid,
+            serial_number=_read(entry / "serial"),
+            location=entry.name,
+            manufacturer=_read(entry / "manufacturer"),
+            product=_read(entry / "product"),
+            known=known,
+        )
         dev.description = dev.product
         if known.note:
             dev.notes.append(known.note)
@@ -206,7 +248,7 @@ def list_probes() -> ProbeScan:
         return ProbeScan([], PYOCD_MISSING)
     try:
         probes = list(ConnectHelper.get_all_connected_probes(blocking=False, print_wait_message=False))
-    except Exception as exc:  # noqa: BLE001 - a broken libusb must not stop the serial scan
+    except Exception as exc:
         return ProbeScan([], f"debug probes: scan failed (pyocd: {exc})")
     return ProbeScan(probes, f"debug probes: {len(probes)} found (pyocd)")
 
@@ -217,14 +259,19 @@ def _usb_device_of(location: str | None) -> str | None:
 
 
 def scan(
-    ports: Callable[[], Iterable[ListPortInfo]] = list_serial_ports,
-    by_id_dir: Path = BY_ID_DIR,
-    by_path_dir: Path = BY_PATH_DIR,
-    usb: Callable[[], Sequence[Detected] | None] = list_usb_devices,
-    probes: Callable[[], ProbeScan] = list_probes,
+    ports: Callable[[], Iterable[ListPortInfo]] | None = None,
+    by_id_dir: Path | None = None,
+    by_path_dir: Path | None = None,
+    usb: Callable[[], Sequence[Detected] | None] | None = None,
+    probes: Callable[[], ProbeScan] | None = None,
 ) -> Scan:
-    """Everything detect reports, from the given sources (the real host by default)."""
-    by_id, by_path = symlinks_to(by_id_dir), symlinks_to(by_path_dir)
+    """Everything detect reports, from the given sources; each one left out is the real
+    host's, looked up when called (so a test can replace this module's lister or directory)."""
+    ports = ports or list_serial_ports
+    usb = usb or list_usb_devices
+    probes = probes or list_probes
+    by_id = symlinks_to(by_id_dir or BY_ID_DIR)
+    by_path = symlinks_to(by_path_dir or BY_PATH_DIR)
     devices: list[Detected] = []
     skipped: list[str] = []
     status: list[str] = []
@@ -248,9 +295,16 @@ def scan(
             for d in same:
                 d.probe_uid = uid
             continue
-        dev = Detected(source="pyocd", port=None, vid=None, pid=None, serial_number=uid,
-                       manufacturer=str(probe.vendor_name), product=str(probe.product_name),
-                       description=str(probe.description))
+        dev = Detected(
+            source="pyocd",
+            port=None,
+            vid=None,
+            pid=None,
+            serial_number=uid,
+            manufacturer=str(probe.vendor_name),
+            product=str(probe.product_name),
+            description=str(probe.description),
+        )
         dev.notes.append("debug probe (pyocd): the board it is wired to is not known")
         choose_identifier(dev)
         devices.append(dev)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,14 @@ def _q(value: str) -> str:
 
 
 def _comment(text: str) -> list[str]:
-    return [f"# {text}"]
+    return textwrap.wrap(
+        text,
+        width=100,
+        initial_indent="# ",
+        subsequent_indent="# ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _free_name(base: str, taken: set[str]) -> str:
@@ -50,7 +58,7 @@ def _already(dev: Detected, boards: dict[str, dict[str, object]]) -> str | None:
     """The existing board that is this device (same USB serial number or same port)."""
     ports = {p for p in (dev.port, dev.by_id, dev.by_path) if p}
     for name, table in boards.items():
-        if dev.serial_number and table.get("serial_number") == dev.serial_number:
+        if dev.unique_serial and table.get("serial_number") == dev.serial_number:
             return name
         if table.get("port") in ports:
             return name
@@ -61,18 +69,22 @@ def entry_for(dev: Detected, name: str) -> list[str]:
     """The lines of one [boards.<name>] table (dev must be a known board with a port)."""
     known = dev.known
     assert known is not None and known.core and known.clock_hz and dev.port
-    lines = [f"# added by `hilbench boards detect`: {known.name}, {dev.vid_pid}"
-             + (f", serial {dev.serial_number}" if dev.serial_number else "")]
+    lines = [
+        f"# added by `hilbench boards detect`: {known.name}, {dev.vid_pid}"
+        + (f", serial {dev.serial_number}" if dev.serial_number else "")
+    ]
     if known.toml_comment:
         lines += _comment(known.toml_comment)
     port = dev.stable_id if dev.stable_id_kind in ("by-id", "by-path") and dev.stable_id else dev.port
     if port == dev.port and dev.serial_number:
-        lines += _comment(f"no /dev/serial link found: {dev.port} may be renumbered on re-plug; "
-                          "serial_number identifies the board")
+        lines += _comment(
+            f"no /dev/serial link found: {dev.port} may be renumbered on re-plug; "
+            "serial_number identifies the board"
+        )
     lines += [
         f"[boards.{name}]",
         'kind = "mcu"',
-        f"description = {_q(known.name + ' (detected)')}",
+        f"description = {_q(known.name + ', found by hilbench boards detect')}",
         f"core = {_q(known.core)}",
         f"clock_hz = {known.clock_hz:_}",
         f"port = {_q(port)}",
@@ -84,9 +96,12 @@ def entry_for(dev: Detected, name: str) -> list[str]:
     return lines
 
 
-def render(devices: list[Detected], boards: dict[str, dict[str, object]]) -> tuple[list[str], list[str], list[str]]:
+def render(
+    devices: list[Detected], boards: dict[str, dict[str, object]], old: str = ""
+) -> tuple[list[str], list[str], list[str]]:
     """(text lines to append, names written, one report line per device) for `devices`
-    against the existing `boards` tables."""
+    against the existing `boards` tables and text `old` (a comment already there is not
+    written again)."""
     out: list[str] = []
     written: list[str] = []
     report: list[str] = []
@@ -97,16 +112,17 @@ def render(devices: list[Detected], boards: dict[str, dict[str, object]]) -> tup
         if known is None:
             report.append(f"{label}: unknown device, not written")
             continue
-        if known.category == "accelerator":
-            out += ["", f"# {known.name} ({dev.vid_pid}, {dev.serial_number or 'no serial number'}) found by "
-                        "`hilbench boards detect`: Coral devices arrive with a later issue (boards.toml "
-                        "`kind` cannot express them yet)"]
-            report.append(f"{label}: {known.name}: written as a comment (kind cannot express it yet)")
-            continue
-        if not (known.board and known.core and known.clock_hz):
-            out += ["", f"# {known.name} ({dev.vid_pid}, serial {dev.serial_number or '-'}) found by "
-                        f"`hilbench boards detect`: {known.note}; add the board it is wired to by hand"]
-            report.append(f"{label}: {known.name}: written as a comment ({known.note})")
+        if known.category == "accelerator" or not (known.board and known.core and known.clock_hz):
+            ident = f"# {known.name} ({dev.vid_pid}, serial {dev.serial_number or '-'})"
+            if known.category == "accelerator":
+                why = "Coral devices arrive with a later issue (boards.toml `kind` cannot express them yet)"
+            else:
+                why = f"{known.note}; add the board it is wired to by hand"
+            if ident in old or any(ident in line for line in out):
+                report.append(f"{label}: {known.name}: already noted in boards.toml")
+                continue
+            out += [""] + _comment(f"{ident[2:]} found by `hilbench boards detect`: {why}")
+            report.append(f"{label}: {known.name}: written as a comment ({why})")
             continue
         if not dev.port:
             report.append(f"{label}: {known.name}: no serial port, not written (an mcu board needs `port`)")
@@ -133,7 +149,7 @@ def append_boards(path: Path, devices: list[Detected]) -> AppendResult:
         raw = read_toml(path).get("boards", {})
         boards = {k: v for k, v in raw.items() if isinstance(v, dict)}
         old = path.read_text(encoding="utf-8")
-    lines, written, report = render(devices, boards)
+    lines, written, report = render(devices, boards, old)
     result = AppendResult(path, written, report)
     if not lines:
         return result
@@ -146,14 +162,16 @@ def append_boards(path: Path, devices: list[Detected]) -> AppendResult:
     added = sep + "\n".join(lines) + "\n"
     # Check the whole new file where relative paths resolve as they will (same directory).
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".toml", dir=path.parent, encoding="utf-8",
-                                         delete=False) as tmp:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".toml", dir=path.parent, encoding="utf-8", delete=False
+        ) as tmp:
             tmp.write(old + added)
         try:
             load_boards(Path(tmp.name))
         except ConfigError as exc:
-            raise ConfigError(f"{path}: the entries detect would append do not load ({exc}); "
-                              "file not changed") from None
+            raise ConfigError(
+                f"{path}: the entries detect would append do not load ({exc}); file not changed"
+            ) from None
         finally:
             Path(tmp.name).unlink(missing_ok=True)
         with path.open("a", encoding="utf-8") as f:
