@@ -374,6 +374,24 @@ def test_pyocd_probes_are_merged_with_their_port_or_listed(bench: Bench) -> None
     assert result.devices[0].probe_uid == st.serial
     assert result.devices[1].known is None and result.devices[1].stable_id_kind == "serial_number"
     assert "debug probes: 2 found (pyocd)" in result.status
+    # pyocd reads a J-Link's serial as a number: USB 000683461234 is probe 683461234, one device
+    jl = RECORDED["jlink"]
+    result = bench.scan([bench.port(jl)], ProbeScan([FakeProbe("683461234", "Segger", "J-Link OB")], "-"))
+    assert [(d.source, d.probe_uid) for d in result.devices] == [("serial", "683461234")]
+
+
+def test_a_failing_port_lister_is_one_status_line(bench: Bench) -> None:
+    def broken() -> list[ListPortInfo]:
+        raise OSError("sysfs went away")
+
+    result = scan(
+        ports=broken,
+        by_id_dir=bench.by_id,
+        by_path_dir=bench.by_path,
+        usb=lambda: [],
+        probes=lambda: ProbeScan([], "-"),
+    )
+    assert result.devices == [] and "serial ports: scan failed (pyserial: sysfs went away)" in result.status
 
 
 def test_pyocd_absent_is_one_line_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:

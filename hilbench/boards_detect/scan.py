@@ -253,6 +253,12 @@ def list_probes() -> ProbeScan:
     return ProbeScan(probes, f"debug probes: {len(probes)} found (pyocd)")
 
 
+def _same_id(usb_serial: str, probe_uid: str) -> bool:
+    """A probe's pyocd unique id is its USB serial number, except that pyocd reads a J-Link's
+    as a number (USB "000683461234" is uid "683461234")."""
+    return usb_serial.lower().lstrip("0") == probe_uid.lower().lstrip("0")
+
+
 def _usb_device_of(location: str | None) -> str | None:
     """The sysfs USB device name of a port location ("1-1.2:1.0" -> "1-1.2")."""
     return location.split(":", 1)[0] if location else None
@@ -275,7 +281,12 @@ def scan(
     devices: list[Detected] = []
     skipped: list[str] = []
     status: list[str] = []
-    for info in sorted(ports(), key=lambda p: p.device):
+    try:
+        found_ports = sorted(ports(), key=lambda p: p.device)
+    except Exception as exc:
+        found_ports = []
+        status.append(f"serial ports: scan failed (pyserial: {exc})")
+    for info in found_ports:
         if info.vid is None:
             skipped.append(info.device)
             continue
@@ -290,7 +301,7 @@ def scan(
     status.append(probe_scan.status)
     for probe in probe_scan.probes:
         uid = str(probe.unique_id)
-        same = [d for d in devices if d.serial_number and d.serial_number.lower() == uid.lower()]
+        same = [d for d in devices if d.serial_number and _same_id(d.serial_number, uid)]
         if same:
             for d in same:
                 d.probe_uid = uid
