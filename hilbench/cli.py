@@ -285,15 +285,23 @@ def _run_report(run_id: str, results_dir: Optional[Path], baseline: Optional[str
         err_console.print(f"hilbench: warning: report not written: {exc}", markup=False, highlight=False)
 
 
-@app.command("boards")
+# `hilbench boards` lists; `hilbench boards detect` (hilbench/boards_detect/) finds what is plugged in.
+boards_app = typer.Typer(no_args_is_help=False)
+app.add_typer(boards_app, name="boards")
+
+
+@boards_app.callback(invoke_without_command=True)
 @handle_errors
 def boards_cmd(
+    ctx: typer.Context,
     boards: BoardsOpt = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe",
                                         help="ask available MLPerf Tiny DUTs which model they run")] = True,
 ) -> None:
     """List the boards in boards.toml, whether each is available now, and (MLPerf Tiny
-    boards) the model id the DUT reports."""
+    boards) the model id the DUT reports. `hilbench boards detect` finds boards plugged in."""
+    if ctx.invoked_subcommand is not None:
+        return
     from hilbench import firmware
     from hilbench.config import load_boards
 
@@ -553,6 +561,16 @@ def _register_proxy() -> None:
 
 
 _register_proxy()
+
+
+def _register_boards_detect() -> None:
+    """`hilbench boards detect`: options and logic live in hilbench/boards_detect/cli.py."""
+    from hilbench.boards_detect.cli import detect_command
+
+    boards_app.command("detect")(handle_errors(detect_command))
+
+
+_register_boards_detect()
 
 
 @app.command()
