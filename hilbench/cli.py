@@ -10,16 +10,15 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hilbench import __version__
+from hilbench.console import console, err_console
 from hilbench.errors import HilbenchError, ModelError, NotImplementedFeature
 from hilbench.paths import packaged_boards_file
 
@@ -46,10 +45,6 @@ def _options(
     """Hardware-in-the-loop benchmarking for TinyML."""
 
 
-# Piped output (CI logs, `| tee`) gets a table wide enough not to truncate; rich honours
-# COLUMNS when it is set.
-console = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 150)
-err_console = Console(stderr=True)
 
 
 def default_boards_file() -> Path:

@@ -85,7 +85,7 @@ def detect_command(
     Matches serial ports (pyserial), USB devices (sysfs) and debug probes (pyocd, when
     installed) against the known boards (docs/boards/detect.md); unknown devices are
     listed as unknown. The stable name is the /dev/serial/by-id link, else the serial number."""
-    from hilbench.cli import console, err_console
+    from hilbench.console import console, err_console
 
     result = scan()
     if as_json:
