@@ -145,7 +145,7 @@ class LineProgress:
             if error is None:
                 self._line(j, f"done: {of} {j.unit} in {elapsed:.1f} s{rate}")
             else:
-                self._line(j, f"failed after {of} {j.unit} in {elapsed:.1f} s: {error}")
+                self._line(j, f"failed after {of} {j.unit} in {elapsed:.1f} s")  # the error has its own line
 
 
 def _rate(r: float) -> str:
