@@ -51,6 +51,9 @@ def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def wrapper(*args: object, **kwargs: object) -> None:
+        from hilbench.envvars import warn_renamed
+
+        warn_renamed()  # HIL_BOARDS & co. (hilbench.envvars.RENAMED)
         try:
             fn(*args, **kwargs)
         except HilbenchError as exc:
@@ -121,9 +124,12 @@ def run(
 
 
 def _progress_interval(raw: Optional[str]) -> float:
-    """--progress-interval / HILBENCH_PROGRESS_INTERVAL (hilbench.runner.progress)."""
+    """--progress-interval / HILBENCH_PROGRESS_INTERVAL (hilbench.runner.progress); and every other
+    variable a run reads is checked here, before a board starts (hilbench.envvars)."""
+    from hilbench.envvars import check_environment
     from hilbench.runner.progress import interval_from
 
+    check_environment()
     return interval_from(raw)
 
 

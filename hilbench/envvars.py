@@ -5,7 +5,7 @@ docs/cli.md mirrors), read through `get` and parsed by `get_float` / `get_int` /
 `get_bool` / `get_choice`, so a typo in a nightly job's environment is one error line
 naming the variable and the value (exit 2), never a silent default.
 
-Until 0.1 some variables were `HIL_*`. For one release the old name is still read when
+Up to hilbench 0.1.0 some variables were `HIL_*`. For one release the old name is still read when
 the new one is unset, with one warning line on stderr naming both (`RENAMED`).
 
 Stdlib only: the pytest plugin imports this at configure time in projects that may not
@@ -23,7 +23,7 @@ from hilbench.errors import ConfigError
 
 PREFIX = "HILBENCH_"
 
-# new name -> the name it had up to hilbench 0.1 (read, with a warning, while the new one is unset)
+# new name -> the name it had up to hilbench 0.1.0 (read, with a warning, while the new one is unset)
 RENAMED: dict[str, str] = {
     "HILBENCH_BOARDS": "HIL_BOARDS",
     "HILBENCH_BOARD": "HIL_BOARD",
@@ -85,6 +85,13 @@ def lookup(name: str, environ: Mapping[str, str] | None = None,
     if old and old_value is not None:
         return old, old_value
     return None
+
+
+def warn_renamed(environ: Mapping[str, str] | None = None) -> None:
+    """Warn now (once) about every old name that is set, read or not: a command whose option
+    takes the new variable never looks the old one up."""
+    for name in RENAMED:
+        lookup(name, environ)
 
 
 def get(name: str, default: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
@@ -153,6 +160,26 @@ def get_choice(name: str, choices: Sequence[str], default: str,
     return _parse(name, default, one_of, f"one of {', '.join(choices)}", environ)
 
 
+def flush_rows(default: int) -> int:
+    """$HILBENCH_FLUSH_ROWS: rows buffered before a samples batch file is written."""
+    return get_int("HILBENCH_FLUSH_ROWS", default, "a whole number of rows >= 1", 1)
+
+
+def flush_seconds(default: float) -> float:
+    """$HILBENCH_FLUSH_SECONDS: seconds before buffered rows are written anyway."""
+    return get_float("HILBENCH_FLUSH_SECONDS", default, "a number of seconds >= 0", 0.0)
+
+
+def check_environment() -> None:
+    """Parse every variable a run reads, now: a bad value stops `hilbench run` before a board
+    starts (one error line, exit 2), not when the first lock or flush needs it."""
+    from hilbench.locks import lock_timeout
+
+    lock_timeout()
+    flush_rows(1)
+    flush_seconds(0.0)
+
+
 def option_value(raw: str | None, option: str, envvar: str, parse: Callable[[str], T], what: str,
                  default: T) -> T:
     """Parse a CLI option given as text (typer reads `envvar` for it) so that a bad value is
@@ -164,16 +191,7 @@ def option_value(raw: str | None, option: str, envvar: str, parse: Callable[[str
         return parse(raw.strip())
     except ValueError:
         pass
-    source = option
-    try:
-        import click
-        from click.core import ParameterSource
-
-        ctx = click.get_current_context(silent=True)
-        param = option.lstrip("-").replace("-", "_")
-        if ctx is not None and ctx.get_parameter_source(param) == ParameterSource.ENVIRONMENT:
-            source = envvar
-    except ImportError:  # pragma: no cover - typer always brings click
-        pass
+    on_command_line = any(arg == option or arg.startswith(option + "=") for arg in sys.argv[1:])
+    source = option if on_command_line else envvar
     sep = "=" if source == envvar else " "
     raise EnvVarError(f"{source}{sep}{raw!r}: not {what}")

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from hilbench.envvars import get_float, get_int
+from hilbench.envvars import flush_rows as env_flush_rows, flush_seconds as env_flush_seconds
 from hilbench.results.events import EVENTS, EventLog
 from hilbench.signals import held
 from hilbench.results.store import (
@@ -54,10 +54,9 @@ class RunWriter:
         self.events = events
         self.jobs_meta = jobs_meta
         self.layers: list[dict[str, Any]] = list(layers or [])
-        self.flush_rows = int(flush_rows or get_int("HILBENCH_FLUSH_ROWS", DEFAULT_FLUSH_ROWS, "a whole number of rows >= 1", 1))
+        self.flush_rows = int(flush_rows or env_flush_rows(DEFAULT_FLUSH_ROWS))
         self.flush_seconds = float(flush_seconds if flush_seconds is not None
-                                   else get_float("HILBENCH_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS,
-                                                 "a number of seconds >= 0", 0.0))
+                                   else env_flush_seconds(DEFAULT_FLUSH_SECONDS))
         (run_dir / BATCHES).mkdir(parents=True, exist_ok=True)
         existing = batch_files(run_dir)
         self._seq = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
