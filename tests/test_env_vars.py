@@ -131,7 +131,7 @@ def test_boards_from_the_new_name_and_from_the_old_name_with_one_warning(tmp_pat
 def test_results_dir_from_the_environment(tmp_path: Path) -> None:
     (tmp_path / "tags.json").write_text('{"last-good": "20261203T000000Z-abcdef"}')
     r = run_cli("baseline", "list", env={"HILBENCH_RESULTS": str(tmp_path)})
-    assert r.code == 0 and "last-good\t20261203T000000Z-abcdef" in r.stdout, (r.stdout, r.stderr)
+    assert r.code == 0 and r.stdout.split() == ["last-good", "20261203T000000Z-abcdef"], (r.stdout, r.stderr)
 
 
 @pytest.mark.parametrize("env,needle", [
