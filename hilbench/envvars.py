@@ -65,8 +65,9 @@ def _warn_stderr(line: str) -> None:
     sys.stderr.flush()
 
 
-def lookup(name: str, environ: Mapping[str, str] | None = None,
-           warn: Callable[[str], None] = _warn_stderr) -> tuple[str, str] | None:
+def lookup(
+    name: str, environ: Mapping[str, str] | None = None, warn: Callable[[str], None] = _warn_stderr
+) -> tuple[str, str] | None:
     """(the name actually read, its value), or None when unset or empty.
 
     The old name of a renamed variable is read only when the new one is unset; either way
@@ -78,8 +79,10 @@ def lookup(name: str, environ: Mapping[str, str] | None = None,
     if old and old_value is not None and old not in _warned:
         _warned.add(old)
         why = f"ignored, {name} is set" if new_value is not None else f"read because {name} is unset"
-        warn(f"hilbench: warning: {old} is deprecated, set {name} instead ({why}; "
-             f"{old} stops working in the next release)")
+        warn(
+            f"hilbench: warning: {old} is deprecated, set {name} instead ({why}; "
+            f"{old} stops working in the next release)"
+        )
     if new_value is not None:
         return name, new_value
     if old and old_value is not None:
@@ -100,8 +103,9 @@ def get(name: str, default: str | None = None, environ: Mapping[str, str] | None
     return found[1] if found else default
 
 
-def _parse(name: str, default: T, parse: Callable[[str], T], what: str,
-           environ: Mapping[str, str] | None) -> T:
+def _parse(
+    name: str, default: T, parse: Callable[[str], T], what: str, environ: Mapping[str, str] | None
+) -> T:
     found = lookup(name, environ)
     if found is None:
         return default
@@ -136,13 +140,23 @@ def parse_bool(raw: str) -> bool:
     raise ValueError(raw)
 
 
-def get_float(name: str, default: float, what: str = "a number", minimum: float | None = None,
-              environ: Mapping[str, str] | None = None) -> float:
+def get_float(
+    name: str,
+    default: float,
+    what: str = "a number",
+    minimum: float | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> float:
     return _parse(name, default, lambda s: parse_float(s, minimum), what, environ)
 
 
-def get_int(name: str, default: int, what: str = "a whole number", minimum: int | None = None,
-            environ: Mapping[str, str] | None = None) -> int:
+def get_int(
+    name: str,
+    default: int,
+    what: str = "a whole number",
+    minimum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
     return _parse(name, default, lambda s: parse_int(s, minimum), what, environ)
 
 
@@ -150,8 +164,9 @@ def get_bool(name: str, default: bool = False, environ: Mapping[str, str] | None
     return _parse(name, default, parse_bool, f"a boolean ({'/'.join(TRUE)} or {'/'.join(FALSE)})", environ)
 
 
-def get_choice(name: str, choices: Sequence[str], default: str,
-               environ: Mapping[str, str] | None = None) -> str:
+def get_choice(
+    name: str, choices: Sequence[str], default: str, environ: Mapping[str, str] | None = None
+) -> str:
     def one_of(s: str) -> str:
         if s not in choices:
             raise ValueError(s)
@@ -180,8 +195,9 @@ def check_environment() -> None:
     flush_seconds(0.0)
 
 
-def option_value(raw: str | None, option: str, envvar: str, parse: Callable[[str], T], what: str,
-                 default: T) -> T:
+def option_value(
+    raw: str | None, option: str, envvar: str, parse: Callable[[str], T], what: str, default: T
+) -> T:
     """Parse a CLI option given as text (typer reads `envvar` for it) so that a bad value is
     a HilbenchError naming the variable when it came from the environment, the option
     otherwise - one line and exit 2, as every other bad input, not click's usage box."""

@@ -45,15 +45,23 @@ def test_new_name_wins_old_name_warns_once() -> None:
     assert lookup("HILBENCH_RESULTS", {"HILBENCH_RESULTS": ""}) is None  # empty = unset, as before
 
 
-@pytest.mark.parametrize("name,value,message", [
-    ("HILBENCH_LOCK_TIMEOUT", "abc", "HILBENCH_LOCK_TIMEOUT='abc': not a number of seconds (0 or negative: wait for ever)"),
-    ("HILBENCH_LOCK_TIMEOUT", "nan", "HILBENCH_LOCK_TIMEOUT='nan': not a number of seconds"),
-    ("HILBENCH_FLUSH_ROWS", "0", "HILBENCH_FLUSH_ROWS='0': not a whole number of rows >= 1"),
-    ("HILBENCH_FLUSH_ROWS", "1e3", "HILBENCH_FLUSH_ROWS='1e3': not a whole number of rows >= 1"),
-    ("HILBENCH_FLUSH_SECONDS", "-1", "HILBENCH_FLUSH_SECONDS='-1': not a number of seconds >= 0"),
-])
-def test_bad_numbers_name_variable_and_value(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
-                                             message: str) -> None:
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        (
+            "HILBENCH_LOCK_TIMEOUT",
+            "abc",
+            "HILBENCH_LOCK_TIMEOUT='abc': not a number of seconds (0 or negative: wait for ever)",
+        ),
+        ("HILBENCH_LOCK_TIMEOUT", "nan", "HILBENCH_LOCK_TIMEOUT='nan': not a number of seconds"),
+        ("HILBENCH_FLUSH_ROWS", "0", "HILBENCH_FLUSH_ROWS='0': not a whole number of rows >= 1"),
+        ("HILBENCH_FLUSH_ROWS", "1e3", "HILBENCH_FLUSH_ROWS='1e3': not a whole number of rows >= 1"),
+        ("HILBENCH_FLUSH_SECONDS", "-1", "HILBENCH_FLUSH_SECONDS='-1': not a number of seconds >= 0"),
+    ],
+)
+def test_bad_numbers_name_variable_and_value(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(EnvVarError) as err:
         envvars.check_environment()
@@ -61,16 +69,27 @@ def test_bad_numbers_name_variable_and_value(monkeypatch: pytest.MonkeyPatch, na
 
 
 def test_booleans_and_choices_are_strict() -> None:
-    for raw, want in (("1", True), ("Yes", True), ("on", True), ("0", False), ("false", False), ("off", False)):
+    for raw, want in (
+        ("1", True),
+        ("Yes", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("off", False),
+    ):
         assert envvars.get_bool("HILBENCH_EMULATE", environ={"HILBENCH_EMULATE": raw}) is want
     assert envvars.get_bool("HILBENCH_EMULATE", environ={}) is False
     with pytest.raises(EnvVarError, match=r"^HILBENCH_EMULATE='maybe': not a boolean \(1/true/yes/on or "):
         envvars.get_bool("HILBENCH_EMULATE", environ={"HILBENCH_EMULATE": "maybe"})
     with pytest.raises(EnvVarError, match=r"^HIL_DUT_SCOPE='forever': not one of session, module"):
-        envvars.get_choice("HILBENCH_DUT_SCOPE", ("session", "module"), "module", environ={"HIL_DUT_SCOPE": "forever"})
+        envvars.get_choice(
+            "HILBENCH_DUT_SCOPE", ("session", "module"), "module", environ={"HIL_DUT_SCOPE": "forever"}
+        )
 
 
-_READ = re.compile(r"""(?:environ\.get|environ\[|getenv|\bget(?:_float|_int|_bool|_choice)?)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+_READ = re.compile(
+    r"""(?:environ\.get|environ\[|getenv|\bget(?:_float|_int|_bool|_choice)?)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
 STANDARD = {"COLUMNS"}  # not ours: read as every terminal program reads it
 
 
@@ -122,7 +141,9 @@ def test_boards_from_the_new_name_and_from_the_old_name_with_one_warning(tmp_pat
     r = run_cli("boards", "--no-probe", env={"HIL_BOARDS": str(old)})
     assert r.code == 0 and f"boards in {old}" in r.stdout, r.stderr
     lines = stderr_lines(r.stderr)
-    assert len(lines) == 1 and DEPRECATED.match(lines[0]).groups() == ("HIL_BOARDS", "HILBENCH_BOARDS"), r.stderr
+    assert len(lines) == 1 and DEPRECATED.match(lines[0]).groups() == ("HIL_BOARDS", "HILBENCH_BOARDS"), (
+        r.stderr
+    )
     r = run_cli("boards", "--no-probe", env={"HIL_BOARDS": str(old), "HILBENCH_BOARDS": str(new)})
     assert r.code == 0 and f"boards in {new}" in r.stdout, r.stderr
     assert "ignored, HILBENCH_BOARDS is set" in r.stderr
@@ -134,16 +155,30 @@ def test_results_dir_from_the_environment(tmp_path: Path) -> None:
     assert r.code == 0 and r.stdout.split() == ["last-good", "20261203T000000Z-abcdef"], (r.stdout, r.stderr)
 
 
-@pytest.mark.parametrize("env,needle", [
-    ({"HILBENCH_LOCK_TIMEOUT": "abc"}, "hilbench: error: HILBENCH_LOCK_TIMEOUT='abc': not a number of seconds"),
-    ({"HILBENCH_FLUSH_ROWS": "many"}, "hilbench: error: HILBENCH_FLUSH_ROWS='many': not a whole number of rows"),
-    ({"HILBENCH_PROGRESS_INTERVAL": "abc"},
-     "hilbench: error: HILBENCH_PROGRESS_INTERVAL='abc': not a number of seconds >= 0"),
-    ({"HILBENCH_PROGRESS_INTERVAL": "-5"},
-     "hilbench: error: HILBENCH_PROGRESS_INTERVAL='-5': not a number of seconds >= 0"),
-])
-def test_bad_value_is_one_error_line_before_any_board_starts(tmp_path: Path, env: dict[str, str],
-                                                              needle: str) -> None:
+@pytest.mark.parametrize(
+    "env,needle",
+    [
+        (
+            {"HILBENCH_LOCK_TIMEOUT": "abc"},
+            "hilbench: error: HILBENCH_LOCK_TIMEOUT='abc': not a number of seconds",
+        ),
+        (
+            {"HILBENCH_FLUSH_ROWS": "many"},
+            "hilbench: error: HILBENCH_FLUSH_ROWS='many': not a whole number of rows",
+        ),
+        (
+            {"HILBENCH_PROGRESS_INTERVAL": "abc"},
+            "hilbench: error: HILBENCH_PROGRESS_INTERVAL='abc': not a number of seconds >= 0",
+        ),
+        (
+            {"HILBENCH_PROGRESS_INTERVAL": "-5"},
+            "hilbench: error: HILBENCH_PROGRESS_INTERVAL='-5': not a number of seconds >= 0",
+        ),
+    ],
+)
+def test_bad_value_is_one_error_line_before_any_board_starts(
+    tmp_path: Path, env: dict[str, str], needle: str
+) -> None:
     r = run_cli("run", "--board", "host", "--results-dir", str(tmp_path), env=env)
     line = assert_one_line_error(r, needle)
     assert line.startswith(needle)
@@ -159,19 +194,28 @@ def test_old_lock_timeout_name_warns_and_is_still_parsed(tmp_path: Path) -> None
     r = run_cli("run", "--board", "host", "--results-dir", str(tmp_path), env={"HIL_LOCK_TIMEOUT": "abc"})
     assert r.code == 2, r.stderr
     lines = stderr_lines(r.stderr)
-    assert len(lines) == 2 and DEPRECATED.match(lines[0]).groups() == ("HIL_LOCK_TIMEOUT", "HILBENCH_LOCK_TIMEOUT")
+    assert len(lines) == 2 and DEPRECATED.match(lines[0]).groups() == (
+        "HIL_LOCK_TIMEOUT",
+        "HILBENCH_LOCK_TIMEOUT",
+    )
     assert lines[1].startswith("hilbench: error: HIL_LOCK_TIMEOUT='abc': not a number of seconds"), lines
 
 
 # ----------------------------------------------------------------------------- the pytest plugin
 
 
-@pytest.mark.parametrize("env,message", [
-    ({"HILBENCH_EMULATE": "maybe"}, "ERROR: HILBENCH_EMULATE='maybe': not a boolean"),
-    ({"HILBENCH_DUT_SCOPE": "forever"}, "ERROR: HILBENCH_DUT_SCOPE='forever': not one of session, module, function"),
-    ({"HILBENCH_LOCK_TIMEOUT": "abc"}, "ERROR: HILBENCH_LOCK_TIMEOUT='abc': not a number of seconds"),
-    ({"HIL_EMULATE": "maybe"}, "ERROR: HIL_EMULATE='maybe': not a boolean"),
-])
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"HILBENCH_EMULATE": "maybe"}, "ERROR: HILBENCH_EMULATE='maybe': not a boolean"),
+        (
+            {"HILBENCH_DUT_SCOPE": "forever"},
+            "ERROR: HILBENCH_DUT_SCOPE='forever': not one of session, module, function",
+        ),
+        ({"HILBENCH_LOCK_TIMEOUT": "abc"}, "ERROR: HILBENCH_LOCK_TIMEOUT='abc': not a number of seconds"),
+        ({"HIL_EMULATE": "maybe"}, "ERROR: HIL_EMULATE='maybe': not a boolean"),
+    ],
+)
 def test_plugin_bad_value_is_a_usage_error(env: dict[str, str], message: str) -> None:
     r = run_pytest("examples/test_with_hilbench.py", "-q", cwd=ROOT, env=env)
     assert r.returncode == 4, (r.returncode, r.stdout[-2000:], r.stderr[-2000:])  # pytest's usage error
@@ -179,7 +223,9 @@ def test_plugin_bad_value_is_a_usage_error(env: dict[str, str], message: str) ->
 
 
 def test_plugin_reads_old_names_with_a_warning() -> None:
-    r = run_pytest("examples/test_with_hilbench.py", "-q", cwd=ROOT, env={"HIL_BOARD": "nano33ble", "HIL_EMULATE": "1"})
+    r = run_pytest(
+        "examples/test_with_hilbench.py", "-q", cwd=ROOT, env={"HIL_BOARD": "nano33ble", "HIL_EMULATE": "1"}
+    )
     assert r.returncode == 0 and "4 skipped" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
     assert "nano33ble" in r.stdout  # HIL_BOARD still filters
     warned = sorted(m.groups() for ln in r.stderr.splitlines() if (m := DEPRECATED.match(ln)))

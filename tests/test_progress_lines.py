@@ -63,7 +63,7 @@ def test_start_every_n_and_end_lines_with_rate_and_eta() -> None:
 def test_interval_line_when_n_is_far() -> None:
     p, lines, clock = reporter(interval_s=30.0)
     p.start("j", LABEL, 10_000)  # N = 1000
-    for i in range(1, 40):
+    for _ in range(1, 40):
         clock.t += 1.0
         p.advance("j", 2)
     # one line at 30 s (60 done), none before, the next one due only at 60 s
@@ -80,8 +80,11 @@ def test_interval_zero_means_every_n_only_and_tiny_jobs_get_n_of_one() -> None:
         clock.t += 100
         p.advance("j")
     assert [ln.split("] ")[1] for ln in lines] == [
-        "start: 3 inferences", "1/3 inferences, 0.01/s, ETA 3 min 20 s", "2/3 inferences, 0.01/s, ETA 100 s",
-        "3/3 inferences, 0.01/s, ETA 0 s"]
+        "start: 3 inferences",
+        "1/3 inferences, 0.01/s, ETA 3 min 20 s",
+        "2/3 inferences, 0.01/s, ETA 100 s",
+        "3/3 inferences, 0.01/s, ETA 0 s",
+    ]
 
 
 def test_total_known_late_and_absolute_updates() -> None:
@@ -106,12 +109,15 @@ def test_two_jobs_at_once_keep_their_own_counts() -> None:
     clock.t += 1
     p.advance("a")
     p.advance("b", 2)
-    assert lines[2:] == ["hilbench: [b1 × m] 1/10 inferences, 1.0/s, ETA 9 s",
-                         "hilbench: [b2 × m] 2/20 inferences, 2.0/s, ETA 9 s"]
+    assert lines[2:] == [
+        "hilbench: [b1 × m] 1/10 inferences, 1.0/s, ETA 9 s",
+        "hilbench: [b2 × m] 2/20 inferences, 2.0/s, ETA 9 s",
+    ]
 
 
-@pytest.mark.parametrize("s,text", [(0, "0 s"), (35.4, "35 s"), (119, "119 s"), (250, "4 min 10 s"),
-                                    (3725, "1 h 02 min")])
+@pytest.mark.parametrize(
+    "s,text", [(0, "0 s"), (35.4, "35 s"), (119, "119 s"), (250, "4 min 10 s"), (3725, "1 h 02 min")]
+)
 def test_durations(s: float, text: str) -> None:
     assert format_duration(s) == text
 
@@ -123,7 +129,9 @@ LINE = re.compile(r"^hilbench: \[mps2-an386 × digits_mlp\] (.*)$")
 def test_hilbench_run_with_stderr_piped_prints_progress_lines(tmp_path: Path) -> None:
     need_tool("qemu-system-arm")
     need_tool("arm-none-eabi-gcc")
-    r = run_cli("run", "--limit", "20", "--no-report", "--no-profile", "--results-dir", str(tmp_path), cwd=ROOT)
+    r = run_cli(
+        "run", "--limit", "20", "--no-report", "--no-profile", "--results-dir", str(tmp_path), cwd=ROOT
+    )
     assert r.code == 0, r.stderr
     got = [m.group(1) for ln in r.stderr.splitlines() if (m := LINE.match(ln))]
     assert got, r.stderr
@@ -131,6 +139,8 @@ def test_hilbench_run_with_stderr_piped_prints_progress_lines(tmp_path: Path) ->
     assert got[0] == f"start: {total} inferences (digits)", got
     assert re.fullmatch(rf"done: {total}/{total} inferences in [0-9.]+ s, [0-9.]+/s", got[-1]), got
     middle = got[1:-1]
-    assert middle and all(re.fullmatch(rf"\d+/{total} inferences, [0-9.]+/s, ETA \d+ s", m) for m in middle), got
+    assert middle and all(
+        re.fullmatch(rf"\d+/{total} inferences, [0-9.]+/s, ETA \d+ s", m) for m in middle
+    ), got
     done = [int(m.split("/")[0]) for m in middle]
     assert done == sorted(done) and len(middle) >= 5  # every 10 % (2 inferences) at most once

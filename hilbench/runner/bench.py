@@ -288,7 +288,8 @@ def execute_run(
                         f"{p.job.job_id}: board {dev.board} now runs firmware {dev.firmware_sha256[:12]}, its rows "
                         f"were measured with {before[:12]}: resuming would mix two firmwares; start a new run"))
                     continue
-                key, job_tick = p.job.job_id, tick
+                key = p.job.job_id
+                job_tick: Callable[[int], None] = tick
                 if jobs_progress:
                     jobs_progress.start(key, job_label(p.job.board.name, p.job.label or p.job.model.stem),
                                         remaining(p, record.done.get(key, set())), note=p.job.dataset.name)

@@ -32,7 +32,9 @@ PREFIX = "hilbench: "
 class JobProgress(Protocol):
     """What a runner tells about its jobs' progress."""
 
-    def start(self, key: str, label: str, total: int | None, unit: str = "inferences", note: str = "") -> None:
+    def start(
+        self, key: str, label: str, total: int | None, unit: str = "inferences", note: str = ""
+    ) -> None:
         """Job `key` (shown as `label`, e.g. "board × model") begins; `total` units expected."""
 
     def advance(self, key: str, n: int = 1) -> None:
@@ -51,7 +53,7 @@ def job_label(board: str, model: str) -> str:
 
 def format_duration(seconds: float) -> str:
     """35 s, 4 min 10 s, 1 h 02 min: short enough for a log line, exact enough for an ETA."""
-    s = max(0, int(round(seconds)))
+    s = max(0, round(seconds))
     if s < 120:
         return f"{s} s"
     if s < 3600:
@@ -80,8 +82,14 @@ class _Job:
 class LineProgress:
     """Plain progress lines for logs (stderr not a terminal). `clock` is injectable for tests."""
 
-    def __init__(self, write: Callable[[str], None] | None = None, *, interval_s: float = DEFAULT_INTERVAL_S,
-                 fraction: float = DEFAULT_FRACTION, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        write: Callable[[str], None] | None = None,
+        *,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        fraction: float = DEFAULT_FRACTION,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._write = write or _stderr_line
         self.interval_s = interval_s
         self.fraction = fraction
@@ -92,7 +100,9 @@ class LineProgress:
     def _line(self, j: _Job, text: str) -> None:
         self._write(f"{PREFIX}[{j.label}] {text}")
 
-    def start(self, key: str, label: str, total: int | None, unit: str = "inferences", note: str = "") -> None:
+    def start(
+        self, key: str, label: str, total: int | None, unit: str = "inferences", note: str = ""
+    ) -> None:
         with self._lock:
             now = self._clock()
             j = self._jobs[key] = _Job(label, total, unit, now, last_t=now)
@@ -117,7 +127,9 @@ class LineProgress:
         j.done = done
         now = self._clock()
         n = every_n(j.total, self.fraction)
-        due = (n is not None and done - j.last_done >= n) or (self.interval_s > 0 and now - j.last_t >= self.interval_s)
+        due = (n is not None and done - j.last_done >= n) or (
+            self.interval_s > 0 and now - j.last_t >= self.interval_s
+        )
         if due and done != j.last_done:
             j.last_t, j.last_done = now, done
             self._line(j, self.status(j, now))
@@ -166,7 +178,9 @@ class BarProgress:
         self._tasks: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def start(self, key: str, label: str, total: int | None, unit: str = "inferences", note: str = "") -> None:
+    def start(
+        self, key: str, label: str, total: int | None, unit: str = "inferences", note: str = ""
+    ) -> None:
         with self._lock:
             if self._placeholder is not None:
                 self._bar.remove_task(self._placeholder)
@@ -194,8 +208,12 @@ class BarProgress:
 
 
 @contextmanager
-def job_progress(console: Any, interval_s: float = DEFAULT_INTERVAL_S,
-                 placeholder: str = "starting devices", stream: TextIO | None = None) -> Iterator[JobProgress]:
+def job_progress(
+    console: Any,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    placeholder: str = "starting devices",
+    stream: TextIO | None = None,
+) -> Iterator[JobProgress]:
     """The bar when `console` (a rich Console on stderr) is an interactive terminal, else lines."""
     if not console.is_interactive:
         out = stream or console.file
@@ -208,8 +226,14 @@ def job_progress(console: Any, interval_s: float = DEFAULT_INTERVAL_S,
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         yield BarProgress(bar, bar.add_task(placeholder, total=None))
 
 
@@ -217,5 +241,11 @@ def interval_from(raw: str | None) -> float:
     """--progress-interval / HILBENCH_PROGRESS_INTERVAL as seconds (0: lines every N only)."""
     from hilbench.envvars import option_value, parse_float
 
-    return option_value(raw, "--progress-interval", "HILBENCH_PROGRESS_INTERVAL",
-                        lambda s: parse_float(s, 0.0), "a number of seconds >= 0", DEFAULT_INTERVAL_S)
+    return option_value(
+        raw,
+        "--progress-interval",
+        "HILBENCH_PROGRESS_INTERVAL",
+        lambda s: parse_float(s, 0.0),
+        "a number of seconds >= 0",
+        DEFAULT_INTERVAL_S,
+    )
