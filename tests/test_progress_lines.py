@@ -144,3 +144,28 @@ def test_hilbench_run_with_stderr_piped_prints_progress_lines(tmp_path: Path) ->
     ), got
     done = [int(m.split("/")[0]) for m in middle]
     assert done == sorted(done) and len(middle) >= 5  # every 10 % (2 inferences) at most once
+
+
+def test_terminal_gets_the_bar_named_board_x_model_and_a_pipe_gets_lines() -> None:
+    import io
+
+    from rich.console import Console
+
+    from hilbench.runner.progress import BarProgress, job_progress
+
+    tty = Console(file=io.StringIO(), force_terminal=True, force_interactive=True, width=100)
+    with job_progress(tty) as jp:
+        assert isinstance(jp, BarProgress)
+        jp.start("j", job_label("mps2-an386", "kws_ref_model"), 10)
+        jp.advance("j", 4)
+        tasks = jp._bar.tasks  # the bar's own state: what a terminal shows
+        assert [(t.description, t.completed, t.total) for t in tasks] == [
+            ("mps2-an386 × kws_ref_model", 4, 10)
+        ]
+        jp.finish("j")
+    out = io.StringIO()
+    pipe = Console(file=out, force_terminal=False, width=100)
+    with job_progress(pipe) as jp:
+        assert isinstance(jp, LineProgress)
+        jp.start("j", "host × m", 2)
+    assert out.getvalue() == "hilbench: [host × m] start: 2 inferences\n"
