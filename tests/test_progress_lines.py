@@ -19,7 +19,7 @@ import pytest
 
 from hilbench.runner.progress import LineProgress, every_n, format_duration, job_label
 from tests.clihelp import ROOT, run_cli
-from tests.conftest import need_tool
+from tests.conftest import need_tool, shared_path
 
 
 class Clock:
@@ -91,7 +91,7 @@ def test_total_known_late_and_absolute_updates() -> None:
     """MLPerf Tiny's runner reports (done, total) and knows the total only once it runs."""
     p, lines, clock = reporter()
     p.start("m", "b × m MLPerf Tiny accuracy", None, unit="vectors")
-    assert lines[-1].endswith("start: vectors")
+    assert lines[-1] == "hilbench: [b × m MLPerf Tiny accuracy] start"
     clock.t += 4
     p.update("m", 50, 500)
     assert lines[-1].endswith("] 50/500 vectors, 12.5/s, ETA 36 s")
@@ -169,3 +169,29 @@ def test_terminal_gets_the_bar_named_board_x_model_and_a_pipe_gets_lines() -> No
         assert isinstance(jp, LineProgress)
         jp.start("j", "host × m", 2)
     assert out.getvalue() == "hilbench: [host × m] start: 2 inferences\n"
+
+
+@pytest.mark.emulated
+def test_mlperf_tiny_run_prints_the_same_lines(tmp_path: Path) -> None:
+    need_tool("qemu-system-arm")
+    data = shared_path("datasets", "kws01")
+    shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")  # the board's model
+    r = run_cli(
+        "run",
+        "-b",
+        "mps2-an386-mlperf",
+        "--mlperf-tiny",
+        "accuracy",
+        "-d",
+        str(data),
+        "--limit",
+        "10",
+        "--no-report",
+        "--results-dir",
+        str(tmp_path),
+    )
+    assert r.code == 0, r.stderr
+    label = re.escape("hilbench: [mps2-an386-mlperf × kws_ref_model MLPerf Tiny accuracy] ")
+    got = [ln for ln in r.stderr.splitlines() if re.match(label, ln)]
+    assert got[0].endswith("] start") and re.search(r"\] done: 10/10 vectors in [0-9.]+ s", got[-1]), got
+    assert any(re.search(r"\] \d/10 vectors, [0-9.]+/s, ETA \d+ s$", ln) for ln in got[1:-1]), got

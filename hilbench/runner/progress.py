@@ -106,8 +106,8 @@ class LineProgress:
         with self._lock:
             now = self._clock()
             j = self._jobs[key] = _Job(label, total, unit, now, last_t=now)
-            size = f"{total} {unit}" if total is not None else unit
-            self._line(j, f"start: {size}" + (f" ({note})" if note else ""))
+            size = f": {total} {unit}" if total is not None else ""  # MLPerf Tiny: known once it runs
+            self._line(j, f"start{size}" + (f" ({note})" if note else ""))
 
     def advance(self, key: str, n: int = 1) -> None:
         with self._lock:
