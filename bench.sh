@@ -6,4 +6,4 @@ set -euo pipefail
 source "$(dirname "$0")/scripts/bootstrap.sh"
 hil_bootstrap
 cd "$HIL_ROOT"
-exec "$HIL_VENV/bin/hilbench" run "$@"
+exec "$HILBENCH_VENV/bin/hilbench" run "$@"

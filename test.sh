@@ -5,4 +5,4 @@ set -euo pipefail
 source "$(dirname "$0")/scripts/bootstrap.sh"
 hil_bootstrap
 cd "$HIL_ROOT"
-exec "$HIL_VENV/bin/python" -m pytest -m "" --durations=25 "$@"
+exec "$HILBENCH_VENV/bin/python" -m pytest -m "" --durations=25 "$@"

@@ -24,7 +24,7 @@ PLAIN = "def test_a():\n    assert 1\n\n\ndef test_b():\n    assert 2\n"
 
 
 def _run(cwd: Path, *extra: str) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HIL_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HIL_", "HILBENCH_"))}
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra], cwd=cwd, env=env,
                    check=True, capture_output=True)

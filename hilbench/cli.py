@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hilbench import __version__
@@ -48,8 +47,10 @@ def _options(
 
 
 def default_boards_file() -> Path:
-    """$HIL_BOARDS, else ./boards.toml, else the default one (the checkout's, or the packaged copy)."""
-    env = os.environ.get("HIL_BOARDS")
+    """$HILBENCH_BOARDS, else ./boards.toml, else the default one (the checkout's, or the packaged copy)."""
+    from hilbench.envvars import get
+
+    env = get("HILBENCH_BOARDS")
     if env:
         return Path(env)
     local = Path("boards.toml")
@@ -63,6 +64,9 @@ def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def wrapper(*args: object, **kwargs: object) -> None:
+        from hilbench.envvars import warn_renamed
+
+        warn_renamed()  # HIL_BOARDS & co. (hilbench.envvars.RENAMED)
         try:
             fn(*args, **kwargs)
         except HilbenchError as exc:
@@ -80,7 +84,8 @@ def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-BoardsOpt = Annotated[Optional[Path], typer.Option("--boards", help="boards.toml to use [env HIL_BOARDS]")]
+BoardsOpt = Annotated[Optional[Path], typer.Option("--boards", help="boards.toml to use", envvar="HILBENCH_BOARDS",
+                                                   show_envvar=True)]
 
 
 @app.command()
@@ -91,7 +96,8 @@ def run(
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
     dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory, MLPerf Tiny layout")] = None,
     boards: BoardsOpt = None,
-    results_dir: Annotated[Optional[Path], typer.Option("--results-dir", help="where run directories go [env HILBENCH_RESULTS]")] = None,
+    results_dir: Annotated[Optional[Path], typer.Option("--results-dir", help="where run directories go",
+                                                        envvar="HILBENCH_RESULTS", show_envvar=True)] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="use only the first N vectors")] = None,
     warmup: Annotated[int, typer.Option("--warmup", min=0, help="warm-up inferences before measuring")] = 1,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="measured inferences per vector")] = 1,
@@ -115,18 +121,34 @@ def run(
         help="finish an interrupted (partial) run: only what it has not measured, into the same run")] = None,
     max_restarts: Annotated[Optional[int], typer.Option(
         "--max-restarts", min=0, help="restarts/resets of a failed board in a row before it is quarantined "
-                                      "(0: the first failure ends the job) [boards.toml max_restarts, default 3]")] = None,
+                                      "(0: the first failure ends the job; default: boards.toml max_restarts, else 3)")] = None,
+    progress_interval: Annotated[Optional[str], typer.Option(
+        "--progress-interval", metavar="SECONDS", envvar="HILBENCH_PROGRESS_INTERVAL", show_envvar=True,
+        help="stderr not a terminal: a progress line at least this often (and every 10 % of a job; 0: only those) "
+             "(default: 30)")] = None,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
     from hilbench.signals import stop_on_signals
 
     with stop_on_signals():
         _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers, confusion,
-             baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts)
+             baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts,
+             _progress_interval(progress_interval))
+
+
+def _progress_interval(raw: Optional[str]) -> float:
+    """--progress-interval / HILBENCH_PROGRESS_INTERVAL (hilbench.runner.progress); and every other
+    variable a run reads is checked here, before a board starts (hilbench.envvars)."""
+    from hilbench.envvars import check_environment
+    from hilbench.runner.progress import interval_from
+
+    check_environment()
+    return interval_from(raw)
 
 
 def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers,  # type: ignore[no-untyped-def]
-         confusion, baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts) -> None:
+         confusion, baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts,
+         progress_interval) -> None:
     if resume is not None:
         if any(x is not None for x in (suite, board, model, dataset, limit, mlperf_tiny)):
             raise HilbenchError("--resume takes its jobs from the run's plan: give no suite, --board, --model, "
@@ -135,7 +157,7 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
         if suite is not None:
             raise HilbenchError("--mlperf-tiny runs one board, not a suite file")
         _run_mlperf_tiny(mlperf_tiny, board, model, dataset, boards, results_dir, limit, window_seconds, windows,
-                         report)
+                         report, progress_interval)
         return
     from hilbench.config import load_boards, load_suite
     from hilbench.report.table import layers_table, summary_table
@@ -159,22 +181,15 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
     from hilbench.devices.recovery import override_max_restarts
 
     jobs = override_max_restarts(jobs, max_restarts)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("starting devices", total=None)
+    from hilbench.runner.progress import job_progress
 
-        def on_open(info) -> None:  # type: ignore[no-untyped-def]
-            bar.update(task, description="streaming vectors")
-
-        def on_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with job_progress(err_console, progress_interval) as jobs_progress:
         if resume is not None:
             from hilbench.runner.resume import resume_run
 
-            result = resume_run(resume, results_dir, progress=on_progress, on_open=on_open)
+            result = resume_run(resume, results_dir, jobs_progress=jobs_progress)
         else:
-            result = run_jobs(jobs, results_dir, suite=suite_name, progress=on_progress, on_open=on_open)
+            result = run_jobs(jobs, results_dir, suite=suite_name, jobs_progress=jobs_progress)
     if suite is None and resume is None and result.errors:
         raise HilbenchError(f"{result.errors[0].error or 'job failed'} (run {result.run_id} {result.status})")
     if result.rows:
@@ -217,7 +232,8 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
 
 def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dataset: Optional[Path],
                      boards: Optional[Path], results_dir: Optional[Path], limit: Optional[int],
-                     window_seconds: Optional[float], windows: int, report: bool) -> None:
+                     window_seconds: Optional[float], windows: int, report: bool,
+                     progress_interval: float = 30.0) -> None:
     """`hilbench run --mlperf-tiny MODE`: MLPerf Tiny's rules over its own protocol."""
     from hilbench.config import load_boards
     from hilbench.mlperf_tiny.runner import run_mlperf
@@ -226,13 +242,16 @@ def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dat
         raise HilbenchError("--mlperf-tiny needs --dataset (a directory in MLPerf Tiny layout, e.g. kws01 "
                             "with y_labels.csv; performance mode uses its first file)")
     b = load_boards(boards or default_boards_file()).get(board)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("starting the DUT", total=None)
+    from hilbench.runner.progress import job_label, job_progress
+
+    key, unit = f"{b.name}/mlperf-tiny-{mode}", "windows" if mode == "performance" else "vectors"
+    label = job_label(b.name, model.stem if model else (Path(b.model).stem if b.model else "model in flash")) + f" MLPerf Tiny {mode}"
+    with job_progress(err_console, progress_interval, "starting the DUT") as jp:
         result = run_mlperf(
             b, mode, dataset, model=model, results_dir=results_dir, windows=windows, min_window_s=window_seconds,
-            limit=limit, progress=lambda done, total: bar.update(task, completed=done, total=total),
-            on_open=lambda info: bar.update(task, description=f"MLPerf Tiny {mode}"))
+            limit=limit, progress=lambda done, total: jp.update(key, done, total),
+            on_open=lambda info: jp.start(key, label, None, unit=unit))
+        jp.finish(key)
     if result.rows:
         import pandas as pd
 
@@ -344,7 +363,8 @@ def _probe_mlperf(board) -> tuple[str, bool, str]:  # type: ignore[no-untyped-de
         return "", False, str(exc)
 
 
-ResultsOpt = Annotated[Optional[Path], typer.Option("--results-dir", help="results directory [env HILBENCH_RESULTS]")]
+ResultsOpt = Annotated[Optional[Path], typer.Option("--results-dir", help="results directory", envvar="HILBENCH_RESULTS",
+                                                    show_envvar=True)]
 
 
 @app.command()

@@ -47,16 +47,10 @@ def _to_stderr(line: str) -> None:
 
 
 def lock_timeout() -> float | None:
-    """$HIL_LOCK_TIMEOUT seconds (default 1800; 0 or negative: wait for ever)."""
-    raw = os.environ.get("HIL_LOCK_TIMEOUT", "1800")
-    try:
-        t = float(raw)
-    except ValueError:
-        raise HilbenchError(
-            f"HIL_LOCK_TIMEOUT={raw!r}: not a number of seconds (0 or negative: wait for ever)"
-        ) from None
-    if t != t:  # NaN
-        raise HilbenchError(f"HIL_LOCK_TIMEOUT={raw!r}: not a number of seconds")
+    """$HILBENCH_LOCK_TIMEOUT seconds (default 1800; 0 or negative: wait for ever)."""
+    from hilbench.envvars import get_float
+
+    t = get_float("HILBENCH_LOCK_TIMEOUT", 1800.0, "a number of seconds (0 or negative: wait for ever)")
     return t if t > 0 else None
 
 
@@ -155,7 +149,7 @@ class BoardLock:
                 if end is not None and now >= end:
                     raise LockTimeout(
                         f"{self.path}: still locked after {timeout:g} s by {self._holder_text()} "
-                        f"(board lock {self.key!r}; HIL_LOCK_TIMEOUT sets the wait)"
+                        f"(board lock {self.key!r}; HILBENCH_LOCK_TIMEOUT sets the wait)"
                     )
                 if now >= next_notice:
                     say(f"hilbench: still waiting for board lock {self.key!r} after {now - start:.0f} s, "

@@ -25,7 +25,6 @@ hooks and fixtures below only when a test uses a hil marker or fixture.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,6 @@ from hilbench.paths import packaged_boards_file
 
 SCOPES = ("session", "module", "function")
 DEFAULT_SCOPE = "module"
-_TRUE = ("1", "true", "yes", "on")
 
 
 class _HilState:
@@ -44,15 +42,20 @@ class _HilState:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         opt = config.getoption
-        self.boards_opt: str | None = opt("hil_boards") or os.environ.get("HIL_BOARDS") or None
-        self.cli_board: str | None = opt("hil_board") or os.environ.get("HIL_BOARD") or None
-        self.emulate: bool = bool(opt("hil_emulate")) or os.environ.get("HIL_EMULATE", "").lower() in _TRUE
+        from hilbench.envvars import EnvVarError, get, get_bool, get_choice
+        from hilbench.locks import lock_timeout
+
+        try:  # a bad value in the environment is a usage error now, not at the first hil test
+            self.boards_opt: str | None = opt("hil_boards") or get("HILBENCH_BOARDS")
+            self.cli_board: str | None = opt("hil_board") or get("HILBENCH_BOARD")
+            self.emulate: bool = bool(opt("hil_emulate")) or get_bool("HILBENCH_EMULATE")
+            scope = opt("hil_dut_scope") or get_choice("HILBENCH_DUT_SCOPE", SCOPES, DEFAULT_SCOPE)
+            lock_timeout()
+        except EnvVarError as exc:
+            raise pytest.UsageError(str(exc)) from None
         results = opt("hil_results") or None
         self.results_dir: Path | None = Path(results) if results else None
         self.baseline: bool = bool(opt("hil_baseline"))
-        scope = opt("hil_dut_scope") or os.environ.get("HIL_DUT_SCOPE") or DEFAULT_SCOPE
-        if scope not in SCOPES:
-            raise pytest.UsageError(f"HIL_DUT_SCOPE={scope!r}: choose one of {', '.join(SCOPES)}")
         self.scope: str = scope
         self.used = False  # some test was parametrized over boards
         self._boards: Any = None
@@ -61,7 +64,7 @@ class _HilState:
         self.sessions: list[Any] = []  # open-able DutSessions of this process
 
     def boards_path(self) -> Path | None:
-        """--hil-boards / $HIL_BOARDS, else ./boards.toml, <rootdir>/boards.toml, or the
+        """--hil-boards / $HILBENCH_BOARDS, else ./boards.toml, <rootdir>/boards.toml, or the
         default boards.toml (the checkout's or the installed package's, as `hilbench run` uses)."""
         if self.boards_opt:
             return Path(self.boards_opt)
@@ -78,7 +81,7 @@ class _HilState:
             path = self.boards_path()
             if path is None:
                 self._boards_error = LookupError(
-                    "no boards.toml (looked in ./ and the rootdir; pass --hil-boards or set HIL_BOARDS)")
+                    "no boards.toml (looked in ./ and the rootdir; pass --hil-boards or set HILBENCH_BOARDS)")
             else:
                 from hilbench.config import load_boards
                 from hilbench.errors import HilbenchError
@@ -121,17 +124,17 @@ def _set_prop(item: Any, key: str, value: Any) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hilbench", "hardware-in-the-loop tests (hilbench)")
     group.addoption("--hil-boards", metavar="PATH", default=None,
-                    help="boards.toml to use [env HIL_BOARDS; default ./boards.toml]")
+                    help="boards.toml to use [env HILBENCH_BOARDS; default ./boards.toml]")
     group.addoption("--hil-board", metavar="NAME_OR_GLOB", default=None,
-                    help="run hil tests only on boards matching this name or glob (comma-separated) [env HIL_BOARD]")
+                    help="run hil tests only on boards matching this name or glob (comma-separated) [env HILBENCH_BOARD]")
     group.addoption("--hil-emulate", action="store_true", default=False,
-                    help="let emulated boards (QEMU) and the host firmware satisfy hil markers [env HIL_EMULATE=1]")
+                    help="let emulated boards (QEMU) and the host firmware satisfy hil markers [env HILBENCH_EMULATE=1]")
     group.addoption("--hil-results", metavar="DIR", default=None,
                     help="results store for hil_bench runs [env HILBENCH_RESULTS; default ./results]")
     group.addoption("--hil-baseline", action="store_true", default=False,
                     help="compare each hil_bench run with the last good run of the same test; fail on regression")
     group.addoption("--hil-dut-scope", choices=SCOPES, default=None,
-                    help=f"how long one device session lives [env HIL_DUT_SCOPE; default {DEFAULT_SCOPE}]")
+                    help=f"how long one device session lives [env HILBENCH_DUT_SCOPE; default {DEFAULT_SCOPE}]")
 
 
 def _defines_fixture(plugin: object, name: str) -> bool:

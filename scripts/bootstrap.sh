@@ -5,7 +5,19 @@
 set -euo pipefail
 
 HIL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-HIL_VENV="${HIL_VENV:-$HIL_ROOT/.venv}"
+# Settings from the environment: HILBENCH_VENV (the virtualenv), HILBENCH_PYTHON (the
+# interpreter that creates it). Their old names HIL_VENV / HIL_PYTHON are read, with a
+# warning, while the new ones are unset (until the next release).
+for _hil_name in VENV PYTHON; do
+  _hil_old="HIL_$_hil_name" _hil_new="HILBENCH_$_hil_name"
+  if [ -n "${!_hil_old:-}" ]; then
+    if [ -n "${!_hil_new:-}" ]; then _hil_why="ignored, $_hil_new is set"; else _hil_why="read because $_hil_new is unset"; fi
+    echo "hilbench: warning: $_hil_old is deprecated, set $_hil_new instead ($_hil_why; $_hil_old stops working in the next release)" >&2
+    [ -n "${!_hil_new:-}" ] || printf -v "$_hil_new" '%s' "${!_hil_old}"
+  fi
+done
+unset _hil_name _hil_old _hil_new _hil_why
+HILBENCH_VENV="${HILBENCH_VENV:-$HIL_ROOT/.venv}"
 
 # command -> Debian package that provides it
 declare -A HIL_APT=(
@@ -56,17 +68,17 @@ hil_install_apt() {
 }
 
 hil_setup_venv() {
-  local py="${HIL_PYTHON:-python3}"
+  local py="${HILBENCH_PYTHON:-python3}"
   if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     echo "hilbench: needs Python 3.11 or newer ($py is $("$py" --version 2>&1))" >&2
     exit 2
   fi
-  if [ ! -x "$HIL_VENV/bin/python" ]; then
-    if ! "$py" -m venv "$HIL_VENV" >/dev/null 2>&1; then
-      rm -rf "$HIL_VENV"
+  if [ ! -x "$HILBENCH_VENV/bin/python" ]; then
+    if ! "$py" -m venv "$HILBENCH_VENV" >/dev/null 2>&1; then
+      rm -rf "$HILBENCH_VENV"
       if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         apt-get install -y -qq python3-venv >/dev/null
-        "$py" -m venv "$HIL_VENV"
+        "$py" -m venv "$HILBENCH_VENV"
       else
         echo "hilbench: cannot create a virtualenv: install python3-venv (sudo apt-get install -y python3-venv)" >&2
         exit 2
@@ -74,12 +86,12 @@ hil_setup_venv() {
     fi
   fi
   # Reinstall only when the dependency list changed.
-  local stamp="$HIL_VENV/.hilbench-deps" want
+  local stamp="$HILBENCH_VENV/.hilbench-deps" want
   want="$(sha256sum "$HIL_ROOT/pyproject.toml" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "hilbench: installing Python dependencies into $HIL_VENV" >&2
-    "$HIL_VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$HIL_VENV/bin/python" -m pip install -q -e "$HIL_ROOT[dev]"
+    echo "hilbench: installing Python dependencies into $HILBENCH_VENV" >&2
+    "$HILBENCH_VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$HILBENCH_VENV/bin/python" -m pip install -q -e "$HIL_ROOT[dev]"
     echo "$want" > "$stamp"
   fi
 }

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # The style gate: every check the tree must pass, with the tools pinned in pyproject.toml's
-# dev extras (from the virtualenv: HIL_VENV, default .venv).
+# dev extras (from the virtualenv: HILBENCH_VENV, default .venv).
 #
 #   scripts/style.sh                 all steps
 #   scripts/style.sh clang-format    only the named steps (ruff-format ruff-check mypy clang-format)
 #
 # Each step prints one line naming its tool ("style: <tool>: ok" or "style: <tool>: FAILED
 # ..." followed by the tool's own report); the exit status is 1 if any step failed.
-# HIL_STYLE_FIRMWARE names the C tree clang-format checks (default: firmware/); its style is
+# HILBENCH_STYLE_FIRMWARE names the C tree clang-format checks (default: firmware/); its style is
 # always firmware/.clang-format, wherever the tree is.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-VENV="${HIL_VENV:-.venv}"
-FIRMWARE="${HIL_STYLE_FIRMWARE:-firmware}"
+VENV="${HILBENCH_VENV:-.venv}"
+FIRMWARE="${HILBENCH_STYLE_FIRMWARE:-firmware}"
 STEPS=("$@")
 [ ${#STEPS[@]} -eq 0 ] && STEPS=(ruff-format ruff-check mypy clang-format)
 failed=0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,11 +26,20 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+# `hilbench: [board × model] ...`: a job's progress line (stderr is a pipe here; hilbench.runner.progress)
+PROGRESS_LINE = re.compile(r"^hilbench: \[[^\]]+\] ")
+
+
+def stderr_lines(stderr: str) -> list[str]:
+    """stderr's non-empty lines other than progress lines."""
+    return [ln for ln in stderr.splitlines() if ln.strip() and not PROGRESS_LINE.match(ln)]
+
+
 def assert_one_line_error(r: CliResult, *needles: str) -> str:
-    """Exit 2, no traceback, exactly one error line that contains every needle."""
+    """Exit 2, no traceback, exactly one error line (besides progress lines) that contains every needle."""
     assert r.code == 2, (r.code, r.stdout, r.stderr)
     assert "Traceback" not in r.stderr + r.stdout
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    lines = stderr_lines(r.stderr)
     assert len(lines) == 1, r.stderr
     for n in needles:
         assert n in lines[0], (n, lines[0])

@@ -24,7 +24,7 @@ import fuzzrun  # noqa: E402
 
 pytestmark = pytest.mark.fuzz
 
-FUZZ_SECONDS = int(os.environ.get("HIL_FUZZ_SECONDS", "30"))
+FUZZ_SECONDS = int(os.environ.get("HILBENCH_FUZZ_SECONDS", "30"))
 # Edges the seeds alone must cover: proof that each harness gets past the checks at its
 # door (CRC, header, partition) into the handlers, the commands and the planner.
 MIN_SEED_COVERAGE = {"fuzz_dut": 900, "fuzz_mlperf": 600, "fuzz_model": 550}

@@ -1,6 +1,6 @@
 """Waiting for a board lock is never silent, and a timeout names the holder.
 
-Before: a process waited up to 1800 s (HIL_LOCK_TIMEOUT) for a board held by another
+Before: a process waited up to 1800 s (HILBENCH_LOCK_TIMEOUT) for a board held by another
 without printing anything.
 """
 
@@ -58,7 +58,7 @@ def test_wait_says_so_at_start_and_periodically_and_timeout_names_holder(tmp_pat
     for ln in lines[1:]:
         assert re_match(rf"hilbench: still waiting for board lock 'board-nano' after \d+ s, held by {who}", ln)
     assert re_match(rf".*board-nano\.lock: still locked after 1.5 s by {who} \(board lock 'board-nano'; "
-                    r"HIL_LOCK_TIMEOUT sets the wait\)$", str(err.value))
+                    r"HILBENCH_LOCK_TIMEOUT sets the wait\)$", str(err.value))
 
 
 def test_default_notice_goes_to_stderr_once_for_a_short_wait(tmp_path: Path, holder) -> None:
@@ -89,12 +89,12 @@ def test_bad_lock_timeout_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) ->
     from hilbench.errors import HilbenchError
     from hilbench.locks import lock_timeout
 
-    monkeypatch.setenv("HIL_LOCK_TIMEOUT", "30min")
-    with pytest.raises(HilbenchError, match=r"^HIL_LOCK_TIMEOUT='30min': not a number of seconds"):
+    monkeypatch.setenv("HILBENCH_LOCK_TIMEOUT", "30min")
+    with pytest.raises(HilbenchError, match=r"^HILBENCH_LOCK_TIMEOUT='30min': not a number of seconds"):
         lock_timeout()
-    monkeypatch.setenv("HIL_LOCK_TIMEOUT", "0")
+    monkeypatch.setenv("HILBENCH_LOCK_TIMEOUT", "0")
     assert lock_timeout() is None
-    monkeypatch.setenv("HIL_LOCK_TIMEOUT", "2.5")
+    monkeypatch.setenv("HILBENCH_LOCK_TIMEOUT", "2.5")
     assert lock_timeout() == 2.5
 
 

@@ -146,7 +146,7 @@ def test_wrong_protocol_and_unknown_mode_are_one_line_errors(tmp_path: Path, kws
 def test_a_physical_board_held_by_another_process_is_waited_for_then_named(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """kind = "mcu" is one physical device: `hilbench run` takes its lock (as the pytest
-    plugin does) and, when another process keeps it, says who after HIL_LOCK_TIMEOUT."""
+    plugin does) and, when another process keeps it, says who after HILBENCH_LOCK_TIMEOUT."""
     import subprocess
     import sys
 
@@ -157,7 +157,7 @@ def test_a_physical_board_held_by_another_process_is_waited_for_then_named(tmp_p
     board = BoardConfig(name="bench-kws", kind="mcu", protocol="mlperf-tiny", core="cortex-m4f",
                         clock_hz=1, port=str(port))
     monkeypatch.setenv("HILBENCH_LOCK_DIR", str(tmp_path / "locks"))
-    monkeypatch.setenv("HIL_LOCK_TIMEOUT", "0.5")
+    monkeypatch.setenv("HILBENCH_LOCK_TIMEOUT", "0.5")
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from hilbench.locks import BoardLock; "
          f"lk = BoardLock({lock_key(board)!r}, owner='nightly job'); lk.acquire(); print('held', flush=True); "

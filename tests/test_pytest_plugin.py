@@ -38,10 +38,15 @@ firmware = "host"
 """
 
 
+# the outer run's settings that would change what the inner pytest does
+_OUTER_ONLY = ("HILBENCH_RESULTS", "HILBENCH_BOARDS", "HILBENCH_BOARD", "HILBENCH_EMULATE", "HILBENCH_DUT_SCOPE",
+               "HILBENCH_LOCK_TIMEOUT", "COV_CORE_SOURCE")
+
+
 def run_pytest(*args: str, cwd: Path, env: dict[str, str] | None = None,
                timeout: float = 240) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items()
-            if not k.startswith(("PYTEST_", "HIL_")) and k not in ("HILBENCH_RESULTS", "COV_CORE_SOURCE")}
+            if not k.startswith(("PYTEST_", "HIL_", "HILBENCH_TEST_")) and k not in _OUTER_ONLY}
     full.update(env or {})
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=full,
                           capture_output=True, text=True, timeout=timeout)
@@ -202,16 +207,16 @@ def test_hold_board(dut, i):
     if dut.model is None:
         dut.load_model(DEMO_MODEL)
     assert len(dut.run(VEC).output) == 10
-    time.sleep(float(os.environ.get("HIL_TEST_SLEEP", "0.12")))
+    time.sleep(float(os.environ.get("HILBENCH_TEST_SLEEP", "0.12")))
     end = time.monotonic()
-    with open(os.environ["HIL_TEST_LOG"], "a") as f:
+    with open(os.environ["HILBENCH_TEST_LOG"], "a") as f:
         f.write(json.dumps([dut.name, os.getpid(), start, end]) + "\\n")
 '''
 
 _NO_LOCKS_CONFTEST = '''
 import os
 
-if os.environ.get("HIL_TEST_NO_LOCKS"):
+if os.environ.get("HILBENCH_TEST_NO_LOCKS"):
     import hilbench.pytest_support.session as s
 
     class _NoLock:
@@ -249,7 +254,7 @@ def test_no_board_is_used_by_two_xdist_workers_at_once(tmp_path: Path, scope: st
     proj = _xdist_project(tmp_path)
     log = tmp_path / "spans.jsonl"
     r = run_pytest("-n", "4", "--hil-emulate", f"--hil-dut-scope={scope}", "-q", cwd=proj,
-                   env={"HIL_TEST_LOG": str(log), "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
+                   env={"HILBENCH_TEST_LOG": str(log), "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "16 passed" in r.stdout
     n, pids, bad = _overlaps(log)
@@ -262,7 +267,7 @@ def test_the_xdist_check_sees_double_booking_without_locks(tmp_path: Path) -> No
     proj = _xdist_project(tmp_path)
     log = tmp_path / "spans.jsonl"
     r = run_pytest("-n", "4", "--hil-emulate", "--hil-dut-scope=function", "-q", cwd=proj,
-                   env={"HIL_TEST_LOG": str(log), "HIL_TEST_NO_LOCKS": "1", "HIL_TEST_SLEEP": "0.6",
+                   env={"HILBENCH_TEST_LOG": str(log), "HILBENCH_TEST_NO_LOCKS": "1", "HILBENCH_TEST_SLEEP": "0.6",
                         "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     _, _, bad = _overlaps(log)
@@ -290,7 +295,7 @@ def test_a_loads_a_model(dut):
 
 
 def test_b_sees_a_reset_dut_only_when_function_scoped(dut):
-    if os.environ["HIL_DUT_SCOPE"] == "function":
+    if os.environ["HILBENCH_DUT_SCOPE"] == "function":
         assert dut.model is None
     else:
         assert dut.model is not None
@@ -317,7 +322,7 @@ def test_host_board_dut_bench_junit_and_results(tmp_path: Path, scope: str) -> N
     (proj / "test_host_hil.py").write_text(_HOST_MODULE)
     xml, results = tmp_path / "junit.xml", tmp_path / "results"
     r = run_pytest("--hil-emulate", f"--hil-results={results}", f"--junitxml={xml}", "-rs", "--strict-markers",
-                   cwd=proj, env={"HIL_DUT_SCOPE": scope, "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
+                   cwd=proj, env={"HILBENCH_DUT_SCOPE": scope, "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "3 passed, 1 skipped" in r.stdout
     assert "host-a: ram_bytes not given in boards.toml" in r.stdout
@@ -404,7 +409,7 @@ def test_strict_markers_accept_the_hil_marker(tmp_path: Path) -> None:
         def test_on_a_board_that_is_not_here(hil_board):
             pass
     '''))
-    r = run_pytest("--strict-markers", "-rs", cwd=proj, env={"HIL_BOARDS": str(ROOT / "boards.toml")})
+    r = run_pytest("--strict-markers", "-rs", cwd=proj, env={"HILBENCH_BOARDS": str(ROOT / "boards.toml")})
     assert r.returncode == 0, r.stdout
     assert "1 skipped" in r.stdout and "nothing" not in r.stdout and "nano33ble not in boards.toml" in r.stdout
     r = run_pytest("--strict-markers", "-p", "no:hilbench", cwd=proj)
@@ -436,8 +441,8 @@ def test_example_module_skips_every_test_on_a_board_that_is_not_here(tmp_path: P
     assert cases and all(c["_outcome"] == "skipped" for c in cases.values())
     skips = [ln for ln in r.stdout.splitlines() if ln.startswith("SKIPPED")]
     assert skips and all("nano33ble not in boards.toml" in ln for ln in skips)
-    r = run_pytest("examples/test_with_hilbench.py", "--hil-emulate", "-q", cwd=ROOT, env={"HIL_BOARD": "nano33ble"})
-    assert r.returncode == 0 and "4 skipped" in r.stdout, r.stdout  # $HIL_BOARD mirrors --hil-board
+    r = run_pytest("examples/test_with_hilbench.py", "--hil-emulate", "-q", cwd=ROOT, env={"HILBENCH_BOARD": "nano33ble"})
+    assert r.returncode == 0 and "4 skipped" in r.stdout, r.stdout  # $HILBENCH_BOARD mirrors --hil-board
 
 
 @pytest.mark.emulated

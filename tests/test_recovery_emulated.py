@@ -23,6 +23,7 @@ from hilbench import demo
 from hilbench.config import load_boards
 from hilbench.devices.recovery import override_max_restarts
 from hilbench.runner.job import Job
+from tests.clihelp import stderr_lines
 from tests.conftest import ROOT, need_tool, shared_path
 from tests.recoveryhelp import HANG, DutKiller, kill_dut_mid_run, measured, run_with_events
 
@@ -105,7 +106,7 @@ def test_restarts_disabled_exit_2_names_the_signal(tmp_path: Path) -> None:
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = kill_dut_mid_run(proc, after_s=random.Random(7).uniform(1.0, 3.0), start_within_s=120, poll_s=0.05)
     assert proc.returncode == 2, (out, err)
-    lines = [ln for ln in err.splitlines() if ln.strip()]
+    lines = stderr_lines(err)  # progress lines aside (stderr is a pipe)
     assert len(lines) == 1, err
     # the cause, then (since the run store says so) which run was kept and how
     assert re.fullmatch(rf"hilbench: error: QEMU exited with signal 9 \(SIGKILL\) on board '{BOARD}' "

@@ -23,9 +23,9 @@ VENV = Path(sys.executable).parent.parent  # the venv running the tests (not res
 def _style(*steps: str, firmware: Path | None = None) -> subprocess.CompletedProcess[str]:
     if not (VENV / "bin" / "clang-format").is_file():
         pytest.skip(f"clang-format not installed in {VENV} (pip install -e '.[dev]')")
-    env = dict(os.environ, HIL_VENV=str(VENV))
+    env = dict(os.environ, HILBENCH_VENV=str(VENV))
     if firmware is not None:
-        env["HIL_STYLE_FIRMWARE"] = str(firmware)
+        env["HILBENCH_STYLE_FIRMWARE"] = str(firmware)
     return subprocess.run(["bash", str(STYLE), *steps], capture_output=True, text=True, env=env, timeout=60)
 
 

@@ -157,6 +157,7 @@ class HilBench:
         from hilbench.config import MeasureConfig
         from hilbench.errors import HilbenchError
         from hilbench.runner.bench import run_jobs
+        from hilbench.runner.progress import LineProgress
         from hilbench.runner.job import Job
 
         if model is None:
@@ -178,7 +179,9 @@ class HilBench:
         try:
             try:
                 prebuild(self.board)
-                run = run_jobs([job], self.results_dir, suite=f"pytest:{self.nodeid}")
+                # progress lines on stderr, as `hilbench run` prints them in a log (shown with -s
+                # or in a failed test's captured stderr)
+                run = run_jobs([job], self.results_dir, suite=f"pytest:{self.nodeid}", jobs_progress=LineProgress())
             except HilbenchError as exc:
                 pytest.fail(f"hil_bench on {self.board.name}: {exc}", pytrace=False)
         finally:

@@ -1,7 +1,7 @@
 """Which boards satisfy a `@pytest.mark.hil(...)` marker, and why the others do not.
 
 A board is used by a hil test when all of these hold:
-- its name matches `--hil-board` / `$HIL_BOARD` (globs, comma-separated) if given;
+- its name matches `--hil-board` / `$HILBENCH_BOARD` (globs, comma-separated) if given;
 - it matches the marker: `board` (glob on the name), `core` (glob on the core), `kind`
   (glob on the kind), `min_ram` <= ram_bytes, `min_flash` <= flash_bytes, and every one
   of `features` in the board's features;

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hilbench.envvars import flush_rows as env_flush_rows, flush_seconds as env_flush_seconds
 from hilbench.results.events import EVENTS, EventLog
 from hilbench.results.store import (
     BATCHES,
@@ -52,13 +53,6 @@ DEFAULT_FLUSH_ROWS = 100
 DEFAULT_FLUSH_SECONDS = 2.0
 
 
-def _env_number(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 class RunWriter:
     """The one writer of a run directory (thread-safe: boards run in parallel)."""
 
@@ -71,9 +65,9 @@ class RunWriter:
         self.events = events
         self.jobs_meta = jobs_meta
         self.layers: list[dict[str, Any]] = list(layers or [])
-        self.flush_rows = int(flush_rows or _env_number("HILBENCH_FLUSH_ROWS", DEFAULT_FLUSH_ROWS))
+        self.flush_rows = int(flush_rows or env_flush_rows(DEFAULT_FLUSH_ROWS))
         self.flush_seconds = float(flush_seconds if flush_seconds is not None
-                                   else _env_number("HILBENCH_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS))
+                                   else env_flush_seconds(DEFAULT_FLUSH_SECONDS))
         (run_dir / BATCHES).mkdir(parents=True, exist_ok=True)
         existing = batch_files(run_dir)
         self._seq = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0

@@ -14,6 +14,7 @@ finishes it (hilbench.runner.resume).
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
 import threading
@@ -38,6 +39,7 @@ from hilbench.results.store import default_results_dir, read_samples
 from hilbench.results.writer import RunWriter
 from hilbench.runner.cleanup import remove_stale_qemu_dirs
 from hilbench.runner.job import Job, JobOutcome, PreparedJob, execute, prepare, remaining
+from hilbench.runner.progress import JobProgress, job_label
 from hilbench.runner.record import PLAN_VERSION, RunRecord, final_status, job_plan, process_fields
 from hilbench.signals import signal_name
 
@@ -130,19 +132,28 @@ class _Cancelled(Exception):
     pass
 
 
+def _also(first: Callable[[int], None], then: Callable[[int], None]) -> Callable[[int], None]:
+    """One progress tick to the run's total and to the job's own progress."""
+    def tick(n: int) -> None:
+        first(n)
+        then(n)
+    return tick
+
+
 def run_jobs(
     jobs: list[Job],
     results_dir: Path | None = None,
     suite: str | None = None,
     progress: Progress | None = None,
     on_open: Callable[[DeviceInfo], None] | None = None,
+    jobs_progress: JobProgress | None = None,
 ) -> RunResult:
     """Prepare every job (raising on bad input), run them, write results/<run-id>/."""
     prepared = [prepare(j) for j in jobs]
     holder: list[RunRecord] = []
     try:
         new_record(prepared, results_dir, suite, holder)
-        return execute_run(prepared, holder[0], suite, progress, on_open)
+        return execute_run(prepared, holder[0], suite, progress, on_open, jobs_progress)
     except BaseException as exc:
         if holder:
             close_abandoned(holder[0], exc)
@@ -213,6 +224,7 @@ def execute_run(
     suite: str | None = None,
     progress: Progress | None = None,
     on_open: Callable[[DeviceInfo], None] | None = None,
+    jobs_progress: JobProgress | None = None,
 ) -> RunResult:
     """Run the jobs of a record (new or resumed) and close it with a truthful status."""
     run_id, writer, events = record.run_id, record.writer, record.events
@@ -276,13 +288,23 @@ def execute_run(
                         f"{p.job.job_id}: board {dev.board} now runs firmware {dev.firmware_sha256[:12]}, its rows "
                         f"were measured with {before[:12]}: resuming would mix two firmwares; start a new run"))
                     continue
+                key = p.job.job_id
+                job_tick: Callable[[int], None] = tick
+                if jobs_progress:
+                    jobs_progress.start(key, job_label(p.job.board.name, p.job.label or p.job.model.stem),
+                                        remaining(p, record.done.get(key, set())), note=p.job.dataset.name)
+                    job_tick = _also(tick, functools.partial(jobs_progress.advance, key))
                 try:
-                    execute(device, dev, p, base, sink, out, tick, done=record.done.get(p.job.job_id),
+                    execute(device, dev, p, base, sink, out, job_tick, done=record.done.get(p.job.job_id),
                             profiled=p.job.job_id in record.profiled)
                     if out.layers:
                         writer.add_layers(out.layers)
                     out.status = "ok"
+                    if jobs_progress:
+                        jobs_progress.finish(key)
                 except HilbenchError as exc:
+                    if jobs_progress:
+                        jobs_progress.finish(key, error=str(exc))
                     fail(p, exc)
                     if out.error_kind == "infrastructure":
                         for rest in group[group.index(p) + 1 :]:

@@ -35,6 +35,7 @@ from hilbench.results.store import (
     RUN_META, default_results_dir, effective_status, load_events, load_layers, read_meta, read_samples,
 )
 from hilbench.results.writer import RunWriter
+from hilbench.runner.progress import JobProgress
 from hilbench.runner.bench import Progress, RunResult, close_abandoned, execute_run
 from hilbench.runner.job import Job, Key, PreparedJob, prepare, row_key
 from hilbench.runner.record import PLAN_VERSION, RunRecord, process_fields
@@ -140,11 +141,12 @@ def open_for_resume(run_id: str, results_dir: str | Path | None = None,
 
 
 def resume_run(run_id: str, results_dir: str | Path | None = None, progress: Progress | None = None,
-               on_open: Callable[[DeviceInfo], None] | None = None) -> RunResult:
+               on_open: Callable[[DeviceInfo], None] | None = None,
+               jobs_progress: JobProgress | None = None) -> RunResult:
     holder: list[RunRecord] = []
     try:
         prepared, record, suite = open_for_resume(run_id, results_dir, holder)
-        return execute_run(prepared, record, suite, progress, on_open)
+        return execute_run(prepared, record, suite, progress, on_open, jobs_progress)
     except BaseException as exc:
         if holder:
             close_abandoned(holder[0], exc)
