@@ -40,6 +40,7 @@ VARIABLES: dict[str, str] = {
     "HILBENCH_LOCK_TIMEOUT": "longest wait in seconds for a board another process holds (0: for ever)",
     "HILBENCH_LOCK_DIR": "where board lock files live",
     "HILBENCH_FIRMWARE_DIR": "where firmware sources are taken from",
+    "HILBENCH_CACHE_DIR": "where an installed hilbench builds firmware (default $XDG_CACHE_HOME/hilbench)",
     "HILBENCH_FLUSH_ROWS": "rows buffered before a samples batch file is written",
     "HILBENCH_FLUSH_SECONDS": "seconds before buffered rows are written anyway",
     "HILBENCH_BOARD": "pytest: run hil tests only on these boards (--hil-board)",
@@ -185,11 +186,15 @@ def flush_seconds(default: float) -> float:
     return get_float("HILBENCH_FLUSH_SECONDS", default, "a number of seconds >= 0", 0.0)
 
 
+def lock_timeout() -> float | None:
+    """$HILBENCH_LOCK_TIMEOUT seconds (default 1800; 0 or negative: wait for ever)."""
+    t = get_float("HILBENCH_LOCK_TIMEOUT", 1800.0, "a number of seconds (0 or negative: wait for ever)")
+    return t if t > 0 else None
+
+
 def check_environment() -> None:
     """Parse every variable a run reads, now: a bad value stops `hilbench run` before a board
     starts (one error line, exit 2), not when the first lock or flush needs it."""
-    from hilbench.locks import lock_timeout
-
     lock_timeout()
     flush_rows(1)
     flush_seconds(0.0)

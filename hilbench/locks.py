@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hilbench import envvars
 from hilbench.errors import HilbenchError
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
@@ -48,10 +49,7 @@ def _to_stderr(line: str) -> None:
 
 def lock_timeout() -> float | None:
     """$HILBENCH_LOCK_TIMEOUT seconds (default 1800; 0 or negative: wait for ever)."""
-    from hilbench.envvars import get_float
-
-    t = get_float("HILBENCH_LOCK_TIMEOUT", 1800.0, "a number of seconds (0 or negative: wait for ever)")
-    return t if t > 0 else None
+    return envvars.lock_timeout()
 
 
 @contextmanager

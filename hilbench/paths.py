@@ -22,7 +22,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from hilbench import __version__
+from hilbench import __version__, envvars
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # What the setup.py build hook puts into the wheel (absent in a source checkout).
@@ -33,7 +33,7 @@ _CHECKOUT_ROOT = _PACKAGE_DIR.parent
 
 def cache_dir() -> Path:
     """The per-user cache: $HILBENCH_CACHE_DIR, else $XDG_CACHE_HOME/hilbench, else ~/.cache/hilbench."""
-    env = os.environ.get("HILBENCH_CACHE_DIR")
+    env = envvars.get("HILBENCH_CACHE_DIR")
     if env:
         return Path(env).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -49,7 +49,7 @@ def is_installed() -> bool:
 def firmware_dir() -> Path:
     """The firmware source tree: $HILBENCH_FIRMWARE_DIR, else the packaged copy of an
     installed wheel, else the checkout's firmware/."""
-    env = os.environ.get("HILBENCH_FIRMWARE_DIR")
+    env = envvars.get("HILBENCH_FIRMWARE_DIR")
     if env:
         return Path(env)
     if is_installed():
@@ -65,7 +65,7 @@ def build_root() -> Path:
     location: make decides what to rebuild by file times, so two installs (or a downgrade)
     sharing one build tree could keep objects of other sources.
     """
-    if os.environ.get("HILBENCH_FIRMWARE_DIR") or not is_installed():
+    if envvars.get("HILBENCH_FIRMWARE_DIR") or not is_installed():
         return firmware_dir() / "build"
     where = hashlib.sha256(str(_PACKAGED_DATA).encode()).hexdigest()[:10]
     return cache_dir() / "firmware" / f"{__version__}-{where}"
