@@ -42,7 +42,9 @@ def main() -> int:
         info = dev.open()
         link = dev.link
         assert link is not None and link.hello is not None
-        print(f"board {info.board} ({info.device_kind}), max_payload {link.max_payload} B, window {link.window}")
+        print(
+            f"board {info.board} ({info.device_kind}), max_payload {link.max_payload} B, window {link.window}"
+        )
 
         # Raw UART ceiling.
         t0 = time.perf_counter()

@@ -40,12 +40,18 @@ def main() -> None:
         raise SystemExit(f"needs {model} (the shared reference data beside the project root)")
     kws = (SHARED / "datasets" / "kws01" / "tst_000000_Stop_7.bin").read_bytes()
     ic = (SHARED / "datasets" / "samples" / "ic01" / "ic_inputs_embedded.bin").read_bytes()
-    board = load_boards(ROOT / "boards.toml").get("mps2-an386-mlperf").model_copy(update={"model": str(model)})
-    ways = [("official: 31-byte lines, no read-back", 31, False),
-            ("hilbench: longest lines, no read-back", None, False),
-            ("hilbench: longest lines + db print check", None, True)]
-    print("MLPerf Tiny input load on emulated mps2-an386 (QEMU pty), median ms per load "
-          f"of {args.loads}; host wall clock")
+    board = (
+        load_boards(ROOT / "boards.toml").get("mps2-an386-mlperf").model_copy(update={"model": str(model)})
+    )
+    ways = [
+        ("official: 31-byte lines, no read-back", 31, False),
+        ("hilbench: longest lines, no read-back", None, False),
+        ("hilbench: longest lines + db print check", None, True),
+    ]
+    print(
+        "MLPerf Tiny input load on emulated mps2-an386 (QEMU pty), median ms per load "
+        f"of {args.loads}; host wall clock"
+    )
     print(f"{'way':<44} {'KWS 490 B':>10} {'IC 3072 B':>10} {'lines/load (IC)':>16}")
     base: dict[str, float] = {}
     for name, chunk, verify in ways:
@@ -64,7 +70,9 @@ def main() -> None:
             lines = -(-len(ic) // dev.link.effective_chunk())
         if chunk == 31:
             base = {"kws": row[0], "ic": row[1]}
-        ratio = f"  ({base['ic'] / row[1]:.1f}x the official way on IC)" if base and chunk != 31 else "  (anchor)"
+        ratio = (
+            f"  ({base['ic'] / row[1]:.1f}x the official way on IC)" if base and chunk != 31 else "  (anchor)"
+        )
         print(f"{name:<44} {row[0]:>10.1f} {row[1]:>10.1f} {lines:>16}{ratio}")
 
 

@@ -26,8 +26,13 @@ PLAIN = "def test_a():\n    assert 1\n\n\ndef test_b():\n    assert 2\n"
 def _run(cwd: Path, *extra: str) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HIL_", "HILBENCH_"))}
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra], cwd=cwd, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - t
 
 
@@ -43,9 +48,13 @@ def main() -> None:
             on.append(_run(proj))
             off.append(_run(proj, "-p", "no:hilbench"))
     added = statistics.median(on) - statistics.median(off)
-    print(f"plain pytest, median of {args.runs}: with hilbench {statistics.median(on):.3f} s, "
-          f"without {statistics.median(off):.3f} s")
-    print(f"added by the plugin: {added:.3f} s   goal: < {GOAL_S} s   {'met' if added < GOAL_S else 'NOT met'}")
+    print(
+        f"plain pytest, median of {args.runs}: with hilbench {statistics.median(on):.3f} s, "
+        f"without {statistics.median(off):.3f} s"
+    )
+    print(
+        f"added by the plugin: {added:.3f} s   goal: < {GOAL_S} s   {'met' if added < GOAL_S else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -142,7 +142,9 @@ def main() -> int:
     ap.add_argument("--boards-file", default=str(ROOT / "boards.toml"))
     ap.add_argument("--board", action="append", help=f"boards (default: {' '.join(DEFAULT_BOARDS)})")
     ap.add_argument("--repeat", type=int, default=5, help="timed inferences per model (median)")
-    ap.add_argument("--models", default=",".join(MODELS), help="comma-separated subset of " + ",".join(MODELS))
+    ap.add_argument(
+        "--models", default=",".join(MODELS), help="comma-separated subset of " + ",".join(MODELS)
+    )
     args = ap.parse_args()
     boards = load_boards(args.boards_file)
     models = [m for m in args.models.split(",") if m]
@@ -159,15 +161,22 @@ def main() -> int:
         text, rt_text = text_size(bn, boards), runtime_text(bn, boards)
         b = boards.get(bn)
         ks = kernel_set(bn, boards)
-        ks_long = {"MVE": "Helium/MVE kernels (-DHIL_USE_MVE)",
-                   "DSP": "Arm DSP-extension kernels (-DHIL_USE_DSP)"}.get(ks, "portable kernels")
+        ks_long = {
+            "MVE": "Helium/MVE kernels (-DHIL_USE_MVE)",
+            "DSP": "Arm DSP-extension kernels (-DHIL_USE_DSP)",
+        }.get(ks, "portable kernels")
         print()
-        print(f"== {bn} ({b.core}, {ks_long}), firmware .text {text:,} B"
-              + (f" (hilbench-rt: {rt_text:,} B; the rest: DUT protocol, board, libc)" if rt_text else "")
-              if text else f"== {bn} ({b.core}, {ks_long})")
+        print(
+            f"== {bn} ({b.core}, {ks_long}), firmware .text {text:,} B"
+            + (f" (hilbench-rt: {rt_text:,} B; the rest: DUT protocol, board, libc)" if rt_text else "")
+            if text
+            else f"== {bn} ({b.core}, {ks_long})"
+        )
         if bn == ANCHOR_BOARD:
-            print(f"{'model':<6}{'MACs':>8}{'hilbench-rt':>14}{'TFLM ref':>12}{'TFLM+CMSIS':>12}"
-                  f"{'/ref':>7}{'/CMSIS':>8}{'MAC/insn':>9}{'arena':>9}{'TFLM arena':>11}  verdict")
+            print(
+                f"{'model':<6}{'MACs':>8}{'hilbench-rt':>14}{'TFLM ref':>12}{'TFLM+CMSIS':>12}"
+                f"{'/ref':>7}{'/CMSIS':>8}{'MAC/insn':>9}{'arena':>9}{'TFLM arena':>11}  verdict"
+            )
             for m in models:
                 _, macs, ref, cmsis, tarena = MODELS[m]
                 ins, arena = res[m]
@@ -177,21 +186,29 @@ def main() -> int:
                 verdict = "goal" if goal else ("bar" if bar else "MISSED")
                 if arena > tarena:
                     verdict += ", arena > TFLM"
-                print(f"{m:<6}{macs / 1e6:>7.2f}M{ins / 1e6:>13.2f}M{ref / 1e6:>11.2f}M{cmsis / 1e6:>11.2f}M"
-                      f"{ins / ref:>7.3f}{ins / cmsis:>8.3f}{macs / ins:>9.3f}{arena:>9,}{tarena:>11,}  {verdict}")
+                print(
+                    f"{m:<6}{macs / 1e6:>7.2f}M{ins / 1e6:>13.2f}M{ref / 1e6:>11.2f}M{cmsis / 1e6:>11.2f}M"
+                    f"{ins / ref:>7.3f}{ins / cmsis:>8.3f}{macs / ins:>9.3f}{arena:>9,}{tarena:>11,}  {verdict}"
+                )
             print(f"(TFLM + CMSIS-NN int8-only .text: about {TFLM_CMSIS_TEXT:,} B without the model)")
         else:
             prev = bn == "mps3-an547" and ks == "MVE"
-            print(f"{'model':<6}{'kernels':>8}{'MACs':>8}{'hilbench-rt':>14}{'MAC/insn':>9}{'arena':>9}"
-                  + (f"{'DSP build':>11}{'/DSP':>7}" if prev else ""))
+            print(
+                f"{'model':<6}{'kernels':>8}{'MACs':>8}{'hilbench-rt':>14}{'MAC/insn':>9}{'arena':>9}"
+                + (f"{'DSP build':>11}{'/DSP':>7}" if prev else "")
+            )
             for m in models:
                 _, macs, *_rest = MODELS[m]
                 ins, arena = res[m]
-                print(f"{m:<6}{ks:>8}{macs / 1e6:>7.2f}M{ins / 1e6:>13.2f}M{macs / ins:>9.3f}{arena:>9,}"
-                      + (f"{M55_DSP_INSNS[m] / 1e6:>10.2f}M{ins / M55_DSP_INSNS[m]:>7.3f}" if prev else ""))
+                print(
+                    f"{m:<6}{ks:>8}{macs / 1e6:>7.2f}M{ins / 1e6:>13.2f}M{macs / ins:>9.3f}{arena:>9,}"
+                    + (f"{M55_DSP_INSNS[m] / 1e6:>10.2f}M{ins / M55_DSP_INSNS[m]:>7.3f}" if prev else "")
+                )
             if prev:
-                print("(DSP build: the same board with the DSP-extension kernels, recorded before the MVE"
-                      " kernels; one MVE instruction counts as one, like any other)")
+                print(
+                    "(DSP build: the same board with the DSP-extension kernels, recorded before the MVE"
+                    " kernels; one MVE instruction counts as one, like any other)"
+                )
     print()
     print("Emulated instruction counts (QEMU icount), not silicon cycles.")
     return 0 if ok else 1

@@ -20,8 +20,17 @@ import numpy as np
 from hilbench.results.verdict import compare_samples, simulated_timings
 
 
-def rates(trials: int, *, shift: float, cv: float | tuple[float, float], n: int = 50, drift: float = 0.0,
-          min_effect: float = 0.02, seed: int = 1, higher_is_better: bool = False) -> Counter:
+def rates(
+    trials: int,
+    *,
+    shift: float,
+    cv: float | tuple[float, float],
+    n: int = 50,
+    drift: float = 0.0,
+    min_effect: float = 0.02,
+    seed: int = 1,
+    higher_is_better: bool = False,
+) -> Counter:
     rng = np.random.default_rng(seed)
     out: Counter = Counter()
     for _ in range(trials):
@@ -48,7 +57,13 @@ def main() -> None:
     print(f"n = 50 a side, alpha 0.01, min_effect 2 %, {T} trials per row\n")
     line("null, CV U(3,5) %", rates(T, shift=0.0, cv=(0.03, 0.05)), T, "regressed", "<= 1 %")
     line("+5 %, CV U(3,5) %", rates(T, shift=0.05, cv=(0.03, 0.05), seed=2), T, "regressed", ">= 95 %")
-    line("-5 % (improvement), CV U(3,5) %", rates(T, shift=-0.05, cv=(0.03, 0.05), seed=3), T, "improved", ">= 95 %")
+    line(
+        "-5 % (improvement), CV U(3,5) %",
+        rates(T, shift=-0.05, cv=(0.03, 0.05), seed=3),
+        T,
+        "improved",
+        ">= 95 %",
+    )
     if not args.quick:
         for cv in (0.03, 0.04, 0.05):
             line(f"null, CV {cv:.0%}", rates(T, shift=0.0, cv=cv, seed=4), T, "regressed", "<= 1 %")
@@ -56,10 +71,20 @@ def main() -> None:
         print("\noutside the model: run-to-run drift (one factor exp(N(0, d)) per run), CV U(3,5) %")
         for drift in (0.005, 0.01):
             for m in (0.02, 0.03):
-                line(f"null, drift {drift:.1%}, min_effect {m:.0%}",
-                     rates(T, shift=0.0, cv=(0.03, 0.05), drift=drift, min_effect=m, seed=6), T, "regressed", "<= 1 %")
-                line(f"+5 %, drift {drift:.1%}, min_effect {m:.0%}",
-                     rates(T, shift=0.05, cv=(0.03, 0.05), drift=drift, min_effect=m, seed=7), T, "regressed", ">= 95 %")
+                line(
+                    f"null, drift {drift:.1%}, min_effect {m:.0%}",
+                    rates(T, shift=0.0, cv=(0.03, 0.05), drift=drift, min_effect=m, seed=6),
+                    T,
+                    "regressed",
+                    "<= 1 %",
+                )
+                line(
+                    f"+5 %, drift {drift:.1%}, min_effect {m:.0%}",
+                    rates(T, shift=0.05, cv=(0.03, 0.05), drift=drift, min_effect=m, seed=7),
+                    T,
+                    "regressed",
+                    ">= 95 %",
+                )
     print(f"\n{time.perf_counter() - t0:.1f} s")
 
 

@@ -8,10 +8,10 @@ broken board for a slower model.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,6 +20,9 @@ from hilbench import __version__
 from hilbench.console import console, err_console
 from hilbench.errors import HilbenchError, ModelError, NotImplementedFeature
 from hilbench.paths import packaged_boards_file
+
+if TYPE_CHECKING:
+    from hilbench.config import BoardConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -84,45 +87,45 @@ def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-BoardsOpt = Annotated[Optional[Path], typer.Option("--boards", help="boards.toml to use", envvar="HILBENCH_BOARDS",
+BoardsOpt = Annotated[Path | None, typer.Option("--boards", help="boards.toml to use", envvar="HILBENCH_BOARDS",
                                                    show_envvar=True)]
 
 
 @app.command()
 @handle_errors
 def run(
-    suite: Annotated[Optional[Path], typer.Argument(help="suite file (TOML): boards x models x datasets")] = None,
-    board: Annotated[Optional[str], typer.Option("--board", "-b", help="board name from boards.toml")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
-    dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory, MLPerf Tiny layout")] = None,
+    suite: Annotated[Path | None, typer.Argument(help="suite file (TOML): boards x models x datasets")] = None,
+    board: Annotated[str | None, typer.Option("--board", "-b", help="board name from boards.toml")] = None,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
+    dataset: Annotated[Path | None, typer.Option("--dataset", "-d", help="vector directory, MLPerf Tiny layout")] = None,
     boards: BoardsOpt = None,
-    results_dir: Annotated[Optional[Path], typer.Option("--results-dir", help="where run directories go",
+    results_dir: Annotated[Path | None, typer.Option("--results-dir", help="where run directories go",
                                                         envvar="HILBENCH_RESULTS", show_envvar=True)] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="use only the first N vectors")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="use only the first N vectors")] = None,
     warmup: Annotated[int, typer.Option("--warmup", min=0, help="warm-up inferences before measuring")] = 1,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="measured inferences per vector")] = 1,
     profile: Annotated[bool, typer.Option("--profile/--no-profile", help="per-layer profile of one inference")] = True,
     layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profile table")] = False,
     confusion: Annotated[bool, typer.Option("--confusion", help="print the confusion matrix of each classifier")] = False,
-    baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression")] = None,
-    junit: Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")] = None,
+    baseline: Annotated[str | None, typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="write report.html into the run directory")] = True,
-    mlperf_tiny: Annotated[Optional[str], typer.Option(
+    mlperf_tiny: Annotated[str | None, typer.Option(
         "--mlperf-tiny", metavar="MODE",
         help="MLPerf Tiny scoring mode, performance | accuracy, on a board with protocol = \"mlperf-tiny\": "
              "writes the official runner's session files (results.txt, log.txt, results.json)")] = None,
-    window_seconds: Annotated[Optional[float], typer.Option(
+    window_seconds: Annotated[float | None, typer.Option(
         "--window-seconds", min=0.0,
         help="--mlperf-tiny performance: grow the runner's `infer N` until each window lasts this many DUT "
              "seconds (default: N as the official tests_performance.yaml has it)")] = None,
     windows: Annotated[int, typer.Option("--windows", min=1, help="--mlperf-tiny performance: windows (rules: 5)")] = 5,
-    resume: Annotated[Optional[str], typer.Option(
+    resume: Annotated[str | None, typer.Option(
         "--resume", metavar="RUN_ID",
         help="finish an interrupted (partial) run: only what it has not measured, into the same run")] = None,
-    max_restarts: Annotated[Optional[int], typer.Option(
+    max_restarts: Annotated[int | None, typer.Option(
         "--max-restarts", min=0, help="restarts/resets of a failed board in a row before it is quarantined "
                                       "(0: the first failure ends the job; default: boards.toml max_restarts, else 3)")] = None,
-    progress_interval: Annotated[Optional[str], typer.Option(
+    progress_interval: Annotated[str | None, typer.Option(
         "--progress-interval", metavar="SECONDS", envvar="HILBENCH_PROGRESS_INTERVAL", show_envvar=True,
         help="stderr not a terminal: a progress line at least this often (and every 10 % of a job; 0: only those) "
              "(default: 30)")] = None,
@@ -136,7 +139,7 @@ def run(
              _progress_interval(progress_interval))
 
 
-def _progress_interval(raw: Optional[str]) -> float:
+def _progress_interval(raw: str | None) -> float:
     """--progress-interval / HILBENCH_PROGRESS_INTERVAL (hilbench.runner.progress); and every other
     variable a run reads is checked here, before a board starts (hilbench.envvars)."""
     from hilbench.envvars import check_environment
@@ -146,34 +149,35 @@ def _progress_interval(raw: Optional[str]) -> float:
     return interval_from(raw)
 
 
-def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers,  # type: ignore[no-untyped-def]
+def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers,
          confusion, baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts,
          progress_interval) -> None:
-    if resume is not None:
-        if any(x is not None for x in (suite, board, model, dataset, limit, mlperf_tiny)):
-            raise HilbenchError("--resume takes its jobs from the run's plan: give no suite, --board, --model, "
-                                "--dataset, --limit or --mlperf-tiny with it")
+    if resume is not None and any(x is not None for x in (suite, board, model, dataset, limit, mlperf_tiny)):
+        raise HilbenchError("--resume takes its jobs from the run's plan: give no suite, --board, --model, "
+                            "--dataset, --limit or --mlperf-tiny with it")
     if mlperf_tiny is not None:
         if suite is not None:
             raise HilbenchError("--mlperf-tiny runs one board, not a suite file")
         _run_mlperf_tiny(mlperf_tiny, board, model, dataset, boards, results_dir, limit, window_seconds, windows,
                          report, progress_interval)
         return
+    import pandas as pd
+
     from hilbench.config import load_boards, load_suite
     from hilbench.report.table import layers_table, summary_table
     from hilbench.results.summary import summarize
     from hilbench.runner import BenchRequest, jobs_for_request, jobs_for_suite, run_jobs
-    import pandas as pd
 
     boards_file = boards or default_boards_file()
+    suite_name: str | None = None
     if resume is not None:
-        jobs, suite_name = [], None
+        jobs = []
     elif suite is not None:
         if any(x is not None for x in (board, model, dataset, limit)):
             raise HilbenchError("give either a suite file or --board/--model/--dataset/--limit, not both")
         s = load_suite(suite)
         jobs = jobs_for_suite(s, load_boards(boards_file))
-        suite_name: str | None = s.name
+        suite_name = s.name
     else:
         jobs = jobs_for_request(BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards_file,
                                              limit=limit, warmup=warmup, repeat=repeat, profile=profile))
@@ -230,9 +234,9 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
         raise typer.Exit(code)
 
 
-def _run_mlperf_tiny(mode: str, board: Optional[str], model: Optional[Path], dataset: Optional[Path],
-                     boards: Optional[Path], results_dir: Optional[Path], limit: Optional[int],
-                     window_seconds: Optional[float], windows: int, report: bool,
+def _run_mlperf_tiny(mode: str, board: str | None, model: Path | None, dataset: Path | None,
+                     boards: Path | None, results_dir: Path | None, limit: int | None,
+                     window_seconds: float | None, windows: int, report: bool,
                      progress_interval: float = 30.0) -> None:
     """`hilbench run --mlperf-tiny MODE`: MLPerf Tiny's rules over its own protocol."""
     from hilbench.config import load_boards
@@ -283,7 +287,7 @@ def _print_link_lines(run_id: str, results_dir: Path | None) -> None:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _run_report(run_id: str, results_dir: Optional[Path], baseline: Optional[str]) -> None:
+def _run_report(run_id: str, results_dir: Path | None, baseline: str | None) -> None:
     """report.html beside the results; a report that cannot be written never fails the run."""
     from hilbench.report.html import write_report
 
@@ -295,7 +299,7 @@ def _run_report(run_id: str, results_dir: Optional[Path], baseline: Optional[str
                 raise
             path = write_report(run_id, results_dir=results_dir)  # e.g. no earlier run for --baseline last
         console.print(f"report: {path}", soft_wrap=True, highlight=False)
-    except Exception as exc:  # noqa: BLE001 - the measured results are written; say why the report is not
+    except Exception as exc:
         err_console.print(f"hilbench: warning: report not written: {exc}", markup=False, highlight=False)
 
 
@@ -349,7 +353,7 @@ def boards_cmd(
     console.print(t)
 
 
-def _probe_mlperf(board) -> tuple[str, bool, str]:  # type: ignore[no-untyped-def]
+def _probe_mlperf(board: BoardConfig) -> tuple[str, bool, str]:
     """(model id, available, why) as an MLPerf Tiny DUT answers `profile%`."""
     from hilbench.mlperf_tiny.device import MlperfTinyDevice
 
@@ -363,16 +367,16 @@ def _probe_mlperf(board) -> tuple[str, bool, str]:  # type: ignore[no-untyped-de
         return "", False, str(exc)
 
 
-ResultsOpt = Annotated[Optional[Path], typer.Option("--results-dir", help="results directory", envvar="HILBENCH_RESULTS",
+ResultsOpt = Annotated[Path | None, typer.Option("--results-dir", help="results directory", envvar="HILBENCH_RESULTS",
                                                     show_envvar=True)]
 
 
 @app.command()
 @handle_errors
 def verify(
-    board: Annotated[Optional[str], typer.Option("--board", "-b", help="board name from boards.toml")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
-    dataset: Annotated[Optional[Path], typer.Option("--dataset", "-d", help="vector directory")] = None,
+    board: Annotated[str | None, typer.Option("--board", "-b", help="board name from boards.toml")] = None,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
+    dataset: Annotated[Path | None, typer.Option("--dataset", "-d", help="vector directory")] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="dataset vectors to check")] = 3,
     random: Annotated[int, typer.Option("--random", min=0, help="seeded random input vectors to check")] = 0,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
@@ -437,10 +441,10 @@ def verify(
 @app.command()
 @handle_errors
 def history(
-    board: Annotated[Optional[str], typer.Option("--board", "-b")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", "-m")] = None,
-    where: Annotated[Optional[str], typer.Option("--where", help="SQL filter, e.g. 'latency_ms < 50 and top1 > 0.9'")] = None,
-    last: Annotated[Optional[int], typer.Option("--last", min=1, help="newest N rows")] = None,
+    board: Annotated[str | None, typer.Option("--board", "-b")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m")] = None,
+    where: Annotated[str | None, typer.Option("--where", help="SQL filter, e.g. 'latency_ms < 50 and top1 > 0.9'")] = None,
+    last: Annotated[int | None, typer.Option("--last", min=1, help="newest N rows")] = None,
     results_dir: ResultsOpt = None,
     csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
 ) -> None:
@@ -461,7 +465,7 @@ def compare(
     baseline: Annotated[str, typer.Argument(help="baseline: run id, tag, or 'last'")],
     candidate: Annotated[str, typer.Argument(help="candidate: run id, tag, or 'last'")],
     results_dir: ResultsOpt = None,
-    junit: Annotated[Optional[Path], typer.Option("--junit", help="write JUnit XML of the verdicts")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML of the verdicts")] = None,
     emulated_threshold: Annotated[float, typer.Option(help="relative change of an exact emulated count that counts")] = 0.005,
     min_effect: Annotated[float, typer.Option(help="smallest relative change of a noisy timing that counts")] = 0.02,
 ) -> None:
@@ -477,8 +481,8 @@ def compare(
 @handle_errors
 def report_cmd(
     run_id: Annotated[str, typer.Argument(help="run id, tag, or 'last'")] = "last",
-    baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': add the comparison")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="file to write (default: results/<run>/report.html; Markdown: stdout)")] = None,
+    baseline: Annotated[str | None, typer.Option("--baseline", help="run id, tag, or 'last': add the comparison")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default: results/<run>/report.html; Markdown: stdout)")] = None,
     format: Annotated[str, typer.Option("--format", help="html (one self-contained file) or md (a CI comment)")] = "html",
     results_dir: ResultsOpt = None,
 ) -> None:
@@ -489,8 +493,8 @@ def report_cmd(
         raise HilbenchError(f"--format must be html or md, not '{format}'")
     rid = resolve_run(run_id, results_dir)
     if format == "md" and output is None:
-        from hilbench.report.markdown import render_markdown
         from hilbench.report.html import REPORT_NAME
+        from hilbench.report.markdown import render_markdown
         from hilbench.results.store import run_dir
 
         html = run_dir(rid, results_dir) / REPORT_NAME
@@ -504,7 +508,7 @@ def report_cmd(
 @handle_errors
 def show(
     run_id: Annotated[str, typer.Argument(help="run id, tag, or 'last'")] = "last",
-    baseline: Annotated[Optional[str], typer.Option("--baseline", help="run id, tag, or 'last': add the verdicts")] = None,
+    baseline: Annotated[str | None, typer.Option("--baseline", help="run id, tag, or 'last': add the verdicts")] = None,
     layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profiles")] = False,
     results_dir: ResultsOpt = None,
 ) -> None:
@@ -548,11 +552,11 @@ def baseline_list(results_dir: ResultsOpt = None) -> None:
 @app.command("serve")
 @handle_errors
 def serve(
-    board_arg: Annotated[Optional[str], typer.Argument(
+    board_arg: Annotated[str | None, typer.Argument(
         metavar="[BOARD]", help="board from boards.toml (same as --board), e.g. mps2-an386")] = None,
-    board: Annotated[Optional[str], typer.Option(
+    board: Annotated[str | None, typer.Option(
         "--board", "-b", help="board from boards.toml: emulated (hilbench or MLPerf Tiny protocol) or mcu")] = None,
-    model: Annotated[Optional[Path], typer.Option(
+    model: Annotated[Path | None, typer.Option(
         "--model", "-m", help="protocol = \"mlperf-tiny\" boards: the .tflite written to the flash model "
         "partition (default: the board's `model`)")] = None,
     boards: BoardsOpt = None,

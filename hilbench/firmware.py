@@ -86,7 +86,10 @@ def build_image(target: str, sanitize: bool = False, defines: tuple[str, ...] = 
         for d in defines:
             if not _DEFINE_RE.fullmatch(d):
                 raise DeviceError(f"firmware define '{d}' is not NAME or NAME=VALUE (letters, digits, _)")
-        cmd += [f"BUILD_NAME={build_name(target, sanitize, defines)}", "CFLAGS=" + " ".join(f"-D{d}" for d in defines)]
+        cmd += [
+            f"BUILD_NAME={build_name(target, sanitize, defines)}",
+            "CFLAGS=" + " ".join(f"-D{d}" for d in defines),
+        ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if "error" in ln.lower()]

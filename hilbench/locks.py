@@ -119,8 +119,13 @@ class BoardLock:
         """Take the lock if it is free (or already this process's); never wait."""
         return self._take(blocking=False)
 
-    def acquire(self, timeout: float | None = None, poll: float = 0.05,
-                notify: Callable[[str], None] | None = None, notice_every: float = NOTICE_EVERY_S) -> None:
+    def acquire(
+        self,
+        timeout: float | None = None,
+        poll: float = 0.05,
+        notify: Callable[[str], None] | None = None,
+        notice_every: float = NOTICE_EVERY_S,
+    ) -> None:
         """Wait for the lock, at most `timeout` seconds (None: for ever). While waiting,
         a `<key>.wait.<pid>` file says so (`others_waiting` reads them).
 
@@ -150,8 +155,10 @@ class BoardLock:
                         f"(board lock {self.key!r}; HILBENCH_LOCK_TIMEOUT sets the wait)"
                     )
                 if now >= next_notice:
-                    say(f"hilbench: still waiting for board lock {self.key!r} after {now - start:.0f} s, "
-                        f"held by {self._holder_text()} ({limit})")
+                    say(
+                        f"hilbench: still waiting for board lock {self.key!r} after {now - start:.0f} s, "
+                        f"held by {self._holder_text()} ({limit})"
+                    )
                     next_notice += notice_every
                 time.sleep(poll)
         finally:

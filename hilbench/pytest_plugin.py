@@ -26,13 +26,14 @@ hooks and fixtures below only when a test uses a hil marker or fixture.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 
 from hilbench.paths import packaged_boards_file
 
-SCOPES = ("session", "module", "function")
+Scope = Literal["session", "module", "function"]
+SCOPES: tuple[Scope, ...] = ("session", "module", "function")
 DEFAULT_SCOPE = "module"
 
 
@@ -56,7 +57,7 @@ class _HilState:
         results = opt("hil_results") or None
         self.results_dir: Path | None = Path(results) if results else None
         self.baseline: bool = bool(opt("hil_baseline"))
-        self.scope: str = scope
+        self.scope: Scope = cast(Scope, scope)  # one of SCOPES: get_choice and argparse choices check it
         self.used = False  # some test was parametrized over boards
         self._boards: Any = None
         self._boards_error: Exception | None = None
@@ -68,8 +69,11 @@ class _HilState:
         default boards.toml (the checkout's or the installed package's, as `hilbench run` uses)."""
         if self.boards_opt:
             return Path(self.boards_opt)
-        for p in (Path("boards.toml"), Path(str(self.config.rootpath)) / "boards.toml",
-                  packaged_boards_file()):
+        for p in (
+            Path("boards.toml"),
+            Path(str(self.config.rootpath)) / "boards.toml",
+            packaged_boards_file(),
+        ):
             if p.is_file():
                 return p
         return None
@@ -81,7 +85,8 @@ class _HilState:
             path = self.boards_path()
             if path is None:
                 self._boards_error = LookupError(
-                    "no boards.toml (looked in ./ and the rootdir; pass --hil-boards or set HILBENCH_BOARDS)")
+                    "no boards.toml (looked in ./ and the rootdir; pass --hil-boards or set HILBENCH_BOARDS)"
+                )
             else:
                 from hilbench.config import load_boards
                 from hilbench.errors import HilbenchError
@@ -102,7 +107,7 @@ def _state(config: pytest.Config) -> _HilState:
     return config.stash[_STATE]
 
 
-def _scope(fixture_name: str, config: pytest.Config) -> str:
+def _scope(fixture_name: str, config: pytest.Config) -> Scope:
     return _state(config).scope
 
 
@@ -123,29 +128,56 @@ def _set_prop(item: Any, key: str, value: Any) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hilbench", "hardware-in-the-loop tests (hilbench)")
-    group.addoption("--hil-boards", metavar="PATH", default=None,
-                    help="boards.toml to use [env HILBENCH_BOARDS; default ./boards.toml]")
-    group.addoption("--hil-board", metavar="NAME_OR_GLOB", default=None,
-                    help="run hil tests only on boards matching this name or glob (comma-separated) [env HILBENCH_BOARD]")
-    group.addoption("--hil-emulate", action="store_true", default=False,
-                    help="let emulated boards (QEMU) and the host firmware satisfy hil markers [env HILBENCH_EMULATE=1]")
-    group.addoption("--hil-results", metavar="DIR", default=None,
-                    help="results store for hil_bench runs [env HILBENCH_RESULTS; default ./results]")
-    group.addoption("--hil-baseline", action="store_true", default=False,
-                    help="compare each hil_bench run with the last good run of the same test; fail on regression")
-    group.addoption("--hil-dut-scope", choices=SCOPES, default=None,
-                    help=f"how long one device session lives [env HILBENCH_DUT_SCOPE; default {DEFAULT_SCOPE}]")
+    group.addoption(
+        "--hil-boards",
+        metavar="PATH",
+        default=None,
+        help="boards.toml to use [env HILBENCH_BOARDS; default ./boards.toml]",
+    )
+    group.addoption(
+        "--hil-board",
+        metavar="NAME_OR_GLOB",
+        default=None,
+        help="run hil tests only on boards matching this name or glob (comma-separated) [env HILBENCH_BOARD]",
+    )
+    group.addoption(
+        "--hil-emulate",
+        action="store_true",
+        default=False,
+        help="let emulated boards (QEMU) and the host firmware satisfy hil markers [env HILBENCH_EMULATE=1]",
+    )
+    group.addoption(
+        "--hil-results",
+        metavar="DIR",
+        default=None,
+        help="results store for hil_bench runs [env HILBENCH_RESULTS; default ./results]",
+    )
+    group.addoption(
+        "--hil-baseline",
+        action="store_true",
+        default=False,
+        help="compare each hil_bench run with the last good run of the same test; fail on regression",
+    )
+    group.addoption(
+        "--hil-dut-scope",
+        choices=SCOPES,
+        default=None,
+        help=f"how long one device session lives [env HILBENCH_DUT_SCOPE; default {DEFAULT_SCOPE}]",
+    )
 
 
 def _defines_fixture(plugin: object, name: str) -> bool:
     try:
         obj = getattr(plugin, name, None)
-    except Exception:  # noqa: BLE001 - any odd plugin object: not ours to judge
+    except Exception:
         return False
     if obj is None:
         return False
-    return (type(obj).__name__ == "FixtureFunctionDefinition" or hasattr(obj, "_pytestfixturefunction")
-            or hasattr(obj, "_fixture_function_marker"))
+    return (
+        type(obj).__name__ == "FixtureFunctionDefinition"
+        or hasattr(obj, "_pytestfixturefunction")
+        or hasattr(obj, "_fixture_function_marker")
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -202,14 +234,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     except ValueError as exc:
         raise pytest.Collector.CollectError(f"{where}: {exc}") from None
     else:
-        sel = select(boards.boards, req, cli_board=state.cli_board, emulate=state.emulate,
-                     boards_path=boards.path, availability=state.availability)
+        sel = select(
+            boards.boards,
+            req,
+            cli_board=state.cli_board,
+            emulate=state.emulate,
+            boards_path=boards.path,
+            availability=state.availability,
+        )
         names, reason = sel.boards, sel.reason
     if names:
         metafunc.parametrize("hil_board", names, ids=names, indirect=True, scope=state.scope)
     else:
-        metafunc.parametrize("hil_board", [pytest.param(None, marks=pytest.mark.skip(reason=reason), id="no-board")],
-                             indirect=True, scope=state.scope)
+        metafunc.parametrize(
+            "hil_board",
+            [pytest.param(None, marks=pytest.mark.skip(reason=reason or "no board"), id="no-board")],
+            indirect=True,
+            scope=state.scope,
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -242,7 +284,9 @@ def hil_board(request: pytest.FixtureRequest) -> Any:
     """The BoardConfig (boards.toml entry) this hil test runs on."""
     name = getattr(request, "param", None)
     if name is None:
-        raise pytest.UsageError("hil_board is parametrized by the hilbench plugin; do not request it outside a test")
+        raise pytest.UsageError(
+            "hil_board is parametrized by the hilbench plugin; do not request it outside a test"
+        )
     return _state(request.config).boards().boards[name]
 
 
@@ -289,5 +333,11 @@ def hil_bench(request: pytest.FixtureRequest, hil_board: Any) -> Any:
 
     state = _state(request.config)
     node = request.node
-    return HilBench(hil_board, node.nodeid, state.results_dir, state.baseline,
-                    sessions=lambda: list(state.sessions), record=lambda k, v: _set_prop(node, k, v))
+    return HilBench(
+        hil_board,
+        node.nodeid,
+        state.results_dir,
+        state.baseline,
+        sessions=lambda: list(state.sessions),
+        record=lambda k, v: _set_prop(node, k, v),
+    )

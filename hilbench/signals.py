@@ -47,7 +47,9 @@ def interrupted_message(exc: BaseException) -> str:
     line = f"hilbench: interrupted by {signal_name(exc)}"
     if run:
         run_id, rows = run
-        line += (f": run {run_id} is partial ({rows} rows kept); finish it with `hilbench run --resume {run_id}`")
+        line += (
+            f": run {run_id} is partial ({rows} rows kept); finish it with `hilbench run --resume {run_id}`"
+        )
     return line
 
 

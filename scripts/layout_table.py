@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def modules(root: Path = ROOT) -> list[Path]:
     """Every .py file of the package, relative to the repo root, in path order."""
-    return sorted(p.relative_to(root) for p in (root / "hilbench").rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(
+        p.relative_to(root) for p in (root / "hilbench").rglob("*.py") if "__pycache__" not in p.parts
+    )
 
 
 def summary(path: Path) -> str:

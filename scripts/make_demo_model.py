@@ -79,9 +79,7 @@ def load_digits_int() -> tuple[np.ndarray, np.ndarray]:
         raise SystemExit("unexpected digits data: pixels are not integers in 0..16")
     pixels = pixels.astype(np.int64)
     labels = labels.astype(np.int64)
-    digest = hashlib.sha256(
-        pixels.astype(np.int8).tobytes() + labels.astype(np.int8).tobytes()
-    ).hexdigest()
+    digest = hashlib.sha256(pixels.astype(np.int8).tobytes() + labels.astype(np.int8).tobytes()).hexdigest()
     if digest != DIGITS_SHA256:
         raise SystemExit(f"scikit-learn's digits data changed (sha256 {digest}); cannot reproduce")
     return pixels, labels
@@ -187,8 +185,9 @@ def requantize_pow2(acc: np.ndarray, k: int) -> np.ndarray:
     return _rdbpot(_srdhm(acc, 1 << 30), k - 1)
 
 
-def fc_int8(x: np.ndarray, x_zp: int, w: np.ndarray, b: np.ndarray, k: int, out_zp: int,
-            relu: bool) -> np.ndarray:
+def fc_int8(
+    x: np.ndarray, x_zp: int, w: np.ndarray, b: np.ndarray, k: int, out_zp: int, relu: bool
+) -> np.ndarray:
     """int8 FULLY_CONNECTED as tflite-micro's reference kernel computes it (int64 math)."""
     acc = (x.astype(np.int64) - x_zp) @ w.T.astype(np.int64) + b
     out = requantize_pow2(acc, k) + out_zp
@@ -267,19 +266,19 @@ def make_demo() -> Demo:
     s_w = 2.0**WEIGHT_SCALE_LOG2
     s_h = s_in * s_w * 2.0**k1
     s_out = s_h * s_w * 2.0**k2
-    b = ModelBuilder(
-        description="hilbench demo: 8x8 digits int8 MLP 64-32-10 (scripts/make_demo_model.py)"
-    )
+    b = ModelBuilder(description="hilbench demo: 8x8 digits int8 MLP 64-32-10 (scripts/make_demo_model.py)")
     t_in = b.add_tensor("input", [1, 64], "int8", scale=s_in, zero_point=INPUT_ZP)
-    t_w1 = b.add_tensor("fc1/weights", [HIDDEN, 64], "int8", scale=s_w, zero_point=0,
-                        data=w1.astype(np.int8))
-    t_b1 = b.add_tensor("fc1/bias", [HIDDEN], "int32", scale=s_in * s_w, zero_point=0,
-                        data=b1.astype(np.int32))
+    t_w1 = b.add_tensor("fc1/weights", [HIDDEN, 64], "int8", scale=s_w, zero_point=0, data=w1.astype(np.int8))
+    t_b1 = b.add_tensor(
+        "fc1/bias", [HIDDEN], "int32", scale=s_in * s_w, zero_point=0, data=b1.astype(np.int32)
+    )
     t_h = b.add_tensor("fc1/relu", [1, HIDDEN], "int8", scale=s_h, zero_point=HIDDEN_ZP)
-    t_w2 = b.add_tensor("fc2/weights", [NUM_CLASSES, HIDDEN], "int8", scale=s_w, zero_point=0,
-                        data=w2.astype(np.int8))
-    t_b2 = b.add_tensor("fc2/bias", [NUM_CLASSES], "int32", scale=s_h * s_w, zero_point=0,
-                        data=b2.astype(np.int32))
+    t_w2 = b.add_tensor(
+        "fc2/weights", [NUM_CLASSES, HIDDEN], "int8", scale=s_w, zero_point=0, data=w2.astype(np.int8)
+    )
+    t_b2 = b.add_tensor(
+        "fc2/bias", [NUM_CLASSES], "int32", scale=s_h * s_w, zero_point=0, data=b2.astype(np.int32)
+    )
     t_out = b.add_tensor("logits", [1, NUM_CLASSES], "int8", scale=s_out, zero_point=OUTPUT_ZP)
     b.add_op("FULLY_CONNECTED", [t_in, t_w1, t_b1], [t_h], {"fused_activation_function": "RELU"})
     b.add_op("FULLY_CONNECTED", [t_h, t_w2, t_b2], [t_out], {"fused_activation_function": "NONE"})
@@ -346,10 +345,14 @@ def compare_trees(expected: Path, actual: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DEMO_DIR,
-                        help="output directory (default: hilbench/demo)")
-    parser.add_argument("--check", action="store_true",
-                        help="regenerate into a temporary directory and compare bytes with --out")
+    parser.add_argument(
+        "--out", type=Path, default=DEMO_DIR, help="output directory (default: hilbench/demo)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temporary directory and compare bytes with --out",
+    )
     args = parser.parse_args(argv)
 
     demo = make_demo()

@@ -69,8 +69,14 @@ class DutKiller:
     emulator dies each time it starts) until `stop()`.
     """
 
-    def __init__(self, at: int, sig: int = signal.SIGKILL, seed: int = 1, every_start: bool = False,
-                 ppid: int | None = None) -> None:
+    def __init__(
+        self,
+        at: int,
+        sig: int = signal.SIGKILL,
+        seed: int = 1,
+        every_start: bool = False,
+        ppid: int | None = None,
+    ) -> None:
         self.at, self.sig, self.every_start = at, sig, every_start
         self.rng = random.Random(seed)
         self.ppid = ppid or os.getpid()
@@ -117,7 +123,9 @@ class DutKiller:
         self._stop.set()
 
 
-def run_with_events(jobs: list[Any], results_dir: Path, monkeypatch: Any, progress: Any = None) -> tuple[Any, list[dict]]:
+def run_with_events(
+    jobs: list[Any], results_dir: Path, monkeypatch: Any, progress: Any = None
+) -> tuple[Any, list[dict]]:
     """run_jobs with an EventLog on the recovering device; the events of the run as rows.
 
     Reads the run's events.parquet when the runner writes one (the results store does once
@@ -147,12 +155,16 @@ def run_with_events(jobs: list[Any], results_dir: Path, monkeypatch: Any, progre
 
 def measured(rows: list[dict]) -> list[tuple[str, int, str]]:
     """(sample_id, iteration, output_sha256) of the per-vector rows, in plan order."""
-    return [(r["sample_id"], r["iteration"], r["output_sha256"]) for r in rows
-            if r["phase"] == "measure" and r["window"] is None]
+    return [
+        (r["sample_id"], r["iteration"], r["output_sha256"])
+        for r in rows
+        if r["phase"] == "measure" and r["window"] is None
+    ]
 
 
-def kill_dut_mid_run(proc: subprocess.Popen[str], after_s: float, start_within_s: float = 60.0,
-                     poll_s: float = 0.01) -> tuple[str, str]:
+def kill_dut_mid_run(
+    proc: subprocess.Popen[str], after_s: float, start_within_s: float = 60.0, poll_s: float = 0.01
+) -> tuple[str, str]:
     """Wait for `proc` (a `hilbench run`) to start its DUT, SIGKILL the DUT `after_s` later,
     and return the run's (stdout, stderr); the run is killed if it is still there."""
     try:

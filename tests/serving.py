@@ -22,8 +22,14 @@ class Child:
 
     def __init__(self, *args: str, prefix: str, timeout: float = 60.0) -> None:
         env = dict(os.environ, COLUMNS="200")
-        self.proc = subprocess.Popen([sys.executable, "-m", "hilbench", *args], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hilbench", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         end = time.monotonic() + timeout
         line = ""
@@ -59,7 +65,9 @@ class Child:
 
 def mcu_boards(tmp_path: Path, port: str) -> Path:
     p = tmp_path / "boards.toml"
-    p.write_text(f'[boards.bench-mcu]\nkind = "mcu"\ncore = "cortex-m4f"\nclock_hz = 25_000_000\nport = "{port}"\n')
+    p.write_text(
+        f'[boards.bench-mcu]\nkind = "mcu"\ncore = "cortex-m4f"\nclock_hz = 25_000_000\nport = "{port}"\n'
+    )
     return p
 
 
@@ -72,7 +80,13 @@ def served(board: str = "mps2-an386") -> Iterator[Child]:
     need_tool("qemu-system-arm")
     need_tool("arm-none-eabi-gcc")
     firmware.build_image(board)
-    serve = Child("serve", board, "--boards", str(ROOT / "boards.toml"), prefix=f"hilbench serve: board {board} on /dev/pts/")
+    serve = Child(
+        "serve",
+        board,
+        "--boards",
+        str(ROOT / "boards.toml"),
+        prefix=f"hilbench serve: board {board} on /dev/pts/",
+    )
     try:
         yield serve
     finally:

@@ -66,12 +66,20 @@ def test_ad_dataset_detected_by_name_and_labelled_by_name(tmp_path: Path) -> Non
     ds = load_dataset(tmp_path)
     assert ds.kind == "ad" and ds.is_ad and ds.num_classes is None and ds.vectors == []
     assert [(f.sample_id, f.label) for f in ds.files] == [
-        ("anomaly_id_01_0_hist_librosa", 1), ("id_01_9_hist_librosa", None), ("normal_id_01_0_hist_librosa", 0)]
+        ("anomaly_id_01_0_hist_librosa", 1),
+        ("id_01_9_hist_librosa", None),
+        ("normal_id_01_0_hist_librosa", 0),
+    ]
     w = ds.for_model_input(_Tensor(), "m input")
     # 6, 5 and 7 frames -> 2, 1 and 3 windows of 5 frames, stride 1
     assert [v.sample_id for v in w.vectors] == [
-        "anomaly_id_01_0_hist_librosa#w0", "anomaly_id_01_0_hist_librosa#w1", "id_01_9_hist_librosa#w0",
-        "normal_id_01_0_hist_librosa#w0", "normal_id_01_0_hist_librosa#w1", "normal_id_01_0_hist_librosa#w2"]
+        "anomaly_id_01_0_hist_librosa#w0",
+        "anomaly_id_01_0_hist_librosa#w1",
+        "id_01_9_hist_librosa#w0",
+        "normal_id_01_0_hist_librosa#w0",
+        "normal_id_01_0_hist_librosa#w1",
+        "normal_id_01_0_hist_librosa#w2",
+    ]
     assert [v.label for v in w.vectors] == [1, 1, None, 0, 0, 0]
     assert ad_file_of("normal_id_01_0_hist_librosa#w2") == "normal_id_01_0_hist_librosa"
     # each window is quantized on the host with the model input's scale / zero point
@@ -91,9 +99,13 @@ def test_ad_labels_from_csv(tmp_path: Path) -> None:
     (tmp_path / "y_labels.csv").write_text(f"normal_b{AD_SUFFIX},2,0\na{AD_SUFFIX},2,1\n")
     ds = load_dataset(tmp_path)
     assert ds.kind == "ad" and [(f.sample_id, f.label) for f in ds.files] == [
-        ("normal_b_hist_librosa", 0), ("a_hist_librosa", 1)]
+        ("normal_b_hist_librosa", 0),
+        ("a_hist_librosa", 1),
+    ]
     (tmp_path / "y_labels.csv").write_text(f"normal_b{AD_SUFFIX},2,1\n")
-    with pytest.raises(DatasetError, match=r"normal_b_hist_librosa\.bin is labelled 1 \(anomaly\) but its name says normal"):
+    with pytest.raises(
+        DatasetError, match=r"normal_b_hist_librosa\.bin is labelled 1 \(anomaly\) but its name says normal"
+    ):
         load_dataset(tmp_path)
     (tmp_path / "y_labels.csv").write_text(f"a{AD_SUFFIX},3,1\n")
     with pytest.raises(DatasetError, match=r"y_labels\.csv: AD labels are file,2,label"):
@@ -114,7 +126,9 @@ def test_ad_dataset_errors_name_the_culprit(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"windowed, not sent whole"):
         ds.check_sizes(640, "m input")
     _write(tmp_path / f"normal_a{AD_SUFFIX}", _frames(4))
-    with pytest.raises(DatasetError, match=r"normal_a_hist_librosa\.bin: 4 frames, fewer than one window of 5"):
+    with pytest.raises(
+        DatasetError, match=r"normal_a_hist_librosa\.bin: 4 frames, fewer than one window of 5"
+    ):
         load_dataset(tmp_path).for_model_input(_Tensor(), "m input")
     (tmp_path / f"normal_a{AD_SUFFIX}").write_bytes(b"\0" * 700)
     with pytest.raises(DatasetError, match=r"700 bytes is not a whole number of 128-bin float32 frames"):
@@ -140,22 +154,46 @@ def _rows(scores: dict[str, list[float]], labels: dict[str, int | None]) -> pd.D
     rows = []
     for f, ws in scores.items():
         for k, s in enumerate(ws):
-            rows.append(dict(board="b", model="m", dataset="d", timing_source="host_clock", emulated=False,
-                             phase="measure", window=None, iteration=0, cycles=None, latency_us=1.0, clock_hz=0,
-                             sample_id=f"{f}#w{k}", label=labels[f], prediction=None, correct=None,
-                             output=bytes(4), reference_output=bytes(4), bit_exact=True, score=s))
+            rows.append(
+                dict(
+                    board="b",
+                    model="m",
+                    dataset="d",
+                    timing_source="host_clock",
+                    emulated=False,
+                    phase="measure",
+                    window=None,
+                    iteration=0,
+                    cycles=None,
+                    latency_us=1.0,
+                    clock_hz=0,
+                    sample_id=f"{f}#w{k}",
+                    label=labels[f],
+                    prediction=None,
+                    correct=None,
+                    output=bytes(4),
+                    reference_output=bytes(4),
+                    bit_exact=True,
+                    score=s,
+                )
+            )
     warm = dict(rows[0], phase="warmup", score=1e9)
     perf = dict(rows[0], window=0, score=None, output=None, reference_output=None, bit_exact=None)
     return pd.DataFrame([warm] + rows + [perf])
 
 
 def test_summary_file_scores_auc_pauc() -> None:
-    df = _rows({"n1": [1.0, 2.0, 3.0], "a1": [5.0, 6.0], "n2": [4.0, 4.5], "u": [9.0]},
-               {"n1": 0, "a1": 1, "n2": 0, "u": None})
+    df = _rows(
+        {"n1": [1.0, 2.0, 3.0], "a1": [5.0, 6.0], "n2": [4.0, 4.5], "u": [9.0]},
+        {"n1": 0, "a1": 1, "n2": 0, "u": None},
+    )
     fs = ad_file_scores(df)
     assert fs.to_dict("records") == [
-        {"file": "n1", "label": 0, "windows": 3, "score": 2.0}, {"file": "a1", "label": 1, "windows": 2, "score": 5.5},
-        {"file": "n2", "label": 0, "windows": 2, "score": 4.25}, {"file": "u", "label": None, "windows": 1, "score": 9.0}]
+        {"file": "n1", "label": 0, "windows": 3, "score": 2.0},
+        {"file": "a1", "label": 1, "windows": 2, "score": 5.5},
+        {"file": "n2", "label": 0, "windows": 2, "score": 4.25},
+        {"file": "u", "label": None, "windows": 1, "score": 9.0},
+    ]
     s = summarize(df).iloc[0]
     assert s["file_scores"] == {"n1": 2.0, "a1": 5.5, "n2": 4.25, "u": 9.0}
     assert s["n_files"] == 4 and s["top1"] is None
@@ -181,7 +219,9 @@ def ad_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path
     frames = np.fromfile(sample, dtype="<f4").reshape(-1, 128)
     _write(ds / ANOMALY, make_anomaly(frames))
     res = root / "results"
-    r = run_cli("run", "--board", "host", "--model", str(model), "--dataset", str(ds), "--results-dir", str(res))
+    r = run_cli(
+        "run", "--board", "host", "--model", str(model), "--dataset", str(ds), "--results-dir", str(res)
+    )
     assert r.code == 0, r.stderr
     m = re.search(r"hilbench run (\S+)", r.stdout)
     assert m, r.stdout
@@ -194,17 +234,22 @@ def test_ad_rows_one_per_window_bit_exact(ad_run) -> None:
     df, _, _ = ad_run
     acc = df[(df.phase == "measure") & df.window.isna()]
     files = acc.sample_id.map(ad_file_of)
-    assert files.value_counts().to_dict() == {"anomaly_id_01_00000000_hist_librosa": 196,
-                                              "normal_id_01_00000000_hist_librosa": 196}
+    assert files.value_counts().to_dict() == {
+        "anomaly_id_01_00000000_hist_librosa": 196,
+        "normal_id_01_00000000_hist_librosa": 196,
+    }
     assert acc.sample_id[files == "normal_id_01_00000000_hist_librosa"].tolist() == [
-        f"normal_id_01_00000000_hist_librosa#w{k}" for k in range(196)]
+        f"normal_id_01_00000000_hist_librosa#w{k}" for k in range(196)
+    ]
     assert set(acc.label[files.str.startswith("anomaly_")]) == {1}
     assert set(acc.label[files.str.startswith("normal_")]) == {0}
     assert acc.prediction.isna().all() and acc.correct.isna().all()
     assert acc.score.notna().all() and acc.score.dtype == np.float64
     bad = acc[~acc.bit_exact.astype(bool)]
-    assert bad.empty, (f"{len(bad)} of {len(acc)} windows differ from tflite-micro: "
-                       f"{bad[['sample_id', 'max_abs_diff_vs_reference']].to_dict('records')[:5]}")
+    assert bad.empty, (
+        f"{len(bad)} of {len(acc)} windows differ from tflite-micro: "
+        f"{bad[['sample_id', 'max_abs_diff_vs_reference']].to_dict('records')[:5]}"
+    )
     assert df[df.phase == "warmup"].score.notna().all()
 
 
@@ -223,17 +268,25 @@ def test_ad_scores_match_reference_interpreter(ad_run) -> None:
         rows = acc[acc.sample_id.map(ad_file_of) == Path(name).stem]
         # the host fed the DUT what score_file fed the reference interpreter, and the DUT
         # returned what the reference returned ...
-        assert np.array_equal(np.stack([np.frombuffer(b, np.int8) for b in rows.reference_output]), ref.outputs)
+        assert np.array_equal(
+            np.stack([np.frombuffer(b, np.int8) for b in rows.reference_output]), ref.outputs
+        )
         dut = np.stack([np.frombuffer(b, np.int8) for b in rows.output])
         assert np.array_equal(dut, ref.outputs)
         # ... so the window scores are the reference's, exactly, and so is the file score
         assert np.array_equal(rows.score.to_numpy(), ref.window_scores)
-        assert np.array_equal(window_scores(dut, ad_windows(np.fromfile(ds / name, "<f4").reshape(-1, 128)),
-                                            out_t.scale, out_t.zero_point), ref.window_scores)
+        assert np.array_equal(
+            window_scores(
+                dut, ad_windows(np.fromfile(ds / name, "<f4").reshape(-1, 128)), out_t.scale, out_t.zero_point
+            ),
+            ref.window_scores,
+        )
         assert fs.loc[Path(name).stem, "score"] == ref.score
         ref_scores.append(ref.score)
         labels.append(label)
-    assert fs.loc["normal_id_01_00000000_hist_librosa", "score"] == pytest.approx(TFLM_SAMPLE_SCORE, rel=1e-12)
+    assert fs.loc["normal_id_01_00000000_hist_librosa", "score"] == pytest.approx(
+        TFLM_SAMPLE_SCORE, rel=1e-12
+    )
     assert abs(fs.loc["normal_id_01_00000000_hist_librosa", "score"] - 10.26) < 0.01  # published 10.26
     s = summarize(df).iloc[0]
     assert s["n_files"] == 2
@@ -254,8 +307,18 @@ def test_fc_multiplier_is_computed_in_double(tmp_path: Path) -> None:
     ds.mkdir()
     _write(ds / ANOMALY, noisy)
     res = tmp_path / "res"
-    r = run_cli("run", "--board", "host", "--model", str(shared_path(*MODEL)), "--dataset", str(ds),
-                "--results-dir", str(res), "--no-profile")
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(shared_path(*MODEL)),
+        "--dataset",
+        str(ds),
+        "--results-dir",
+        str(res),
+        "--no-profile",
+    )
     assert r.code == 0, r.stderr
     import hilbench.results
 

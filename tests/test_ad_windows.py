@@ -142,7 +142,10 @@ def test_shared_sample_score(sample_result) -> None:
     # from the published figure: the published scheme compares with the float input.
     out = ri.outputs[0]
     vs_dequant = file_score(
-        res.outputs, dequantize(res.inputs, ri.inputs[0].scale, ri.inputs[0].zero_point), out.scale, out.zero_point
+        res.outputs,
+        dequantize(res.inputs, ri.inputs[0].scale, ri.inputs[0].zero_point),
+        out.scale,
+        out.zero_point,
     )
     assert abs(vs_dequant - PUBLISHED_SAMPLE_SCORE) > 3 * abs(res.score - PUBLISHED_SAMPLE_SCORE)
 
@@ -172,7 +175,9 @@ def test_auc_from_published_scores_matches_published_auc() -> None:
 
 
 def test_published_sample_score_is_the_sample_clip() -> None:
-    ref = read_reference_scores(shared_path(*SCORES, "tflite_quant_fullint_micro_anomaly_score_ToyCar_id_01.csv"))
+    ref = read_reference_scores(
+        shared_path(*SCORES, "tflite_quant_fullint_micro_anomaly_score_ToyCar_id_01.csv")
+    )
     assert ref.machine_id == "01"
     assert ref.files[0] == "normal_id_01_00000000.wav"
     assert ref.scores[0] == PUBLISHED_SAMPLE_SCORE

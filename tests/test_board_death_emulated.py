@@ -40,9 +40,26 @@ def test_dead_board_run_is_partial_and_skipped_as_baseline(tmp_path: Path) -> No
 
     tag = uuid.uuid4().hex
     env = dict(os.environ, HILBENCH_TEST_TAG=tag, HILBENCH_FLUSH_ROWS="10")
-    proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--repeat", "20", "--results-dir", str(res),
-                             "--no-report", "--max-restarts", "0"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hilbench",
+            "run",
+            "--repeat",
+            "20",
+            "--results-dir",
+            str(res),
+            "--no-report",
+            "--max-restarts",
+            "0",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     end = time.monotonic() + 120
     while time.monotonic() < end and not list(res.glob("*/samples/batch-*.parquet")):
         time.sleep(0.1)
@@ -69,7 +86,9 @@ def test_dead_board_run_is_partial_and_skipped_as_baseline(tmp_path: Path) -> No
     nxt = run_cli("run", "--limit", "40", "--results-dir", str(res), "--no-report", "--baseline", "last")
     assert nxt.code == 0, (nxt.stdout, nxt.stderr)
     warns = [ln for ln in nxt.stderr.splitlines() if ln.startswith("hilbench: warning:")]
-    assert warns == [f"hilbench: warning: run {dead.name} is {meta['status']} ({meta['status_reason']}): "
-                     "skipped as baseline 'last' (not complete)"], nxt.stderr
+    assert warns == [
+        f"hilbench: warning: run {dead.name} is {meta['status']} ({meta['status_reason']}): "
+        "skipped as baseline 'last' (not complete)"
+    ], nxt.stderr
     assert f"vs baseline {good_id} (last)" in nxt.stdout
     assert json.loads((res / "tags.json").read_text())["last-good"] == run_id_from(nxt.stdout)

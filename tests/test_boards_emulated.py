@@ -84,7 +84,10 @@ def test_toolchain_and_qemu_package_names() -> None:
 
     assert firmware.toolchain_for("riscv32-virt") == ("riscv64-unknown-elf-gcc", "gcc-riscv64-unknown-elf")
     for arm in ("mps2-an386", "mps2-an500", "mps3-an547", "netduinoplus2"):
-        assert firmware.toolchain_for(arm) == ("arm-none-eabi-gcc", "gcc-arm-none-eabi libnewlib-arm-none-eabi")
+        assert firmware.toolchain_for(arm) == (
+            "arm-none-eabi-gcc",
+            "gcc-arm-none-eabi libnewlib-arm-none-eabi",
+        )
     assert firmware.toolchain_for("host") == ("gcc", "gcc")
     assert qemu_package("qemu-system-riscv32") == "qemu-system-misc"
     assert qemu_package("qemu-system-arm") == "qemu-system-arm"

@@ -44,8 +44,17 @@ def tanh_model() -> bytes:
 def test_not_a_tflite_file(tmp_path: Path, results: Path) -> None:
     bad = tmp_path / "notes.tflite"
     bad.write_text("this is not a model\n" * 10)
-    r = run_cli("run", "--board", "host", "--model", str(bad), "--dataset", str(demo.DEMO_DATASET),
-                 "--results-dir", str(results))
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(bad),
+        "--dataset",
+        str(demo.DEMO_DATASET),
+        "--results-dir",
+        str(results),
+    )
     assert_one_line_error(r, str(bad))
     _no_complete_results(results)
 
@@ -53,8 +62,17 @@ def test_not_a_tflite_file(tmp_path: Path, results: Path) -> None:
 def test_truncated_model(tmp_path: Path, results: Path) -> None:
     bad = tmp_path / "cut.tflite"
     bad.write_bytes(Path(demo.DEMO_MODEL).read_bytes()[:1500])
-    r = run_cli("run", "--board", "host", "--model", str(bad), "--dataset", str(demo.DEMO_DATASET),
-                 "--results-dir", str(results))
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(bad),
+        "--dataset",
+        str(demo.DEMO_DATASET),
+        "--results-dir",
+        str(results),
+    )
     assert_one_line_error(r, str(bad))
     _no_complete_results(results)
 
@@ -63,8 +81,19 @@ def test_op_the_runtime_lacks_names_op_and_index(tmp_path: Path, results: Path) 
     need_tool("gcc")
     m = tmp_path / "tanh.tflite"
     m.write_bytes(tanh_model())
-    r = run_cli("run", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET),
-                 "--results-dir", str(results), "--limit", "3")
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(m),
+        "--dataset",
+        str(demo.DEMO_DATASET),
+        "--results-dir",
+        str(results),
+        "--limit",
+        "3",
+    )
     line = assert_one_line_error(r, str(m), "TANH", "op 1")
     assert "UNSUPPORTED_OP" in line
     _no_complete_results(results)
@@ -76,8 +105,17 @@ def test_dataset_size_mismatch_names_the_vector(tmp_path: Path, results: Path) -
     (ds / "a.bin").write_bytes(bytes(64))
     (ds / "b.bin").write_bytes(bytes(49))
     (ds / "y_labels.csv").write_text("a.bin,10,1\nb.bin,10,2\n")
-    r = run_cli("run", "--board", "host", "--model", str(demo.DEMO_MODEL), "--dataset", str(ds),
-                 "--results-dir", str(results))
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(demo.DEMO_MODEL),
+        "--dataset",
+        str(ds),
+        "--results-dir",
+        str(results),
+    )
     assert_one_line_error(r, str(ds / "b.bin"), "49 bytes", "64 bytes")
     _no_complete_results(results)
 
@@ -91,15 +129,20 @@ def test_boards_toml_syntax_error(tmp_path: Path) -> None:
 
 def test_boards_toml_unknown_key(tmp_path: Path, results: Path) -> None:
     p = tmp_path / "boards.toml"
-    p.write_text((ROOT / "boards.toml").read_text().replace('core = "cortex-m4f"', 'core = "cortex-m4f"\ncores = 2'))
+    p.write_text(
+        (ROOT / "boards.toml").read_text().replace('core = "cortex-m4f"', 'core = "cortex-m4f"\ncores = 2')
+    )
     r = run_cli("run", "--boards", str(p), "--results-dir", str(results))
     assert_one_line_error(r, str(p), "[boards.mps2-an386] key 'cores'", "unknown key")
 
 
 def test_qemu_missing(tmp_path: Path, results: Path) -> None:
     p = tmp_path / "boards.toml"
-    p.write_text((ROOT / "boards.toml").read_text().replace('binary = "qemu-system-arm"',
-                                                             'binary = "qemu-system-armx"'))
+    p.write_text(
+        (ROOT / "boards.toml")
+        .read_text()
+        .replace('binary = "qemu-system-arm"', 'binary = "qemu-system-armx"')
+    )
     r = run_cli("run", "--boards", str(p), "--results-dir", str(results), "--limit", "2")
     assert_one_line_error(r, "qemu-system-armx not found", "apt-get install")
     _no_complete_results(results)

@@ -19,13 +19,33 @@ from hilbench.results.tags import resolve, set_tag
 from tests.clihelp import run_cli
 
 
-def _rows(run_id: str, cycles: list[int], correct: list[bool], emulated: bool = True, board: str = "b1") -> list[dict]:
+def _rows(
+    run_id: str, cycles: list[int], correct: list[bool], emulated: bool = True, board: str = "b1"
+) -> list[dict]:
     t = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    return [dict(run_id=run_id, started_at=t, board=board, model="m.tflite", dataset="d", phase="measure",
-                 iteration=0, sample_id=f"s{i}", label=1, cycles=c, ticks=c // 40, latency_us=c / 25.0,
-                 timing_source="qemu_icount" if emulated else "dwt_cycles", emulated=emulated,
-                 correct=ok, prediction=1 if ok else 0, bit_exact=True, clock_hz=25_000_000)
-            for i, (c, ok) in enumerate(zip(cycles, correct))]
+    return [
+        dict(
+            run_id=run_id,
+            started_at=t,
+            board=board,
+            model="m.tflite",
+            dataset="d",
+            phase="measure",
+            iteration=0,
+            sample_id=f"s{i}",
+            label=1,
+            cycles=c,
+            ticks=c // 40,
+            latency_us=c / 25.0,
+            timing_source="qemu_icount" if emulated else "dwt_cycles",
+            emulated=emulated,
+            correct=ok,
+            prediction=1 if ok else 0,
+            bit_exact=True,
+            clock_hz=25_000_000,
+        )
+        for i, (c, ok) in enumerate(zip(cycles, correct))
+    ]
 
 
 def _run(tmp: Path, run_id: str, rows: list[dict], arena: int = 1000) -> None:
@@ -39,8 +59,12 @@ def test_identical_emulated_runs_are_unchanged(tmp_path: Path) -> None:
     _run(tmp_path, "r1", _rows("r1", cyc, ok))
     _run(tmp_path, "r2", _rows("r2", cyc, ok))
     verdicts = compare_runs("r1", "r2", tmp_path)
-    assert {v.metric: v.verdict for v in verdicts} == {"cycles": "unchanged", "top1": "unchanged",
-                                                        "bit_exact": "unchanged", "arena": "unchanged"}
+    assert {v.metric: v.verdict for v in verdicts} == {
+        "cycles": "unchanged",
+        "top1": "unchanged",
+        "bit_exact": "unchanged",
+        "arena": "unchanged",
+    }
     r = run_cli("compare", "r1", "r2", "--results-dir", str(tmp_path))
     assert r.code == 0, r.stdout + r.stderr
 

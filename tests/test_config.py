@@ -35,14 +35,20 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_unknown_key_names_table_and_key(tmp_path: Path) -> None:
-    p = _write(tmp_path, '[boards.b1]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nclok_hz = 5\n')
+    p = _write(
+        tmp_path,
+        '[boards.b1]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nclok_hz = 5\n',
+    )
     with pytest.raises(ConfigError, match=r"\[boards\.b1\] key 'clok_hz': unknown key"):
         load_boards(p)
 
 
 def test_unknown_nested_key(tmp_path: Path) -> None:
-    p = _write(tmp_path, '[boards.q]\nkind = "emulated"\ncore = "m4"\nclock_hz = 1\nfirmware = "x"\n'
-                         '[boards.q.qemu]\nmachine = "m"\nbinry = "qemu"\n')
+    p = _write(
+        tmp_path,
+        '[boards.q]\nkind = "emulated"\ncore = "m4"\nclock_hz = 1\nfirmware = "x"\n'
+        '[boards.q.qemu]\nmachine = "m"\nbinry = "qemu"\n',
+    )
     with pytest.raises(ConfigError, match=r"\[boards\.q\.qemu\] key 'binry': unknown key"):
         load_boards(p)
 

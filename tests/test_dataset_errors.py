@@ -40,7 +40,9 @@ def test_empty_labels_file_is_named_as_empty(tmp_path: Path, content: str) -> No
 
 def test_empty_labels_file_without_bins(tmp_path: Path) -> None:
     root = _dir(tmp_path, "", names=())
-    with pytest.raises(DatasetError, match=r"y_labels\.csv: file is empty \(no file,num_classes,label rows\); fill"):
+    with pytest.raises(
+        DatasetError, match=r"y_labels\.csv: file is empty \(no file,num_classes,label rows\); fill"
+    ):
         load_dataset(root)
 
 
@@ -49,22 +51,30 @@ def test_no_labels_and_no_bins_still_says_so(tmp_path: Path) -> None:
         load_dataset(_dir(tmp_path, None, names=()))
 
 
-@pytest.mark.parametrize("rows,line,first,name", [
-    ("a.bin,3,0\nb.bin,3,1\na.bin,3,0\n", 3, 1, "a.bin"),
-    ("a.bin,3,0\n\nb.bin,3,1\n./b.bin,3,2\n", 4, 3, "./b.bin"),  # same file, other spelling
-])
-def test_duplicate_rows_name_file_and_both_lines(tmp_path: Path, rows: str, line: int, first: int,
-                                                 name: str) -> None:
+@pytest.mark.parametrize(
+    "rows,line,first,name",
+    [
+        ("a.bin,3,0\nb.bin,3,1\na.bin,3,0\n", 3, 1, "a.bin"),
+        ("a.bin,3,0\n\nb.bin,3,1\n./b.bin,3,2\n", 4, 3, "./b.bin"),  # same file, other spelling
+    ],
+)
+def test_duplicate_rows_name_file_and_both_lines(
+    tmp_path: Path, rows: str, line: int, first: int, name: str
+) -> None:
     root = _dir(tmp_path, rows)
     with pytest.raises(DatasetError) as err:
         load_dataset(root)
-    assert str(err.value) == (f"{root / 'y_labels.csv'}:{line}: {name} is listed again (first on line {first}); "
-                              "each vector file may appear once")
+    assert str(err.value) == (
+        f"{root / 'y_labels.csv'}:{line}: {name} is listed again (first on line {first}); "
+        "each vector file may appear once"
+    )
 
 
 def test_two_files_with_one_sample_id_are_refused(tmp_path: Path) -> None:
     root = _dir(tmp_path, "a.bin,3,0\nsub/a.bin,3,1\n", names=("a.bin", "sub/a.bin"))
-    with pytest.raises(DatasetError, match=r"y_labels\.csv:2: sub/a\.bin and a\.bin \(line 1\) share the sample id 'a'"):
+    with pytest.raises(
+        DatasetError, match=r"y_labels\.csv:2: sub/a\.bin and a\.bin \(line 1\) share the sample id 'a'"
+    ):
         load_dataset(root)
 
 
@@ -110,8 +120,17 @@ def test_cli_duplicate_row_is_one_line_and_writes_no_run(tmp_path: Path) -> None
         (ds / s.name).write_bytes(s.read_bytes())
     (ds / "y_labels.csv").write_text(f"{src[0].name},10,1\n{src[1].name},10,2\n{src[0].name},10,1\n")
     results = tmp_path / "results"
-    r = run_cli("run", "--board", "host", "--model", str(demo.DEMO_MODEL), "--dataset", str(ds),
-                "--results-dir", str(results))
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(demo.DEMO_MODEL),
+        "--dataset",
+        str(ds),
+        "--results-dir",
+        str(results),
+    )
     assert_one_line_error(r, str(ds / "y_labels.csv") + ":3:", src[0].name, "line 1")
     assert not list(results.glob("*/samples.parquet"))
 

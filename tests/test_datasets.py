@@ -27,12 +27,15 @@ def test_reads_labels_and_checks_sizes(tmp_path: Path) -> None:
         d.check_sizes(5, "model input")
 
 
-@pytest.mark.parametrize("rows,match", [
-    ("a.bin,3\n", r"y_labels\.csv:1: expected 3 fields"),
-    ("a.bin,3,x\n", r"y_labels\.csv:1: num_classes and label must be integers"),
-    ("a.bin,3,3\n", r"y_labels\.csv:1: label 3 outside 0\.\.2"),
-    ("a.bin,3,0\nmissing.bin,3,1\n", r"y_labels\.csv:2: vector file missing\.bin not found"),
-])
+@pytest.mark.parametrize(
+    "rows,match",
+    [
+        ("a.bin,3\n", r"y_labels\.csv:1: expected 3 fields"),
+        ("a.bin,3,x\n", r"y_labels\.csv:1: num_classes and label must be integers"),
+        ("a.bin,3,3\n", r"y_labels\.csv:1: label 3 outside 0\.\.2"),
+        ("a.bin,3,0\nmissing.bin,3,1\n", r"y_labels\.csv:2: vector file missing\.bin not found"),
+    ],
+)
 def test_bad_labels_name_the_line(tmp_path: Path, rows: str, match: str) -> None:
     with pytest.raises(DatasetError, match=match):
         load_dataset(_make(tmp_path, rows, {"a.bin": b"\x00"}))

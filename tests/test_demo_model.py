@@ -80,7 +80,6 @@ def test_demo_accuracy_on_the_reference_interpreter() -> None:
     assert ref.outputs[0].shape == (1, DEMO_NUM_CLASSES)
     rows = _labels()
     correct = sum(
-        int(np.argmax(ref.run((DEMO_DATASET / name).read_bytes())[0])) == label
-        for name, _, label in rows
+        int(np.argmax(ref.run((DEMO_DATASET / name).read_bytes())[0])) == label for name, _, label in rows
     )
     assert correct / len(rows) >= 0.85

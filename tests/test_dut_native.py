@@ -139,19 +139,24 @@ def test_lost_response_is_replayed_not_reexecuted(dut: DutLink) -> None:
 
 def test_garbage_then_frames_resynchronise(dut: DutLink) -> None:
     rng = random.Random(3)
-    dut.transport.write(bytes(rng.randrange(1, 256) for _ in range(3000)))  # no delimiter: overflows the DUT buffer
+    dut.transport.write(
+        bytes(rng.randrange(1, 256) for _ in range(3000))
+    )  # no delimiter: overflows the DUT buffer
     dut.transport.write(b"\x00" + bytes(rng.randrange(256) for _ in range(500)) + b"\x00")
     assert dut.request(Msg.HELLO).status == Status.OK
 
 
-@pytest.mark.parametrize("msg,payload,status", [
-    (Msg.INVOKE, struct.pack("<HHI", 1, 0, 0), Status.BAD_STATE),
-    (Msg.GET_OUTPUT, struct.pack("<BxxxIH", 0, 0, 4), Status.BAD_STATE),
-    (Msg.MODEL_DATA, struct.pack("<I", 0) + b"x", Status.BAD_STATE),
-    (Msg.MODEL_BEGIN, struct.pack("<II", 0xFFFFFFF0, 0), Status.MODEL_TOO_LARGE),
-    (Msg.MODEL_BEGIN, b"\x01", Status.BAD_LENGTH),
-    (0x55, b"", Status.UNKNOWN_TYPE),
-])
+@pytest.mark.parametrize(
+    "msg,payload,status",
+    [
+        (Msg.INVOKE, struct.pack("<HHI", 1, 0, 0), Status.BAD_STATE),
+        (Msg.GET_OUTPUT, struct.pack("<BxxxIH", 0, 0, 4), Status.BAD_STATE),
+        (Msg.MODEL_DATA, struct.pack("<I", 0) + b"x", Status.BAD_STATE),
+        (Msg.MODEL_BEGIN, struct.pack("<II", 0xFFFFFFF0, 0), Status.MODEL_TOO_LARGE),
+        (Msg.MODEL_BEGIN, b"\x01", Status.BAD_LENGTH),
+        (0x55, b"", Status.UNKNOWN_TYPE),
+    ],
+)
 def test_refusals_carry_status_and_message(dut: DutLink, msg: int, payload: bytes, status: Status) -> None:
     with pytest.raises(DutError) as e:
         dut.request(msg, payload)  # type: ignore[arg-type]
@@ -188,8 +193,13 @@ def test_malformed_models_are_refused_not_crashing(dut: DutLink, mutate: str) ->
         try:
             dut.load_model(bad)
         except DutError as e:
-            assert e.detail.status in (Status.MODEL_INVALID, Status.UNSUPPORTED_OP, Status.UNSUPPORTED_TYPE,
-                                       Status.ARENA_TOO_SMALL, Status.TOO_MANY), e.detail
+            assert e.detail.status in (
+                Status.MODEL_INVALID,
+                Status.UNSUPPORTED_OP,
+                Status.UNSUPPORTED_TYPE,
+                Status.ARENA_TOO_SMALL,
+                Status.TOO_MANY,
+            ), e.detail
     assert dut.request(Msg.HELLO).status == Status.OK  # still alive
 
 

@@ -77,8 +77,17 @@ def test_demo_run_is_exact_and_repeatable(tmp_path: Path) -> None:
 def test_unsupported_op_refused_by_emulated_dut(tmp_path: Path) -> None:
     m = tmp_path / "tanh.tflite"
     m.write_bytes(tanh_model())
-    r = run_cli("run", "--model", str(m), "--dataset", str(ROOT / "hilbench/demo/digits"),
-                 "--results-dir", str(tmp_path / "res"), "--limit", "2")
+    r = run_cli(
+        "run",
+        "--model",
+        str(m),
+        "--dataset",
+        str(ROOT / "hilbench/demo/digits"),
+        "--results-dir",
+        str(tmp_path / "res"),
+        "--limit",
+        "2",
+    )
     assert_one_line_error(r, "TANH", "op 1", "mps2-an386")
     assert not list((tmp_path / "res").glob("*/samples.parquet"))
 
@@ -86,9 +95,13 @@ def test_unsupported_op_refused_by_emulated_dut(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_no_orphan_qemu_when_hilbench_is_stopped(tmp_path: Path, sig: int) -> None:
     tag = uuid.uuid4().hex
-    proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--results-dir", str(tmp_path), "--repeat", "20"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ, HILBENCH_TEST_TAG=tag))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hilbench", "run", "--results-dir", str(tmp_path), "--repeat", "20"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, HILBENCH_TEST_TAG=tag),
+    )
     deadline = time.monotonic() + 120
     mine: set[int] = set()
     while time.monotonic() < deadline and not mine:

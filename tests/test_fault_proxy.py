@@ -41,7 +41,7 @@ def feed(inj: FaultInjector, direction: Direction, data: bytes, chunks: list[int
     out = bytearray()
     pos = 0
     for size in chunks:
-        for _, seg in inj.process(direction, data[pos:pos + size], now):
+        for _, seg in inj.process(direction, data[pos : pos + size], now):
             out += seg
         pos += size
     assert pos == len(data)
@@ -101,7 +101,7 @@ N = 200_000
 
 def within(count: int, rate: float, n: int = N) -> bool:
     expected = rate * n
-    return abs(count - expected) <= 5 * (expected ** 0.5) + 1  # 5 sigma
+    return abs(count - expected) <= 5 * (expected**0.5) + 1  # 5 sigma
 
 
 def test_corrupt_flips_one_bit_at_about_the_rate() -> None:
@@ -152,15 +152,18 @@ def test_disconnect_cuts_both_directions_for_a_while() -> None:
     assert feed(inj, TB, data[:500], [500], now=10.3) == data[:500]  # back after 200 ms
 
 
-@pytest.mark.parametrize("kwargs, needle", [
-    ({"corrupt": 1.5}, "--corrupt"),
-    ({"drop": -0.1}, "--drop"),
-    ({"dup": float("nan")}, "--dup"),
-    ({"corrupt": 0.6, "drop": 0.6}, "add up to more than 1"),
-    ({"delay_ms": -1.0}, "--delay-ms"),
-    ({"disconnect_ms": float("inf")}, "--disconnect-ms"),
-    ({"disconnect_every": -5}, "--disconnect-every"),
-])
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"corrupt": 1.5}, "--corrupt"),
+        ({"drop": -0.1}, "--drop"),
+        ({"dup": float("nan")}, "--dup"),
+        ({"corrupt": 0.6, "drop": 0.6}, "add up to more than 1"),
+        ({"delay_ms": -1.0}, "--delay-ms"),
+        ({"disconnect_ms": float("inf")}, "--disconnect-ms"),
+        ({"disconnect_every": -5}, "--disconnect-every"),
+    ],
+)
 def test_bad_specs_rejected(kwargs: dict, needle: str) -> None:
     with pytest.raises(ConfigError, match=needle):
         FaultSpec(**kwargs)
@@ -311,7 +314,7 @@ def test_proxy_pty_counts_faults_and_follows_the_seed() -> None:
             tty.setraw(fd, termios.TCSANOW)
             data = stream(20_000, seed=2)
             for i in range(0, len(data), 1000):  # paced: a pty's queue is 4 KiB
-                os.write(fd, data[i:i + 1000])
+                os.write(fd, data[i : i + 1000])
                 time.sleep(0.005)
 
             def read() -> bytes:
@@ -352,19 +355,30 @@ def test_mcu_board_with_a_flasher_is_a_config_error() -> None:
     from hilbench.config.boards import BoardConfig
 
     with pytest.raises(ValidationError, match="flashing real boards with pyocd is not implemented yet"):
-        BoardConfig(name="nucleo", kind="mcu", core="cortex-m4f", clock_hz=80_000_000, port="/dev/null",
-                    flasher="pyocd")
+        BoardConfig(
+            name="nucleo",
+            kind="mcu",
+            core="cortex-m4f",
+            clock_hz=80_000_000,
+            port="/dev/null",
+            flasher="pyocd",
+        )
 
 
-def test_served_announcement_of_a_dead_process_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_served_announcement_of_a_dead_process_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hilbench.devices import served
 
     monkeypatch.setenv("HILBENCH_LOCK_DIR", str(tmp_path))
-    with served.announced("/dev/pts/999", {"emulated": True}), served.announced("socket://localhost:9", {"via": "/dev/pts/999"}):
+    with (
+        served.announced("/dev/pts/999", {"emulated": True}),
+        served.announced("socket://localhost:9", {"via": "/dev/pts/999"}),
+    ):
         assert served.lookup("socket://127.0.0.1:9")["emulated"] is True
     assert served.lookup("/dev/pts/999") is None  # removed on exit
     f = served._file("/dev/pts/998")
-    f.write_text(json.dumps({"pid": 2 ** 22 + 12345, "emulated": True}))
+    f.write_text(json.dumps({"pid": 2**22 + 12345, "emulated": True}))
     assert served.lookup("/dev/pts/998") is None
 
 
@@ -386,9 +400,20 @@ def run_demo(results: Path, *args: str):  # type: ignore[no-untyped-def]
     import hilbench.results
     from tests.test_run import run_id_from
 
-    r = run_cli("run", *args, "--model", str(ROOT / "hilbench/demo/digits_mlp.tflite"),
-                "--dataset", str(ROOT / "hilbench/demo/digits"), "--limit", "4", "--no-report",
-                "--results-dir", str(results), timeout=120)
+    r = run_cli(
+        "run",
+        *args,
+        "--model",
+        str(ROOT / "hilbench/demo/digits_mlp.tflite"),
+        "--dataset",
+        str(ROOT / "hilbench/demo/digits"),
+        "--limit",
+        "4",
+        "--no-report",
+        "--results-dir",
+        str(results),
+        timeout=120,
+    )
     assert r.code == 0, r.stdout + r.stderr
     df = hilbench.results.load(run_id_from(r.stdout), results)
     return df[df.phase == "measure"].set_index("sample_id")
@@ -396,12 +421,16 @@ def run_demo(results: Path, *args: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def direct_run(served_board, tmp_path_factory):  # type: ignore[no-untyped-def]
-    return run_demo(tmp_path_factory.mktemp("direct"), "--board", "mps2-an386", "--boards", str(ROOT / "boards.toml"))
+    return run_demo(
+        tmp_path_factory.mktemp("direct"), "--board", "mps2-an386", "--boards", str(ROOT / "boards.toml")
+    )
 
 
 @pytest.mark.emulated
 @pytest.mark.parametrize("listen", ["pty", "tcp"])
-def test_run_through_serve_and_proxy_matches_direct_run(listen: str, served_board, direct_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_through_serve_and_proxy_matches_direct_run(
+    listen: str, served_board, direct_run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     prefix = "hilbench proxy: listening on " + ("/dev/pts/" if listen == "pty" else "socket://127.0.0.1:")
     proxy = Child("proxy", "--to", served_board.address, "--listen", listen, "--seed", "1", prefix=prefix)
     try:
@@ -428,14 +457,18 @@ def test_run_through_serve_and_proxy_matches_direct_run(listen: str, served_boar
 
 @pytest.mark.emulated
 def test_run_directly_on_served_pty_and_serve_stops_clean(served_board, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    rows = run_demo(tmp_path, "--board", "bench-mcu", "--boards", str(mcu_boards(tmp_path, served_board.address)))
+    rows = run_demo(
+        tmp_path, "--board", "bench-mcu", "--boards", str(mcu_boards(tmp_path, served_board.address))
+    )
     assert rows.emulated.all() and (rows.timing_source == "qemu_icount").all()
     children = qemu_children(served_board.proc.pid)
     assert children, "no QEMU under hilbench serve"
     tmpdirs = []
     for pid in children:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        tmpdirs += [Path(a.decode().split("unix:", 1)[1].split(",")[0]).parent for a in argv if b"qmp.sock" in a]
+        tmpdirs += [
+            Path(a.decode().split("unix:", 1)[1].split(",")[0]).parent for a in argv if b"qmp.sock" in a
+        ]
     assert tmpdirs and all(d.is_dir() for d in tmpdirs)
     code, _, err = served_board.stop(signal.SIGINT)
     assert code == 0, err

@@ -24,12 +24,29 @@ def _mlp(bias_shift: int = 0) -> bytes:
     x = b.add_tensor("x", [1, 16], "int8", scale=0.05, zero_point=-3)
     prev, scale = x, 0.05
     for i, units in enumerate([12, 8, 4]):
-        w = b.add_tensor(f"w{i}", [units, 16 if i == 0 else [12, 8][i - 1]], "int8", scale=0.02, zero_point=0,
-                         data=rng.integers(-127, 128, (units, 16 if i == 0 else [12, 8][i - 1]), dtype=np.int8))
-        bias = b.add_tensor(f"b{i}", [units], "int32", scale=scale * 0.02, zero_point=0,
-                            data=(rng.integers(-500, 500, units) + (bias_shift if i == 1 else 0)).astype(np.int32))
+        w = b.add_tensor(
+            f"w{i}",
+            [units, 16 if i == 0 else [12, 8][i - 1]],
+            "int8",
+            scale=0.02,
+            zero_point=0,
+            data=rng.integers(-127, 128, (units, 16 if i == 0 else [12, 8][i - 1]), dtype=np.int8),
+        )
+        bias = b.add_tensor(
+            f"b{i}",
+            [units],
+            "int32",
+            scale=scale * 0.02,
+            zero_point=0,
+            data=(rng.integers(-500, 500, units) + (bias_shift if i == 1 else 0)).astype(np.int32),
+        )
         y = b.add_tensor(f"y{i}", [1, units], "int8", scale=0.1, zero_point=1)
-        b.add_op("FULLY_CONNECTED", [prev, w, bias], [y], {"fused_activation_function": "RELU" if i < 2 else "NONE"})
+        b.add_op(
+            "FULLY_CONNECTED",
+            [prev, w, bias],
+            [y],
+            {"fused_activation_function": "RELU" if i < 2 else "NONE"},
+        )
         prev, scale = y, 0.1
     b.set_io([x], [prev])
     return b.build()
@@ -67,7 +84,18 @@ def test_verify_command_on_host_board() -> None:
 def test_kws_layers_on_host_board() -> None:
     need_tool("gcc")
     kws = shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
-    r = run_cli("verify", "--board", "host", "--model", str(kws), "--dataset",
-                str(shared_path("datasets", "kws01")), "--limit", "3", "--random", "3")
+    r = run_cli(
+        "verify",
+        "--board",
+        "host",
+        "--model",
+        str(kws),
+        "--dataset",
+        str(shared_path("datasets", "kws01")),
+        "--limit",
+        "3",
+        "--random",
+        "3",
+    )
     assert r.code == 0, r.stdout + r.stderr
     assert "all 78 tensors bit-exact" in r.stdout

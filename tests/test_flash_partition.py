@@ -31,9 +31,15 @@ def test_partition_layout() -> None:
 def test_demo_from_flash_on_mps2_and_stale_partition_refused(tmp_path: Path) -> None:
     need_tool("qemu-system-arm")
     p = tmp_path / "boards.toml"
-    p.write_text((ROOT / "boards.toml").read_text().replace(
-        'qemu = { binary = "qemu-system-arm", machine = "mps2-an386" }',
-        'qemu = { binary = "qemu-system-arm", machine = "mps2-an386" }\nmodel_store = "flash"', 1))
+    p.write_text(
+        (ROOT / "boards.toml")
+        .read_text()
+        .replace(
+            'qemu = { binary = "qemu-system-arm", machine = "mps2-an386" }',
+            'qemu = { binary = "qemu-system-arm", machine = "mps2-an386" }\nmodel_store = "flash"',
+            1,
+        )
+    )
     model = Path(demo.DEMO_MODEL).read_bytes()
     with make_device(load_boards(p).get("mps2-an386")) as dev:
         dev.open()
@@ -42,7 +48,9 @@ def test_demo_from_flash_on_mps2_and_stale_partition_refused(tmp_path: Path) -> 
         assert "loader" in " ".join(dev.qemu.argv)  # the partition was written by the flasher
         vec = bytes(range(64))
         out = dev.run(vec).output
-        assert np.array_equal(np.frombuffer(out, np.int8), ReferenceInterpreter(model).run(vec)[0].reshape(-1))
+        assert np.array_equal(
+            np.frombuffer(out, np.int8), ReferenceInterpreter(model).run(vec)[0].reshape(-1)
+        )
         assert desc.n_ops == 2
         other = model[:-1] + bytes([model[-1] ^ 1])
         with pytest.raises(DutError) as e:

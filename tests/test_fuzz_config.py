@@ -21,31 +21,76 @@ from hilbench.config.suite import load_suite
 from hilbench.errors import ConfigError, DatasetError, HilbenchError
 from tests.conftest import ROOT
 
-SETTINGS = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
-BOARD_KEYS = ["kind", "description", "core", "clock_hz", "ram_bytes", "flash_bytes", "features",
-              "firmware", "image", "defines", "model_store", "qemu", "port", "baudrate", "flasher",
-              "serial_number", "protocol", "model", "hex_chunk_bytes", "verify_load", "bogus"]
+BOARD_KEYS = [
+    "kind",
+    "description",
+    "core",
+    "clock_hz",
+    "ram_bytes",
+    "flash_bytes",
+    "features",
+    "firmware",
+    "image",
+    "defines",
+    "model_store",
+    "qemu",
+    "port",
+    "baudrate",
+    "flasher",
+    "serial_number",
+    "protocol",
+    "model",
+    "hex_chunk_bytes",
+    "verify_load",
+    "bogus",
+]
 QEMU_KEYS = ["binary", "machine", "cpu", "icount_shift", "extra_args"]
 SUITE_KEYS = ["name", "board", "models", "warmup", "repeat", "seed", "profile", "measure", "bogus"]
 ENTRY_KEYS = ["model", "dataset", "name", "limit", "bogus"]
-WORDS = ["emulated", "native", "mcu", "litert", "remote", "ram", "flash", "auto", "hilbench",
-         "mlperf-tiny", "pyocd", "none", "mps2-an386", "cortex-m4f", "x.tflite", "", "a\x00b",
-         "../../etc", "/abs/path"]
+WORDS = [
+    "emulated",
+    "native",
+    "mcu",
+    "litert",
+    "remote",
+    "ram",
+    "flash",
+    "auto",
+    "hilbench",
+    "mlperf-tiny",
+    "pyocd",
+    "none",
+    "mps2-an386",
+    "cortex-m4f",
+    "x.tflite",
+    "",
+    "a\x00b",
+    "../../etc",
+    "/abs/path",
+]
 
 scalars = st.one_of(
-    st.integers(-(2**70), 2**70), st.sampled_from([0, 1, -1, 2**31, 2**63]),
-    st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
-    st.sampled_from(WORDS), st.text(max_size=20),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([0, 1, -1, 2**31, 2**63]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.sampled_from(WORDS),
+    st.text(max_size=20),
 )
 
 
 def values(keys: list[str]) -> st.SearchStrategy[Any]:
     return st.recursive(
         scalars,
-        lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                st.dictionaries(st.sampled_from(keys), inner, max_size=5)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(keys), inner, max_size=5)
+        ),
         max_leaves=12,
     )
 
@@ -70,17 +115,26 @@ def toml_doc(d: dict[str, Any]) -> str:
 
 
 boards_docs = st.fixed_dictionaries(
-    {"boards": st.dictionaries(
-        st.sampled_from(["a", "mps2-an386", "b.c", ""]),
-        st.one_of(st.dictionaries(st.sampled_from(BOARD_KEYS),
-                                  st.one_of(scalars, values(QEMU_KEYS)), max_size=8),
-                  scalars),
-        max_size=3)},
+    {
+        "boards": st.dictionaries(
+            st.sampled_from(["a", "mps2-an386", "b.c", ""]),
+            st.one_of(
+                st.dictionaries(
+                    st.sampled_from(BOARD_KEYS), st.one_of(scalars, values(QEMU_KEYS)), max_size=8
+                ),
+                scalars,
+            ),
+            max_size=3,
+        )
+    },
     optional={"default_board": st.one_of(scalars, st.sampled_from(["a", "zzz"])), "bogus": scalars},
 )
 suite_docs = st.fixed_dictionaries(
-    {"models": st.one_of(st.lists(st.dictionaries(st.sampled_from(ENTRY_KEYS), scalars, max_size=5),
-                                  max_size=3), scalars)},
+    {
+        "models": st.one_of(
+            st.lists(st.dictionaries(st.sampled_from(ENTRY_KEYS), scalars, max_size=5), max_size=3), scalars
+        )
+    },
     optional={k: values(["warmup", "repeat", "bogus"]) for k in SUITE_KEYS if k != "models"},
 )
 
@@ -118,13 +172,17 @@ def test_structured_suite_files(tmp: Path, doc: dict[str, Any]) -> None:
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.integers(0, 10**6), st.binary(max_size=4), st.integers(0, 3)), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.binary(max_size=4), st.integers(0, 3)), min_size=1, max_size=6
+    )
+)
 def test_mutated_real_boards_and_suite_files(tmp: Path, edits: list[tuple[int, bytes, int]]) -> None:
     for name, loader in (("boards.toml", load_boards), ("examples/nightly.toml", load_suite)):
         data = bytearray((ROOT / name).read_bytes())
         for pos, new, dropped in edits:
             i = pos % (len(data) + 1)
-            data[i:i + dropped] = new
+            data[i : i + dropped] = new
         p = tmp / Path(name).name
         p.write_bytes(bytes(data))
         _load(loader, p)
@@ -166,20 +224,53 @@ def test_nul_in_a_board_image_path_names_the_key(tmp: Path) -> None:
 
 csv_text = st.one_of(
     st.binary(max_size=200),
-    st.lists(st.lists(st.one_of(st.sampled_from(["a.bin", "b.bin", "", "10", "0", "-1", "x", "2",
-                                                 "sub/a.bin", "../a.bin", "a\x00.bin", "9" * 30]),
-                                st.text(max_size=6)), max_size=4), max_size=5)
-    .map(lambda rows: "\n".join(",".join(r) for r in rows).encode("utf-8", "surrogatepass")),
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.sampled_from(
+                    [
+                        "a.bin",
+                        "b.bin",
+                        "",
+                        "10",
+                        "0",
+                        "-1",
+                        "x",
+                        "2",
+                        "sub/a.bin",
+                        "../a.bin",
+                        "a\x00.bin",
+                        "9" * 30,
+                    ]
+                ),
+                st.text(max_size=6),
+            ),
+            max_size=4,
+        ),
+        max_size=5,
+    ).map(lambda rows: "\n".join(",".join(r) for r in rows).encode("utf-8", "surrogatepass")),
 )
 
 
 @SETTINGS
-@given(csv_text, st.lists(st.sampled_from(["a.bin", "b.bin", "normal_1_hist_librosa.bin",
-                                           "anomaly_2_hist_librosa.bin", "c.txt"]), max_size=3, unique=True),
-       st.binary(max_size=2600), st.one_of(st.none(), st.integers(-2, 3)))
+@given(
+    csv_text,
+    st.lists(
+        st.sampled_from(
+            ["a.bin", "b.bin", "normal_1_hist_librosa.bin", "anomaly_2_hist_librosa.bin", "c.txt"]
+        ),
+        max_size=3,
+        unique=True,
+    ),
+    st.binary(max_size=2600),
+    st.one_of(st.none(), st.integers(-2, 3)),
+)
 def test_dataset_directories(labels: bytes, files: list[str], content: bytes, limit: int | None) -> None:
-    pytest.importorskip("hilbench.csv_rows", reason="y_labels.csv read errors (UnicodeDecodeError, "
-                        "csv.Error on NUL) become DatasetErrors in the 'errors' branch's hilbench/csv_rows.py")
+    pytest.importorskip(
+        "hilbench.csv_rows",
+        reason="y_labels.csv read errors (UnicodeDecodeError, "
+        "csv.Error on NUL) become DatasetErrors in the 'errors' branch's hilbench/csv_rows.py",
+    )
     from hilbench.datasets import load_dataset
 
     with tempfile.TemporaryDirectory() as d:

@@ -27,12 +27,16 @@ sys.path.insert(0, str(ROOT / "firmware" / "fuzz"))
 import make_seeds  # noqa: E402
 
 LABEL = "fuzz.tflite"
-LEAKS = re.compile(r"unpack_from|struct\.error|TypeError|IndexError|KeyError|AttributeError|"
-                   r"UnicodeDecodeError|MemoryError|OverflowError|object has no attribute|"
-                   r"index out of range|NoneType")
+LEAKS = re.compile(
+    r"unpack_from|struct\.error|TypeError|IndexError|KeyError|AttributeError|"
+    r"UnicodeDecodeError|MemoryError|OverflowError|object has no attribute|"
+    r"index out of range|NoneType"
+)
 # What a one-line model error names: a field path with its byte offset, or a checked fact.
-NAMES_FIELD = re.compile(r"byte offset \d+|root (table|vtable)|file identifier|truncated: \d+ bytes|"
-                         r"empty file|schema version|no subgraphs|tensor -?\d+|op \d+|buffer \d+")
+NAMES_FIELD = re.compile(
+    r"byte offset \d+|root (table|vtable)|file identifier|truncated: \d+ bytes|"
+    r"empty file|schema version|no subgraphs|tensor -?\d+|op \d+|buffer \d+"
+)
 INTERESTING_U32 = [0, 1, 3, 4, 0x7F, 0xFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFFFFFC]
 
 
@@ -80,11 +84,11 @@ def mutate(data: bytes, ops: list[tuple[str, int, int]]) -> bytes:
             b[i] = v
         elif kind == "u32":
             i -= i % 4  # flatbuffer offsets and lengths are 4-byte aligned
-            b[i:i + 4] = struct.pack("<I", v)[: len(b) - i]
+            b[i : i + 4] = struct.pack("<I", v)[: len(b) - i]
         elif kind == "cut":
-            del b[max(i, 8):]
+            del b[max(i, 8) :]
         elif kind == "delete":
-            del b[i:i + v]
+            del b[i : i + v]
         else:
             b[i:i] = bytes([v]) * v
     return bytes(b)
@@ -101,7 +105,7 @@ def test_every_single_byte_of_a_model_overwritten(value: int) -> None:
     """Exhaustive: each byte of the fc model, in turn, set to value."""
     good = base_models()["fc"]
     for i in range(len(good)):
-        check_outcome(good[:i] + bytes([value]) + good[i + 1:])
+        check_outcome(good[:i] + bytes([value]) + good[i + 1 :])
 
 
 @pytest.mark.parametrize("cut", range(8, 600, 7))
@@ -123,7 +127,7 @@ def test_a_huge_vector_length_names_the_field_and_offset() -> None:
     """Before: `... TypeError/struct.error: unpack_from requires a buffer of ...`."""
     good = bytearray(base_models()["fc"])
     at = _shape_vector_offset(bytes(good))
-    good[at:at + 4] = struct.pack("<I", 0x7FFFFFFF)
+    good[at : at + 4] = struct.pack("<I", 0x7FFFFFFF)
     with pytest.raises(ModelError) as err:
         inspect_model(bytes(good), name="fc.tflite")
     assert str(err.value) == (
@@ -139,6 +143,8 @@ def test_an_offset_pointing_outside_the_file_names_the_field() -> None:
     root = r.table_at(struct.unpack_from("<I", good, 0)[0], "model")
     pos = r.field_pos(root, 2, "subgraphs", 4)
     assert pos is not None
-    good[pos:pos + 4] = struct.pack("<I", 0xFFFFFF00)
-    with pytest.raises(ModelError, match=rf"model\.subgraphs at byte offset {pos}: points to \d+, outside the file"):
+    good[pos : pos + 4] = struct.pack("<I", 0xFFFFFF00)
+    with pytest.raises(
+        ModelError, match=rf"model\.subgraphs at byte offset {pos}: points to \d+, outside the file"
+    ):
         inspect_model(bytes(good), name="fc.tflite")

@@ -103,7 +103,9 @@ def test_decoder_never_raises_on_arbitrary_bytes(chunks: list[bytes]) -> None:
 
 
 @SETTINGS
-@given(st.lists(st.tuples(garbage, frames), min_size=1, max_size=8), st.lists(st.integers(0, 10**6), max_size=12))
+@given(
+    st.lists(st.tuples(garbage, frames), min_size=1, max_size=8), st.lists(st.integers(0, 10**6), max_size=12)
+)
 def test_decoder_returns_exactly_the_frames_whatever_the_chunking(
     items: list[tuple[bytes, Frame]], cuts: list[int]
 ) -> None:

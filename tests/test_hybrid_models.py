@@ -42,8 +42,15 @@ def hybrid_conv() -> bytes:
     """Hybrid CONV_2D, as MLPerf Tiny's `kws_ref_model_float32.tflite` starts."""
     b = ModelBuilder(description="hybrid conv")
     x = b.add_tensor("mfcc", [1, 49, 10, 1], "float32")
-    w = b.add_tensor("conv/w", [8, 3, 3, 1], "int8", scale=[0.02] * 8, zero_point=0,
-                     quantized_dimension=0, data=np.ones((8, 3, 3, 1), np.int8))
+    w = b.add_tensor(
+        "conv/w",
+        [8, 3, 3, 1],
+        "int8",
+        scale=[0.02] * 8,
+        zero_point=0,
+        quantized_dimension=0,
+        data=np.ones((8, 3, 3, 1), np.int8),
+    )
     bias = b.add_tensor("conv/b", [8], "float32", data=np.zeros(8, np.float32))
     y = b.add_tensor("conv/out", [1, 49, 10, 8], "float32")
     b.add_op("CONV_2D", [x, w, bias], [y], {"padding": "SAME"})
@@ -78,7 +85,10 @@ def test_hybrid_fc_is_named_not_an_arena_problem(capfd: pytest.CaptureFixture[st
 def test_hybrid_conv_is_named() -> None:
     found = find_hybrid_op(inspect_model(hybrid_conv()))
     assert found is not None and (found.op.name, found.activation.name, found.weights.name) == (
-        "CONV_2D", "mfcc", "conv/w")
+        "CONV_2D",
+        "mfcc",
+        "conv/w",
+    )
     with pytest.raises(ModelError, match=r"hybrid model .* op 0 CONV_2D takes float32 input 'mfcc'"):
         ReferenceInterpreter(hybrid_conv(), name="kws_ref_model_float32.tflite")
 
@@ -119,8 +129,19 @@ def test_cli_run_refuses_hybrid_model_in_one_line(tmp_path: Path) -> None:
     m = tmp_path / "model_ToyCar_quant.tflite"
     m.write_bytes(hybrid_fc())  # float32[1,16] = 64 bytes: the demo vectors fit
     results = tmp_path / "results"
-    r = run_cli("run", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET),
-                "--results-dir", str(results), "--limit", "2")
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(m),
+        "--dataset",
+        str(demo.DEMO_DATASET),
+        "--results-dir",
+        str(results),
+        "--limit",
+        "2",
+    )
     assert_one_line_error(r, str(m), "hybrid model", "FULLY_CONNECTED", "'dense/w'")
     assert not list(results.glob("*/samples.parquet"))
 
@@ -132,8 +153,9 @@ def test_dut_runtime_refuses_hybrid_with_unsupported_type(tmp_path: Path) -> Non
     from tests.test_runtime_fc import TOOL, parse_error, run_tool
     import subprocess
 
-    proc = subprocess.run(["make", "-s", "-C", str(TOOL.parents[2] / "tools")], capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        ["make", "-s", "-C", str(TOOL.parents[2] / "tools")], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out, _ = run_tool(TOOL, tmp_path, hybrid_fc(), bytes(64))
     err = parse_error(out.stdout)

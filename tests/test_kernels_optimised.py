@@ -95,7 +95,7 @@ def _quant(rng, kind: str, in_scale: float, f_scale: float, k_eff: int, act: str
         real = float(rng.choice([0.5, 0.75, 1.0, 1.5, 3.0, 6.0])) * float(rng.uniform(0.9, 1.1))
         out_scale = _f32(in_scale * f_scale / real)
     elif kind == "wrap":
-        out_scale = _f32(in_scale * f_scale * 2.0 ** 25 * float(rng.uniform(0.5, 2.0)))
+        out_scale = _f32(in_scale * f_scale * 2.0**25 * float(rng.uniform(0.5, 2.0)))
     else:
         sigma = math.sqrt(max(k_eff, 1)) * 74.0 * 73.0
         span = {"RELU6": 6.0, "RELU_N1_TO_1": 2.0}.get(act)
@@ -167,25 +167,49 @@ def make_conv(rng, path: str) -> Case:
     bias = _bias(rng, kind, out_c)
     m = ModelBuilder()
     tx = m.add_tensor("x", [batch, *in_hw, in_c], "int8", scale=in_scale, zero_point=in_zp)
-    tw = m.add_tensor("w", w_shape, "int8",
-                      scale=f_scales.tolist() if per_channel else float(f_scales[0]),
-                      zero_point=[0] * out_c if per_channel else 0, quantized_dimension=0, data=w)
+    tw = m.add_tensor(
+        "w",
+        w_shape,
+        "int8",
+        scale=f_scales.tolist() if per_channel else float(f_scales[0]),
+        zero_point=[0] * out_c if per_channel else 0,
+        quantized_dimension=0,
+        data=w,
+    )
     inputs = [tx, tw]
     if has_bias:
         bscale = (np.float32(in_scale) * f_scales).astype(np.float32)
-        inputs.append(m.add_tensor("b", [out_c], "int32",
-                                   scale=bscale.tolist() if per_channel else float(bscale[0]),
-                                   zero_point=[0] * len(bscale), data=bias))
+        inputs.append(
+            m.add_tensor(
+                "b",
+                [out_c],
+                "int32",
+                scale=bscale.tolist() if per_channel else float(bscale[0]),
+                zero_point=[0] * len(bscale),
+                data=bias,
+            )
+        )
     else:
         inputs.append(-1)
     ty = m.add_tensor("y", [batch, *out_hw, out_c], "int8", scale=out_scale, zero_point=out_zp)
-    m.add_op("CONV_2D", inputs, [ty], {
-        "padding": padding, "stride_h": stride[0], "stride_w": stride[1],
-        "dilation_h_factor": dil[0], "dilation_w_factor": dil[1],
-        "fused_activation_function": act})
+    m.add_op(
+        "CONV_2D",
+        inputs,
+        [ty],
+        {
+            "padding": padding,
+            "stride_h": stride[0],
+            "stride_w": stride[1],
+            "dilation_h_factor": dil[0],
+            "dilation_w_factor": dil[1],
+            "fused_activation_function": act,
+        },
+    )
     m.set_io([tx], [ty])
-    desc = (f"conv/{path} x{[batch, *in_hw, in_c]} w{w_shape} s{stride} d{dil} {padding} {act} "
-            f"{'pc' if per_channel else 'pt'} {kind}{'' if has_bias else ' nobias'}")
+    desc = (
+        f"conv/{path} x{[batch, *in_hw, in_c]} w{w_shape} s{stride} d{dil} {padding} {act} "
+        f"{'pc' if per_channel else 'pt'} {kind}{'' if has_bias else ' nobias'}"
+    )
     return Case(m.build(), x.tobytes(), desc)
 
 
@@ -228,30 +252,53 @@ def make_dw(rng, path: str) -> Case:
     def build(bias_data):
         m = ModelBuilder()
         tx = m.add_tensor("x", [batch, *in_hw, c], "int8", scale=in_scale, zero_point=in_zp)
-        tw = m.add_tensor("w", w_shape, "int8",
-                          scale=f_scales.tolist() if per_channel else float(f_scales[0]),
-                          zero_point=[0] * out_c if per_channel else 0, quantized_dimension=3,
-                          data=w)
+        tw = m.add_tensor(
+            "w",
+            w_shape,
+            "int8",
+            scale=f_scales.tolist() if per_channel else float(f_scales[0]),
+            zero_point=[0] * out_c if per_channel else 0,
+            quantized_dimension=3,
+            data=w,
+        )
         inputs = [tx, tw]
         if bias_data is not None:
             bscale = (np.float32(in_scale) * f_scales).astype(np.float32)
-            inputs.append(m.add_tensor("b", [out_c], "int32",
-                                       scale=bscale.tolist() if per_channel else float(bscale[0]),
-                                       zero_point=[0] * len(bscale), data=bias_data))
+            inputs.append(
+                m.add_tensor(
+                    "b",
+                    [out_c],
+                    "int32",
+                    scale=bscale.tolist() if per_channel else float(bscale[0]),
+                    zero_point=[0] * len(bscale),
+                    data=bias_data,
+                )
+            )
         else:
             inputs.append(-1)
-        ty = m.add_tensor("y", [batch, *out_hw, out_c], "int8", scale=out_scale,
-                          zero_point=out_zp)
-        m.add_op("DEPTHWISE_CONV_2D", inputs, [ty], {
-            "padding": padding, "stride_h": stride[0], "stride_w": stride[1],
-            "depth_multiplier": dm, "dilation_h_factor": dil[0], "dilation_w_factor": dil[1],
-            "fused_activation_function": act})
+        ty = m.add_tensor("y", [batch, *out_hw, out_c], "int8", scale=out_scale, zero_point=out_zp)
+        m.add_op(
+            "DEPTHWISE_CONV_2D",
+            inputs,
+            [ty],
+            {
+                "padding": padding,
+                "stride_h": stride[0],
+                "stride_w": stride[1],
+                "depth_multiplier": dm,
+                "dilation_h_factor": dil[0],
+                "dilation_w_factor": dil[1],
+                "fused_activation_function": act,
+            },
+        )
         m.set_io([tx], [ty])
         return m.build()
 
-    desc = (f"dw/{path} x{[batch, *in_hw, c]} w{w_shape} s{stride} d{dil} {padding} {act} "
-            f"{'pc' if per_channel else 'pt'} {kind}{'' if has_bias else ' nobias'}"
-            f"{f' dm{dm}' if dm > 1 else ''}")
+    desc = (
+        f"dw/{path} x{[batch, *in_hw, c]} w{w_shape} s{stride} d{dil} {padding} {act} "
+        f"{'pc' if per_channel else 'pt'} {kind}{'' if has_bias else ' nobias'}"
+        f"{f' dm{dm}' if dm > 1 else ''}"
+    )
     model = build(bias if has_bias else None)
     # TFLM's depthwise prepare crashes without a bias: its reference is a zero bias
     ref = None if has_bias else build(np.zeros(out_c, np.int32))
@@ -273,23 +320,37 @@ def make_fc(rng) -> Case:
     bias = _bias(rng, kind, units)
     m = ModelBuilder()
     tx = m.add_tensor("x", [batch, accum], "int8", scale=in_scale, zero_point=in_zp)
-    tw = m.add_tensor("w", [units, accum], "int8",
-                      scale=f_scales.tolist() if per_channel else float(f_scales[0]),
-                      zero_point=[0] * units if per_channel else filter_zp,
-                      quantized_dimension=0, data=w)
+    tw = m.add_tensor(
+        "w",
+        [units, accum],
+        "int8",
+        scale=f_scales.tolist() if per_channel else float(f_scales[0]),
+        zero_point=[0] * units if per_channel else filter_zp,
+        quantized_dimension=0,
+        data=w,
+    )
     inputs = [tx, tw]
     if has_bias:
         bscale = (np.float32(in_scale) * f_scales).astype(np.float32)
-        inputs.append(m.add_tensor("b", [units], "int32",
-                                   scale=bscale.tolist() if per_channel else float(bscale[0]),
-                                   zero_point=[0] * len(bscale), data=bias))
+        inputs.append(
+            m.add_tensor(
+                "b",
+                [units],
+                "int32",
+                scale=bscale.tolist() if per_channel else float(bscale[0]),
+                zero_point=[0] * len(bscale),
+                data=bias,
+            )
+        )
     else:
         inputs.append(-1)
     ty = m.add_tensor("y", [batch, units], "int8", scale=out_scale, zero_point=out_zp)
     m.add_op("FULLY_CONNECTED", inputs, [ty], {"fused_activation_function": act})
     m.set_io([tx], [ty])
-    desc = (f"fc x{[batch, accum]} units {units} {act} {'pc' if per_channel else 'pt'} "
-            f"fzp {filter_zp} {kind}{'' if has_bias else ' nobias'}")
+    desc = (
+        f"fc x{[batch, accum]} units {units} {act} {'pc' if per_channel else 'pt'} "
+        f"fzp {filter_zp} {kind}{'' if has_bias else ' nobias'}"
+    )
     return Case(m.build(), x.tobytes(), desc)
 
 
@@ -317,7 +378,7 @@ def _add_reference(case: Case) -> bytes:
     n = x.size // 2
     for i in range(2):
         d = interp.get_input_details(i)
-        interp.set_input(x[i * n:(i + 1) * n].reshape(d["shape"]), i)
+        interp.set_input(x[i * n : (i + 1) * n].reshape(d["shape"]), i)
     interp.invoke()
     return interp.get_output(0).tobytes()
 
@@ -345,10 +406,16 @@ def targeted_cases() -> list[Case]:
 
 def random_cases(n: int = N_RANDOM) -> list[Case]:
     rng = np.random.default_rng(SEED)
-    makers = ([lambda: make_conv(rng, "pointwise")] * 3 + [lambda: make_conv(rng, "direct")] * 4
-              + [lambda: make_conv(rng, "im2col")] * 3 + [lambda: make_dw(rng, "ring")] * 3
-              + [lambda: make_dw(rng, "wide")] + [lambda: make_dw(rng, "general")] * 2
-              + [lambda: make_fc(rng)] * 3 + [lambda: make_add(rng)] * 2)
+    makers = (
+        [lambda: make_conv(rng, "pointwise")] * 3
+        + [lambda: make_conv(rng, "direct")] * 4
+        + [lambda: make_conv(rng, "im2col")] * 3
+        + [lambda: make_dw(rng, "ring")] * 3
+        + [lambda: make_dw(rng, "wide")]
+        + [lambda: make_dw(rng, "general")] * 2
+        + [lambda: make_fc(rng)] * 3
+        + [lambda: make_add(rng)] * 2
+    )
     return [makers[int(rng.integers(0, len(makers)))]() for _ in range(n)]
 
 
@@ -392,7 +459,7 @@ def test_optimised_kernels_bit_exact_emulated(board_name: str, cases: list[Case]
             assert dev.link is not None
             off = 0
             for i, t in enumerate(desc.inputs):  # ADD: two inputs, concatenated in c.x
-                dev.link.set_input(c.x[off:off + t.nbytes], i)
+                dev.link.set_input(c.x[off : off + t.nbytes], i)
                 off += t.nbytes
             dev.link.invoke(1)
             out = dev.link.get_output(desc.outputs[0].nbytes)
@@ -412,23 +479,48 @@ def dsp_tool() -> Path:
     if cc is None:
         pytest.skip("no C compiler")
     rt = FW / "runtime"
-    srcs = [str(FW / "tools" / "hil_rt_run.c"), *map(str, sorted(rt.glob("*.c"))),
-            *map(str, sorted((rt / "ops").glob("*.c")))]
+    srcs = [
+        str(FW / "tools" / "hil_rt_run.c"),
+        *map(str, sorted(rt.glob("*.c"))),
+        *map(str, sorted((rt / "ops").glob("*.c"))),
+    ]
     DSP_TOOL.parent.mkdir(parents=True, exist_ok=True)
     tmp = DSP_TOOL.with_name(f"{DSP_TOOL.name}.tmp{os.getpid()}")
     san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-    proc = subprocess.run([cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", *san,
-                           f"-I{rt}", "-DHIL_USE_DSP", "-o", str(tmp), *srcs, *san],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            cc,
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-O1",
+            "-g",
+            *san,
+            f"-I{rt}",
+            "-DHIL_USE_DSP",
+            "-o",
+            str(tmp),
+            *srcs,
+            *san,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     tmp.replace(DSP_TOOL)
     return DSP_TOOL
 
 
-def test_optimised_kernels_bit_exact_host_emulated_dsp(dsp_tool: Path, cases: list[Case],
-                                                       tmp_path: Path) -> None:
-    env = dict(os.environ, ASAN_OPTIONS="abort_on_error=0:exitcode=99:detect_leaks=1",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
+def test_optimised_kernels_bit_exact_host_emulated_dsp(
+    dsp_tool: Path, cases: list[Case], tmp_path: Path
+) -> None:
+    env = dict(
+        os.environ,
+        ASAN_OPTIONS="abort_on_error=0:exitcode=99:detect_leaks=1",
+        UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98",
+    )
     args, outs = [], []
     for i, c in enumerate(cases):
         mp, ip, op = tmp_path / f"m{i}.tflite", tmp_path / f"i{i}.bin", tmp_path / f"o{i}.bin"
@@ -436,8 +528,7 @@ def test_optimised_kernels_bit_exact_host_emulated_dsp(dsp_tool: Path, cases: li
         ip.write_bytes(c.x)
         args += [str(mp), str(ip), str(op)]
         outs.append(op)
-    proc = subprocess.run([str(dsp_tool), *args], capture_output=True, text=True, timeout=300,
-                          env=env)
+    proc = subprocess.run([str(dsp_tool), *args], capture_output=True, text=True, timeout=300, env=env)
     for mark in ("Sanitizer", "runtime error:"):
         assert mark not in proc.stderr, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
@@ -454,6 +545,19 @@ def test_optimised_kernels_bit_exact_host_emulated_dsp(dsp_tool: Path, cases: li
 def test_cases_reach_every_path(cases: list[Case]) -> None:
     """The generators produce what the kernels' dispatch tells apart."""
     descs = " ".join(c.desc for c in cases)
-    for what in ("conv/pointwise", "conv/direct", "conv/im2col", "dw/ring", "dw/wide",
-                 "dw/general", "fc ", "add ", "bigmul", "wrap", "RELU6", " pt ", " pc "):
+    for what in (
+        "conv/pointwise",
+        "conv/direct",
+        "conv/im2col",
+        "dw/ring",
+        "dw/wide",
+        "dw/general",
+        "fc ",
+        "add ",
+        "bigmul",
+        "wrap",
+        "RELU6",
+        " pt ",
+        " pc ",
+    ):
         assert what in descs, what

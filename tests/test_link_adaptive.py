@@ -139,7 +139,9 @@ def test_rto_is_per_request_kind_and_backs_off() -> None:
 
 def test_chunks_are_cut_at_the_size_asked_for_when_taken() -> None:
     data = bytes(range(200))
-    src = _Source([Chunked(Msg.SET_INPUT, data, lambda off: struct.pack("<BxxxI", 0, off), 8), (Msg.INVOKE, b"x")])
+    src = _Source(
+        [Chunked(Msg.SET_INPUT, data, lambda off: struct.pack("<BxxxI", 0, off), 8), (Msg.INVOKE, b"x")]
+    )
     got = bytearray()
     sizes = []
     for size in (108, 28, 28, 500):

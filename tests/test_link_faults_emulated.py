@@ -55,27 +55,58 @@ def kws_run(results: Path, kws: tuple[Path, Path], *board: str) -> tuple[pd.Data
     from tests.test_run import run_id_from
 
     model, data = kws
-    r = run_cli("run", *board, "--model", str(model), "--dataset", str(data), "--limit", str(VECTORS),
-                "--no-report", "--results-dir", str(results), timeout=900)
+    r = run_cli(
+        "run",
+        *board,
+        "--model",
+        str(model),
+        "--dataset",
+        str(data),
+        "--limit",
+        str(VECTORS),
+        "--no-report",
+        "--results-dir",
+        str(results),
+        timeout=900,
+    )
     assert r.code == 0, r.stdout + r.stderr
     df = hilbench.results.load(run_id_from(r.stdout), results)
-    df = df.assign(window=df["window"].fillna(-1)).set_index(["phase", "window", "sample_id", "iteration"]).sort_index()
+    df = (
+        df.assign(window=df["window"].fillna(-1))
+        .set_index(["phase", "window", "sample_id", "iteration"])
+        .sort_index()
+    )
     return df, r.stderr
 
 
 @pytest.fixture(scope="module")
 def clean(kws, tmp_path_factory):  # type: ignore[no-untyped-def]
-    return kws_run(tmp_path_factory.mktemp("clean"), kws, "--board", "mps2-an386", "--boards", str(ROOT / "boards.toml"))[0]
+    return kws_run(
+        tmp_path_factory.mktemp("clean"), kws, "--board", "mps2-an386", "--boards", str(ROOT / "boards.toml")
+    )[0]
 
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("corrupt,drop", [("0.01", "0.001"), ("0.001", "0.0001")])
-def test_kws_through_a_noisy_line_measures_what_a_clean_line_does(corrupt: str, drop: str, kws, board, clean,
-                                                                  tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    proxy = Child("proxy", "--to", board.address, "--corrupt", corrupt, "--drop", drop, "--seed", "5",
-                  prefix="hilbench proxy: listening on /dev/pts/")
+def test_kws_through_a_noisy_line_measures_what_a_clean_line_does(
+    corrupt: str, drop: str, kws, board, clean, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    proxy = Child(
+        "proxy",
+        "--to",
+        board.address,
+        "--corrupt",
+        corrupt,
+        "--drop",
+        drop,
+        "--seed",
+        "5",
+        prefix="hilbench proxy: listening on /dev/pts/",
+    )
     try:
-        via, err = kws_run(tmp_path, kws, "--board", "bench-mcu", "--boards", str(mcu_boards(tmp_path, proxy.address)))
+        via, err = kws_run(
+            tmp_path, kws, "--board", "bench-mcu", "--boards", str(mcu_boards(tmp_path, proxy.address))
+        )
         code, out, perr = proxy.stop(signal.SIGTERM)
     finally:
         proxy.kill()
@@ -86,7 +117,9 @@ def test_kws_through_a_noisy_line_measures_what_a_clean_line_does(corrupt: str, 
     # Not a sample lost or duplicated, anywhere (warm-up, measured, performance windows).
     assert not via.index.duplicated().any()
     assert list(via.index) == list(clean.index)
-    assert (via.board == "bench-mcu").all() and via.emulated.all() and (via.timing_source == "qemu_icount").all()
+    assert (
+        (via.board == "bench-mcu").all() and via.emulated.all() and (via.timing_source == "qemu_icount").all()
+    )
     for col in ("output", "prediction", "cycles"):
         assert via[col].tolist() == clean[col].tolist(), col
     assert via.bit_exact.dropna().all()
@@ -109,10 +142,13 @@ class _NoisyMlperf(MlperfTinyDevice):
 
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("rate", [0.001, 0.01])
-def test_mlperf_text_protocol_is_right_or_stops_cleanly_on_a_noisy_line(rate: float, kws, clean,
-                                                                        tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_mlperf_text_protocol_is_right_or_stops_cleanly_on_a_noisy_line(
+    rate: float, kws, clean, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     model, data = kws
-    board = load_boards(ROOT / "boards.toml").get("mps2-an386-mlperf").model_copy(update={"model": str(model)})
+    board = (
+        load_boards(ROOT / "boards.toml").get("mps2-an386-mlperf").model_copy(update={"model": str(model)})
+    )
     dev = _NoisyMlperf(board, rate)
     t0 = time.monotonic()
     try:
@@ -120,7 +156,10 @@ def test_mlperf_text_protocol_is_right_or_stops_cleanly_on_a_noisy_line(rate: fl
     except HilbenchError as exc:
         text = str(exc)
         assert "\n" not in text.strip() and "Traceback" not in text, text
-        assert dev.injector.counters(Direction.TO_BOARD).corrupted + dev.injector.counters(Direction.TO_HOST).corrupted
+        assert (
+            dev.injector.counters(Direction.TO_BOARD).corrupted
+            + dev.injector.counters(Direction.TO_HOST).corrupted
+        )
         return
     finally:
         assert time.monotonic() - t0 < 850

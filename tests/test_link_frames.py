@@ -12,8 +12,19 @@ from hilbench.link import cobs
 from hilbench.link import frame as fr
 
 
-@pytest.mark.parametrize("data", [b"", b"\x00", b"\x00\x00", b"\x11\x22\x00\x33", bytes(range(1, 255)),
-                                  bytes(range(1, 256)), bytes(range(256)) * 3, b"\xff" * 600])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00",
+        b"\x00\x00",
+        b"\x11\x22\x00\x33",
+        bytes(range(1, 255)),
+        bytes(range(1, 256)),
+        bytes(range(256)) * 3,
+        b"\xff" * 600,
+    ],
+)
 def test_cobs_round_trip_known(data: bytes) -> None:
     enc = cobs.encode(data)
     assert 0 not in enc

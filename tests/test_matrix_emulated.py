@@ -136,10 +136,16 @@ def reference_outputs(model: str) -> tuple[bytes, ...]:
 def samples(model: str) -> tuple[tuple[str, bytes], ...]:
     """The shared sample inputs of a model (VWW has none), as model input bytes."""
     if model == "kws":
-        return (("kws_input_data_embedded", shared_path("datasets", "samples", "kws01",
-                                                        "kws_input_data_embedded.bin").read_bytes()),)
+        return (
+            (
+                "kws_input_data_embedded",
+                shared_path("datasets", "samples", "kws01", "kws_input_data_embedded.bin").read_bytes(),
+            ),
+        )
     if model == "ic":
-        rgb = np.frombuffer(shared_path("datasets", "samples", "ic01", "ic_inputs_embedded.bin").read_bytes(), np.uint8)
+        rgb = np.frombuffer(
+            shared_path("datasets", "samples", "ic01", "ic_inputs_embedded.bin").read_bytes(), np.uint8
+        )
         return (("ic_inputs_embedded", (rgb.astype(np.int16) - 128).astype(np.int8).tobytes()),)
     if model == "ad":
         inp = output_reference("ad").inputs[0]
@@ -170,18 +176,28 @@ def _diff(a: bytes, b: bytes) -> str:
     if x.size != y.size:
         return f"{x.size} bytes vs {y.size}"
     idx = np.flatnonzero(x != y)
-    return (f"{idx.size} of {x.size} elements differ, first at [{idx[0]}]: DUT {x[idx[0]]} vs "
-            f"tflite-micro {y[idx[0]]}, max |diff| {int(np.max(np.abs(x.astype(int) - y.astype(int))))}")
+    return (
+        f"{idx.size} of {x.size} elements differ, first at [{idx[0]}]: DUT {x[idx[0]]} vs "
+        f"tflite-micro {y[idx[0]]}, max |diff| {int(np.max(np.abs(x.astype(int) - y.astype(int))))}"
+    )
 
 
 def layer_failures(checks: list[LayerCheck], what: str) -> list[str]:
-    return [f"{what}: op {c.op_index} {c.op_name} -> tensor {c.tensor_index} '{c.tensor_name}' "
-            f"({c.nbytes} bytes): max |diff| {c.max_abs_diff:g}" for c in checks if not c.bit_exact]
+    return [
+        f"{what}: op {c.op_index} {c.op_name} -> tensor {c.tensor_index} '{c.tensor_name}' "
+        f"({c.nbytes} bytes): max |diff| {c.max_abs_diff:g}"
+        for c in checks
+        if not c.bit_exact
+    ]
 
 
 def report(where: str, problems: list[str], limit: int = 12) -> str:
     more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
-    return f"{where}: {len(problems)} not bit-exact with tflite-micro:\n  " + "\n  ".join(problems[:limit]) + more
+    return (
+        f"{where}: {len(problems)} not bit-exact with tflite-micro:\n  "
+        + "\n  ".join(problems[:limit])
+        + more
+    )
 
 
 # ------------------------------------------------------------------ device sessions
@@ -324,7 +340,9 @@ def small_model() -> bytes:
     rng = np.random.default_rng(3)
     b = ModelBuilder(description="small fc")
     x = b.add_tensor("x", [1, 32], "int8", scale=0.05, zero_point=-3)
-    w0 = b.add_tensor("w0", [16, 32], "int8", scale=0.02, data=rng.integers(-127, 128, (16, 32), dtype=np.int8))
+    w0 = b.add_tensor(
+        "w0", [16, 32], "int8", scale=0.02, data=rng.integers(-127, 128, (16, 32), dtype=np.int8)
+    )
     b0 = b.add_tensor("b0", [16], "int32", scale=0.001, data=rng.integers(-500, 500, 16).astype(np.int32))
     y = b.add_tensor("y", [1, 16], "int8", scale=0.1, zero_point=2)
     w1 = b.add_tensor("w1", [4, 16], "int8", scale=0.03, data=rng.integers(-127, 128, (4, 16), dtype=np.int8))
@@ -367,7 +385,9 @@ def bare_dut(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         dev.close()
 
 
-@pytest.mark.parametrize("bare_dut", ["mps2-an386", "mps3-an547", "riscv32-virt"], indirect=True, scope="class")
+@pytest.mark.parametrize(
+    "bare_dut", ["mps2-an386", "mps3-an547", "riscv32-virt"], indirect=True, scope="class"
+)
 class TestRefusals:
     """Unsupported and corrupted models are refused at upload; the DUT lives on."""
 
@@ -382,11 +402,17 @@ class TestRefusals:
         vec = bytes(range(32))
         assert dev.run(vec).output == ReferenceInterpreter(model).run(vec)[0].tobytes()
 
-    @pytest.mark.parametrize(("build", "op", "needle"), [
-        (float32_conv_model, "CONV_2D", "type FLOAT32 unsupported by CONV_2D"),
-        (int16_fc_model, "FULLY_CONNECTED", "type INT16 unsupported by FULLY_CONNECTED"),
-    ], ids=["float32-conv2d", "int16-fully-connected"])
-    def test_unsupported_type_refused_naming_op(self, bare_dut: EmulatedDevice, build, op: str, needle: str) -> None:  # type: ignore[no-untyped-def]
+    @pytest.mark.parametrize(
+        ("build", "op", "needle"),
+        [
+            (float32_conv_model, "CONV_2D", "type FLOAT32 unsupported by CONV_2D"),
+            (int16_fc_model, "FULLY_CONNECTED", "type INT16 unsupported by FULLY_CONNECTED"),
+        ],
+        ids=["float32-conv2d", "int16-fully-connected"],
+    )
+    def test_unsupported_type_refused_naming_op(
+        self, bare_dut: EmulatedDevice, build, op: str, needle: str
+    ) -> None:  # type: ignore[no-untyped-def]
         model = build()
         ReferenceInterpreter(model)  # a valid model: tflite-micro takes it
         with pytest.raises(ModelError) as e:
@@ -412,8 +438,12 @@ class TestRefusals:
         bad[len(bad) // 2] ^= 0x10
         link.request(Msg.MODEL_BEGIN, struct.pack("<II", len(good), zlib.crc32(good)))
         chunk = link.max_payload - 4
-        link.pipeline([(Msg.MODEL_DATA, struct.pack("<I", off) + bytes(bad[off:off + chunk]))
-                       for off in range(0, len(bad), chunk)])
+        link.pipeline(
+            [
+                (Msg.MODEL_DATA, struct.pack("<I", off) + bytes(bad[off : off + chunk]))
+                for off in range(0, len(bad), chunk)
+            ]
+        )
         with pytest.raises(DutError) as e:
             link.request(Msg.MODEL_END)
         assert e.value.detail.status == Status.MODEL_CRC

@@ -239,7 +239,9 @@ def test_kws01_top1_and_confusion_matrix(kws_outputs: tuple[np.ndarray, np.ndarr
     assert np.array_equal(cm.sum(axis=0), np.bincount(outs.argmax(1), minlength=12))
 
 
-def test_kws01_fidelity_of_reference_against_itself(kws_outputs: tuple[np.ndarray, np.ndarray, float]) -> None:
+def test_kws01_fidelity_of_reference_against_itself(
+    kws_outputs: tuple[np.ndarray, np.ndarray, float],
+) -> None:
     outs, _, _ = kws_outputs
     f = fidelity(outs, outs.copy(), scale=1 / 256, zero_point=-128)
     assert f.bit_exact_pct == 100.0 and f.max_abs_diff_lsb == 0 and f.top1_agreement == 1.0

@@ -33,8 +33,12 @@ from tests.conftest import need_tool, shared_path
 
 FW = ROOT / "firmware"
 LINE_MAX = 1024  # HIL_MLPERF_LINE_MAX default
-KWS_VECTORS = ("tst_000000_Stop_7.bin", "tst_000001_Left_2.bin", "tst_000002_Right_6.bin",
-               "tst_000003_Up_8.bin")
+KWS_VECTORS = (
+    "tst_000000_Stop_7.bin",
+    "tst_000001_Left_2.bin",
+    "tst_000002_Right_6.bin",
+    "tst_000003_Up_8.bin",
+)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -61,11 +65,11 @@ def expected_results(ref, outputs: list[np.ndarray]) -> list[str]:  # type: igno
 def results_of(lines: list[str]) -> list[str]:
     res = [ln for ln in lines if ln.startswith("m-results-[")]
     assert len(res) == 1, lines
-    return res[0][len("m-results-["):-1].split(",")
+    return res[0][len("m-results-[") : -1].split(",")
 
 
 def laps(lines: list[str]) -> list[int]:
-    return [int(ln[len("m-lap-us-"):]) for ln in lines if ln.startswith("m-lap-us-")]
+    return [int(ln[len("m-lap-us-") :]) for ln in lines if ln.startswith("m-lap-us-")]
 
 
 class TextDut:
@@ -108,7 +112,7 @@ class TextDut:
         lines = self.cmd(f"db load {len(data)}")
         assert lines == [f"m-[Expecting {len(data)} bytes]"]
         for i in range(0, len(data), chunk):
-            lines = self.cmd("db " + data[i:i + chunk].hex())
+            lines = self.cmd("db " + data[i : i + chunk].hex())
             done = i + chunk >= len(data)
             assert lines == (["m-load-done"] if done else []), lines
         return lines
@@ -117,7 +121,7 @@ class TextDut:
         out = bytearray()
         for ln in self.cmd("db print"):
             assert ln.startswith("m-buffer-"), ln
-            pairs = ln[len("m-buffer-"):].split("-")
+            pairs = ln[len("m-buffer-") :].split("-")
             assert len(pairs) <= 32
             out += bytes(int(p, 16) for p in pairs)
         return bytes(out)
@@ -135,8 +139,9 @@ class HostDut(TextDut):
             part.write_bytes(partition)
             env["HIL_FLASH_IMAGE"] = str(part)
         env["ASAN_OPTIONS"] = "detect_leaks=0"
-        self.proc = subprocess.Popen([str(image)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=env)
+        self.proc = subprocess.Popen(
+            [str(image)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
 
@@ -203,8 +208,10 @@ def _reference(model: bytes):  # type: ignore[no-untyped-def]
 def test_identity_profile_help_timestamp(kws_dut: TextDut) -> None:
     assert kws_dut.cmd("name") == ["m-name-dut-[hilbench]"]
     assert kws_dut.cmd("\r\n  profile \r\n") == [
-        "m-profile-[ULPMark for tinyML Firmware V0.0.1]", "m-model-[kws01]",
-        f"m-hilbench-line-max-[{LINE_MAX}]"]
+        "m-profile-[ULPMark for tinyML Firmware V0.0.1]",
+        "m-model-[kws01]",
+        f"m-hilbench-line-max-[{LINE_MAX}]",
+    ]
     helps = kws_dut.cmd("help")
     assert len(helps) >= 8 and all(h.startswith("m-help-[") for h in helps)
     t = [laps(kws_dut.cmd("timestamp"))[0] for _ in range(3)]
@@ -232,8 +239,13 @@ def test_infer_lines_and_timer(kws_dut: TextDut) -> None:
     kws_dut.load(vec)
     lines = kws_dut.cmd("infer 20 3")
     assert [re.sub(r"\d+$", "#", ln) if ln.startswith("m-lap-us-") else ln for ln in lines[:-1]] == [
-        "m-warmup-start-3", "m-warmup-done", "m-infer-start-20", "m-lap-us-#", "m-lap-us-#",
-        "m-infer-done"]
+        "m-warmup-start-3",
+        "m-warmup-done",
+        "m-infer-start-20",
+        "m-lap-us-#",
+        "m-lap-us-#",
+        "m-infer-done",
+    ]
     t0, t1 = laps(lines)
     assert t1 > t0  # 20 inferences take more than a microsecond on any host
     # W defaults to 10; the same input gives the same results
@@ -247,7 +259,9 @@ def test_ad01_score_matches_the_host(asan_image: Path, tmp_path: Path) -> None:
 
     model = _model("ad01_int8.tflite")
     ref = _reference(model)
-    frames = load_ad_file(shared_path("datasets", "samples", "ad01", "normal_id_01_00000000_hist_librosa.bin"))
+    frames = load_ad_file(
+        shared_path("datasets", "samples", "ad01", "normal_id_01_00000000_hist_librosa.bin")
+    )
     windows = ad_windows(frames)[[0, 50, 190]]
     dut = HostDut(asan_image, partition_image(model), tmp_path)
     try:
@@ -408,8 +422,9 @@ def test_binary_protocol_still_selected_by_a_zero_byte(asan_image: Path, kws: by
         assert proc.returncode in (0, None)
 
 
-def test_the_tail_of_a_command_cut_by_a_reset_does_not_choose_the_mode(asan_image: Path, kws: bytes,
-                                                                       tmp_path: Path) -> None:
+def test_the_tail_of_a_command_cut_by_a_reset_does_not_choose_the_mode(
+    asan_image: Path, kws: bytes, tmp_path: Path
+) -> None:
     """After a reset in the middle of `infer 1 0%`, what is left on the line (` 1 0%`, CR/LF)
     reaches the freshly booted DUT first: it must be ignored, so the next text command
     still selects text mode (not the binary protocol, which would lock the host out)."""
@@ -422,8 +437,9 @@ def test_the_tail_of_a_command_cut_by_a_reset_does_not_choose_the_mode(asan_imag
         dut.close()
 
 
-def test_a_binary_frame_missing_its_first_bytes_still_selects_the_binary_protocol(asan_image: Path, kws: bytes,
-                                                                                   tmp_path: Path) -> None:
+def test_a_binary_frame_missing_its_first_bytes_still_selects_the_binary_protocol(
+    asan_image: Path, kws: bytes, tmp_path: Path
+) -> None:
     """A real UART drops what arrives before it is enabled: the host's leading 0x00 and the
     start of its first frame can be lost, and the rest may hold letters (`\\x0bname...`).
     Any non-printable byte means binary, so the host still gets protocol v1."""
@@ -432,8 +448,9 @@ def test_a_binary_frame_missing_its_first_bytes_still_selects_the_binary_protoco
 
     part = tmp_path / "kws.part"
     part.write_bytes(partition_image(kws))
-    t = ProcessTransport([str(asan_image)], env=dict(os.environ, HIL_FLASH_IMAGE=str(part),
-                                                     ASAN_OPTIONS="detect_leaks=0"))
+    t = ProcessTransport(
+        [str(asan_image)], env=dict(os.environ, HIL_FLASH_IMAGE=str(part), ASAN_OPTIONS="detect_leaks=0")
+    )
     try:
         t.write(b"\x0bname\x01x%")  # the tail of a frame: letters and a '%', but a control byte first
         hello = DutLink(t, timeout=2.0, retries=3).connect(deadline_s=10)
@@ -502,19 +519,57 @@ def test_f3_formatter_equals_printf_and_python(tmp_path: Path) -> None:
     src = tmp_path / "fmt.c"
     src.write_text(FORMAT_HARNESS)
     exe = tmp_path / "fmt"
-    subprocess.run([gcc, "-std=c11", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
-                    f"-I{FW / 'dut'}", f"-I{FW / 'runtime'}", str(src), "-o", str(exe)], check=True)
+    subprocess.run(
+        [
+            gcc,
+            "-std=c11",
+            "-O1",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-fsanitize=address,undefined",
+            f"-I{FW / 'dut'}",
+            f"-I{FW / 'runtime'}",
+            str(src),
+            "-o",
+            str(exe),
+        ],
+        check=True,
+    )
     rng = np.random.default_rng(11)
-    vals = [np.arange(-4096, 4097, dtype=np.float32) / np.float32(2 ** k) for k in (0, 4, 8, 10, 12, 16)]
+    vals = [np.arange(-4096, 4097, dtype=np.float32) / np.float32(2**k) for k in (0, 4, 8, 10, 12, 16)]
     for scale, zp in ((1 / 256, -128), (0.0546875, 3), (0.10344, -7), (3.7e-5, 0)):
         vals.append((np.arange(-128, 128) - zp).astype(np.float32) * np.float32(scale))
     vals.append(rng.standard_normal(20000).astype(np.float32) * np.float32(50))
     vals.append((rng.integers(0, 1 << 32, 50000, dtype=np.uint64).astype(np.uint32)).view(np.float32))
-    vals.append(np.array([0.0, -0.0, 0.0005, -0.0005, 0.0625, 1e-45, -1e-45, 3.4028235e38, -3.4028235e38,
-                          np.inf, -np.inf, np.nan, 999.9995, 1e12, 16777217.0, 0.0125, 2.5e-4], np.float32))
+    vals.append(
+        np.array(
+            [
+                0.0,
+                -0.0,
+                0.0005,
+                -0.0005,
+                0.0625,
+                1e-45,
+                -1e-45,
+                3.4028235e38,
+                -3.4028235e38,
+                np.inf,
+                -np.inf,
+                np.nan,
+                999.9995,
+                1e12,
+                16777217.0,
+                0.0125,
+                2.5e-4,
+            ],
+            np.float32,
+        )
+    )
     arr = np.concatenate(vals).astype(np.float32)
-    proc = subprocess.run([str(exe)], input=arr.view(np.uint32).astype("<u4").tobytes(),
-                          capture_output=True, check=True)
+    proc = subprocess.run(
+        [str(exe)], input=arr.view(np.uint32).astype("<u4").tobytes(), capture_output=True, check=True
+    )
     got = proc.stdout.decode().split("\n")[:-1]
     want = ["%.3f" % float(v) for v in arr]
     assert len(got) == len(want)

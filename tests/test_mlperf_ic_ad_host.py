@@ -35,17 +35,18 @@ TFLM_ARENA = {"ic": 54_340, "ad": 2_260}
 def _shared(*parts: str) -> Path:
     p = SHARED.joinpath(*parts)
     if not p.exists():
-        pytest.skip(f"needs {p} (the shared MLPerf Tiny models and samples beside the "
-                    "project root); not present here")
+        pytest.skip(
+            f"needs {p} (the shared MLPerf Tiny models and samples beside the project root); not present here"
+        )
     return p
 
 
-def _run_and_compare(tool: Path, tmp: Path, model: bytes, inputs: list[np.ndarray],
-                     label: str) -> tuple[int, int | None]:
+def _run_and_compare(
+    tool: Path, tmp: Path, model: bytes, inputs: list[np.ndarray], label: str
+) -> tuple[int, int | None]:
     """Run every input through hil-rt-run (one process) and tflite-micro; return
     (our arena_used, tflite-micro's arena bytes)."""
-    results = run_batch(tool, tmp, [Case(f"{label}{i}", model, [x])
-                                    for i, x in enumerate(inputs)])
+    results = run_batch(tool, tmp, [Case(f"{label}{i}", model, [x]) for i, x in enumerate(inputs)])
     first = results[0][0]
     if first.startswith("error"):
         err = parse_error(first)
@@ -70,33 +71,38 @@ def _run_and_compare(tool: Path, tmp: Path, model: bytes, inputs: list[np.ndarra
 
 def test_ic_resnet_bit_exact(tool, tmp_path, capsys):
     model = _shared("models", "mlperf-tiny", "pretrainedResnet_quant.tflite").read_bytes()
-    img = np.fromfile(_shared("datasets", "samples", "ic01", "ic_inputs_embedded.bin"),
-                      dtype=np.uint8)
+    img = np.fromfile(_shared("datasets", "samples", "ic01", "ic_inputs_embedded.bin"), dtype=np.uint8)
     assert img.size == 32 * 32 * 3
     sample = (img.astype(np.int16) - 128).astype(np.int8).reshape(1, 32, 32, 3)
     rng = np.random.default_rng(1001)
-    inputs = [sample] + [rng.integers(-128, 128, size=(1, 32, 32, 3)).astype(np.int8)
-                         for _ in range(N_RANDOM)]
+    inputs = [sample] + [
+        rng.integers(-128, 128, size=(1, 32, 32, 3)).astype(np.int8) for _ in range(N_RANDOM)
+    ]
     ours, tflm = _run_and_compare(tool, tmp_path, model, inputs, "ic")
     with capsys.disabled():
-        print(f"\nIC arena: hilbench-rt {ours:,} bytes, tflite-micro {tflm:,} bytes "
-              f"(host), {TFLM_ARENA['ic']:,} (DUT)")
+        print(
+            f"\nIC arena: hilbench-rt {ours:,} bytes, tflite-micro {tflm:,} bytes "
+            f"(host), {TFLM_ARENA['ic']:,} (DUT)"
+        )
     assert tflm is not None and ours <= min(tflm, TFLM_ARENA["ic"]), (ours, tflm)
 
 
 def test_ad_autoencoder_bit_exact(tool, tmp_path, capsys):
     model = _shared("models", "mlperf-tiny", "ad01_int8.tflite").read_bytes()
-    feats = np.fromfile(_shared("datasets", "samples", "ad01",
-                                "normal_id_01_00000000_hist_librosa.bin"), dtype="<f4")
+    feats = np.fromfile(
+        _shared("datasets", "samples", "ad01", "normal_id_01_00000000_hist_librosa.bin"), dtype="<f4"
+    )
     assert feats.size == 200 * 128
     frames = feats.reshape(200, 128)
     det = ReferenceInterpreter(model).inputs[0]
     windows = [0, 1, 2, 57, 100, 150, 194, 195]  # 5 frames each, stride 1: 196 windows
-    inputs = [det.quantize(frames[w:w + 5].reshape(1, 640)) for w in windows]
+    inputs = [det.quantize(frames[w : w + 5].reshape(1, 640)) for w in windows]
     rng = np.random.default_rng(1002)
     inputs += [rng.integers(-128, 128, size=(1, 640)).astype(np.int8) for _ in range(N_RANDOM)]
     ours, tflm = _run_and_compare(tool, tmp_path, model, inputs, "ad")
     with capsys.disabled():
-        print(f"\nAD arena: hilbench-rt {ours:,} bytes, tflite-micro {tflm:,} bytes "
-              f"(host), {TFLM_ARENA['ad']:,} (DUT)")
+        print(
+            f"\nAD arena: hilbench-rt {ours:,} bytes, tflite-micro {tflm:,} bytes "
+            f"(host), {TFLM_ARENA['ad']:,} (DUT)"
+        )
     assert tflm is not None and ours <= min(tflm, TFLM_ARENA["ad"]), (ours, tflm)

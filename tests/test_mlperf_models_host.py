@@ -42,8 +42,9 @@ MODELS = {
 def tool() -> Path:
     if shutil.which("make") is None or shutil.which("cc") is None:
         pytest.skip("no C toolchain (make, cc)")
-    proc = subprocess.run(["make", "-s", "-C", str(ROOT / "firmware" / "tools")],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        ["make", "-s", "-C", str(ROOT / "firmware" / "tools")], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return TOOL
 
@@ -68,12 +69,11 @@ def run_tool(tool: Path, tmp: Path, model: Path, inputs: list[Path]) -> tuple[li
     arena = set()
     for start in range(0, len(inputs), CHUNK):
         args, paths = [], []
-        for i, inp in enumerate(inputs[start:start + CHUNK], start):
+        for i, inp in enumerate(inputs[start : start + CHUNK], start):
             op = tmp / f"out{i:05d}.bin"
             args += [str(model), str(inp), str(op)]
             paths.append(op)
-        proc = subprocess.run([str(tool), *args], capture_output=True, text=True, timeout=600,
-                              env=_env())
+        proc = subprocess.run([str(tool), *args], capture_output=True, text=True, timeout=600, env=_env())
         for mark in SANITIZER_MARKS:
             assert mark not in proc.stderr, proc.stderr[-3000:]
         assert proc.returncode == 0, (proc.stdout[-1000:], proc.stderr[-2000:])
@@ -103,8 +103,11 @@ def _random_inputs(tmp: Path, name: str, nbytes: int) -> list[Path]:
     rng = np.random.default_rng(sum(map(ord, name)))
     vectors = [rng.integers(-128, 128, nbytes, dtype=np.int8) for _ in range(N_RANDOM)]
     # and a few structured ones: constant extremes, a ramp
-    vectors += [np.full(nbytes, -128, np.int8), np.full(nbytes, 127, np.int8),
-                (np.arange(nbytes) % 256 - 128).astype(np.int8)]
+    vectors += [
+        np.full(nbytes, -128, np.int8),
+        np.full(nbytes, 127, np.int8),
+        (np.arange(nbytes) % 256 - 128).astype(np.int8),
+    ]
     paths = []
     for i, v in enumerate(vectors):
         p = tmp / f"{name}_rand{i:03d}.bin"
@@ -127,8 +130,7 @@ def test_arena_not_larger_than_tflite_micro(tool, tmp_path, model):
     _, ours = run_tool(tool, tmp_path, path, inputs)
     tflm = ref.arena_used_bytes
     documented = MODELS[name][1]
-    print(f"{name}: hilbench-rt arena {ours} bytes, tflite-micro {tflm} "
-          f"(documented {documented})")
+    print(f"{name}: hilbench-rt arena {ours} bytes, tflite-micro {tflm} (documented {documented})")
     assert ours <= documented, (ours, documented)
     if tflm is not None:
         assert ours <= tflm, (ours, tflm)

@@ -127,8 +127,9 @@ HB_WINDOW = re.compile(r"# Inferences : (\d+)\n\s+Runtime: ([0-9.]+) sec\.")
 
 def runner_venv() -> Path:
     """The runner's venv, built once per requirements set (file lock: xdist workers wait)."""
-    key = hashlib.sha256("\n".join((f"python{sys.version_info[0]}.{sys.version_info[1]}",)
-                                   + RUNNER_REQUIREMENTS).encode()).hexdigest()[:12]
+    key = hashlib.sha256(
+        "\n".join((f"python{sys.version_info[0]}.{sys.version_info[1]}",) + RUNNER_REQUIREMENTS).encode()
+    ).hexdigest()[:12]
     venv = CACHE / f"mlperf-runner-venv-{key}"
     python = venv / "bin" / "python"
     done = venv / ".hilbench-complete"
@@ -137,8 +138,18 @@ def runner_venv() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.is_file():
             shutil.rmtree(venv, ignore_errors=True)
-            steps = ([sys.executable, "-m", "venv", str(venv)],
-                     [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *RUNNER_REQUIREMENTS])
+            steps = (
+                [sys.executable, "-m", "venv", str(venv)],
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "-q",
+                    *RUNNER_REQUIREMENTS,
+                ],
+            )
             for cmd in steps:
                 r = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
                 if r.returncode != 0:
@@ -175,8 +186,9 @@ def dataset_subset(tmp: Path, n: int | None) -> Path:
     return dst
 
 
-def run_runner(python: Path, runner: Path, port: str, mode: str, datasets: Path, test_yaml: Path | None,
-               timeout: float) -> str:
+def run_runner(
+    python: Path, runner: Path, port: str, mode: str, datasets: Path, test_yaml: Path | None, timeout: float
+) -> str:
     """main.py (through run_patched.py) in mode "a" or "p"; its stdout, after asserting exit 0."""
     cmd = [str(python), "run_patched.py", "-d", "devices_kws_ic_vww.yaml", "-m", mode, "-s", str(datasets)]
     if test_yaml is not None:
@@ -185,9 +197,15 @@ def run_runner(python: Path, runner: Path, port: str, mode: str, datasets: Path,
     env.pop("PYTHONPATH", None)
     r = subprocess.run(cmd, cwd=runner, env=env, capture_output=True, text=True, timeout=timeout)
     out = r.stdout + r.stderr
-    slow = ("\n(`No response to command infer`: the runner waits at most 30 s of host time for each line "
+    slow = (
+        (
+            "\n(`No response to command infer`: the runner waits at most 30 s of host time for each line "
             "of an infer answer, and a 705-inference window takes ~6 s under QEMU on an idle host: "
-            "this host ran QEMU too slowly)") if "No response to command infer" in out else ""
+            "this host ran QEMU too slowly)"
+        )
+        if "No response to command infer" in out
+        else ""
+    )
     assert r.returncode == 0, f"official runner exited {r.returncode}:\n{out[-4000:]}{slow}"
     return out
 
@@ -204,8 +222,17 @@ def serve_board(model: Path) -> Child:
     need_tool("qemu-system-arm")
     need_tool("arm-none-eabi-gcc")
     firmware.build_image("mps2-an386")
-    return Child("serve", "--board", BOARD, "--model", str(model), "--boards", str(ROOT / "boards.toml"),
-                 prefix=f"hilbench serve: board {BOARD} on /dev/pts/", timeout=180)
+    return Child(
+        "serve",
+        "--board",
+        BOARD,
+        "--model",
+        str(model),
+        "--boards",
+        str(ROOT / "boards.toml"),
+        prefix=f"hilbench serve: board {BOARD} on /dev/pts/",
+        timeout=180,
+    )
 
 
 def stop_serving(serve: Child) -> None:
@@ -214,8 +241,23 @@ def stop_serving(serve: Child) -> None:
 
 
 def hilbench_mlperf(mode: str, model: Path, dataset: Path, results: Path, *extra: str) -> str:
-    r = run_cli("run", "-b", BOARD, "--boards", str(ROOT / "boards.toml"), "--model", str(model),
-                "--mlperf-tiny", mode, "-d", str(dataset), "--results-dir", str(results), *extra, timeout=1500)
+    r = run_cli(
+        "run",
+        "-b",
+        BOARD,
+        "--boards",
+        str(ROOT / "boards.toml"),
+        "--model",
+        str(model),
+        "--mlperf-tiny",
+        mode,
+        "-d",
+        str(dataset),
+        "--results-dir",
+        str(results),
+        *extra,
+        timeout=1500,
+    )
     assert r.code == 0, (r.stdout[-3000:], r.stderr[-3000:])
     return r.stdout
 
@@ -302,11 +344,16 @@ def test_performance_official_runner_equals_hilbench(tmp_path: Path) -> None:
     # `# Inferences` / `Runtime` lines (S to the µs).
     session = sorted((runner / "sessions").iterdir())[-1]
     results = json.loads((session / "results.json").read_text())
-    theirs = [(r["infer"]["iterations"], r["infer"]["elapsed_time"]) for r in results
-              if "throughput" in r.get("infer", {})]
+    theirs = [
+        (r["infer"]["iterations"], r["infer"]["elapsed_time"])
+        for r in results
+        if "throughput" in r.get("infer", {})
+    ]
     mine = [(int(c), round(float(sec) * 1e6)) for c, sec in windows]
-    print(f"official runner: Median throughput is {official} inf./sec. (infer {n} 10, files 0..4, "
-          f"windows (N, µs) {theirs}); hilbench: Median throughput is {ours} inf./sec. (windows {mine})")
+    print(
+        f"official runner: Median throughput is {official} inf./sec. (infer {n} 10, files 0..4, "
+        f"windows (N, µs) {theirs}); hilbench: Median throughput is {ours} inf./sec. (windows {mine})"
+    )
     assert [c for c, _ in theirs] == [c for c, _ in mine] == [n] * 5
     # Why not exact to the µs: each window's elapsed time is the difference of two 1 µs
     # timer readings whose sub-µs phase depends on when the command arrived (QEMU virtual
@@ -316,8 +363,9 @@ def test_performance_official_runner_equals_hilbench(tmp_path: Path) -> None:
     # floor(D / tick) or one tick more, and each of its two readings is then rounded down to
     # whole µs: at most 1.6 + 1 µs apart (measured: 3 µs on one window of five).
     tick_us = 3
-    assert max(abs(a[1] - b[1]) for a, b in zip(theirs, mine)) <= tick_us, \
+    assert max(abs(a[1] - b[1]) for a, b in zip(theirs, mine)) <= tick_us, (
         f"window times differ by more than one DUT timer tick and a µs: runner {theirs}, hilbench {mine}"
+    )
     full_theirs = statistics.median(c / (us / 1e6) for c, us in theirs)
     full_mine = statistics.median(c / (us / 1e6) for c, us in mine)
     min_us = min(us for _, us in theirs + mine)

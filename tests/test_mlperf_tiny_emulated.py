@@ -38,32 +38,50 @@ def _board(model: Path, **update: object) -> BoardConfig:
 
 
 @pytest.mark.timeout(1500)  # 2 x 1000 inferences over an emulated UART (about 4 min on a quiet machine)
-def test_accuracy_902_and_the_same_predictions_as_hilbench_protocol(tmp_path: Path, kws: tuple[Path, Path]) -> None:
+def test_accuracy_902_and_the_same_predictions_as_hilbench_protocol(
+    tmp_path: Path, kws: tuple[Path, Path]
+) -> None:
     model, data = kws
     run = run_mlperf(_board(model), "accuracy", data, results_dir=tmp_path)
     assert run.model_id == "kws01" and len(run.rows) == 1000
     assert run.accuracy is not None
     assert f"{run.accuracy.top1_ties_correct:.1f}" == "90.2" and run.accuracy.tied == 3
     assert f"{run.accuracy.top1:.1f}" == "90.1"
-    assert "ulp-mlperf: Top 1% = 90.1" in run.results_txt.read_text()  # the official runner's figure (tie rule)  # type: ignore[union-attr]
+    assert (
+        "ulp-mlperf: Top 1% = 90.1" in run.results_txt.read_text()
+    )  # the official runner's figure (tie rule)  # type: ignore[union-attr]
     assert all(r["bit_exact"] for r in run.rows)  # printed outputs == tflite-micro's, every file
-    assert all(r["emulated"] and r["timing_source"] == "qemu_icount" and r["latency_us"] > 0 for r in run.rows)
+    assert all(
+        r["emulated"] and r["timing_source"] == "qemu_icount" and r["latency_us"] > 0 for r in run.rows
+    )
 
     # The same board over hilbench's own protocol: the very same predictions, file by file.
     from hilbench.runner import BenchRequest, jobs_for_request, run_jobs
 
-    jobs = jobs_for_request(BenchRequest(board="mps2-an386", model=model, dataset=data, boards_file=ROOT / "boards.toml",
-                                         warmup=0, profile=False))
+    jobs = jobs_for_request(
+        BenchRequest(
+            board="mps2-an386",
+            model=model,
+            dataset=data,
+            boards_file=ROOT / "boards.toml",
+            warmup=0,
+            profile=False,
+        )
+    )
     own = run_jobs(jobs, tmp_path)
     assert not own.errors
-    ours = {r["sample_id"]: r["prediction"] for r in own.rows if r["phase"] == "measure" and r["window"] is None}
+    ours = {
+        r["sample_id"]: r["prediction"] for r in own.rows if r["phase"] == "measure" and r["window"] is None
+    }
     theirs = {r["sample_id"]: r["prediction"] for r in run.rows}
     assert ours == theirs
     # One time base: the same microseconds in both protocols (MLPerf's lap includes the
     # command's own few thousand instructions, hence the 1 %).
     import statistics
 
-    ours_us = statistics.median(r["latency_us"] for r in own.rows if r["phase"] == "measure" and r["window"] is None)
+    ours_us = statistics.median(
+        r["latency_us"] for r in own.rows if r["phase"] == "measure" and r["window"] is None
+    )
     theirs_us = statistics.median(r["latency_us"] for r in run.rows)
     assert abs(theirs_us - ours_us) / ours_us < 0.01, (theirs_us, ours_us)
     assert {r["timing_source"] for r in own.rows} == {"qemu_icount"}
@@ -125,9 +143,9 @@ class _CorruptOneHexLine(_NoisyLine):
                 pos = 3 + 7  # the 8th hex digit of the line
                 new = self.replacement
                 if new is None:  # another valid hex digit: only a read-back can see it
-                    new = b"1" if data[pos:pos + 1] == b"0" else b"0"
-                assert new != data[pos:pos + 1]
-                data = data[:pos] + new + data[pos + 1:]
+                    new = b"1" if data[pos : pos + 1] == b"0" else b"0"
+                assert new != data[pos : pos + 1]
+                data = data[:pos] + new + data[pos + 1 :]
                 self.corrupted += 1
         return data
 
@@ -143,10 +161,12 @@ class _NoisyDevice(MlperfTinyDevice):
         return self.noisy
 
 
-@pytest.mark.parametrize("replacement, what", [(b"g", "invalid hex digit"), (b"%", "line cut short"),
-                                               (None, "still valid hex")])
-def test_one_corrupted_hex_line_is_recovered(tmp_path: Path, kws: tuple[Path, Path], replacement: bytes | None,
-                                             what: str) -> None:
+@pytest.mark.parametrize(
+    "replacement, what", [(b"g", "invalid hex digit"), (b"%", "line cut short"), (None, "still valid hex")]
+)
+def test_one_corrupted_hex_line_is_recovered(
+    tmp_path: Path, kws: tuple[Path, Path], replacement: bytes | None, what: str
+) -> None:
     """The official runner aborts on the DUT's e-[...]; hilbench loads the input again.
     A corruption that is still valid hex is only visible in the read-back (`db print%`)."""
     model, data = kws
@@ -242,7 +262,8 @@ def test_real_board_path_on_the_qemu_pty_and_boards_probe(tmp_path: Path, kws: t
         toml.write_text(
             '[boards.bench-kws]\nkind = "mcu"\nprotocol = "mlperf-tiny"\ncore = "cortex-m4f"\n'
             f'clock_hz = 25_000_000\nport = "{pty}"\nhex_chunk_bytes = 64\n'
-            'description = "an MLPerf Tiny board on a serial port"\n')
+            'description = "an MLPerf Tiny board on a serial port"\n'
+        )
         board = load_boards(toml).get("bench-kws")
         run = run_mlperf(board, "accuracy", data, results_dir=tmp_path, limit=8)
         assert run.model_id == "kws01" and len(run.rows) == 8
@@ -256,23 +277,60 @@ def test_real_board_path_on_the_qemu_pty_and_boards_probe(tmp_path: Path, kws: t
 
 def test_cli_modes_and_one_line_errors(tmp_path: Path, kws: tuple[Path, Path]) -> None:
     model, data = kws
-    r = run_cli("run", "-b", BOARD, "--mlperf-tiny", "accuracy", "-d", str(data), "--limit", "10",
-                "--results-dir", str(tmp_path), "--no-report")
+    r = run_cli(
+        "run",
+        "-b",
+        BOARD,
+        "--mlperf-tiny",
+        "accuracy",
+        "-d",
+        str(data),
+        "--limit",
+        "10",
+        "--results-dir",
+        str(tmp_path),
+        "--no-report",
+    )
     assert r.code == 0, r.stderr
     assert "Top 1% = " in r.stdout and "results.txt:" in r.stdout
     txt = next(tmp_path.glob("*/mlperf/open/hilbench/results/*/kws/accuracy/results.txt"))
     assert "Top 1% = " in txt.read_text()
-    assert_one_line_error(run_cli("run", "-b", BOARD, "-d", str(data), "--results-dir", str(tmp_path)),
-                          "MLPerf Tiny protocol", "--mlperf-tiny")
-    assert_one_line_error(run_cli("run", "-b", BOARD, "--mlperf-tiny", "energy", "-d", str(data),
-                                  "--results-dir", str(tmp_path)), "energy")
-    assert_one_line_error(run_cli("run", "-b", "mps2-an386", "--mlperf-tiny", "accuracy", "-d", str(data),
-                                  "--results-dir", str(tmp_path)), "mps2-an386", "mlperf-tiny")
+    assert_one_line_error(
+        run_cli("run", "-b", BOARD, "-d", str(data), "--results-dir", str(tmp_path)),
+        "MLPerf Tiny protocol",
+        "--mlperf-tiny",
+    )
+    assert_one_line_error(
+        run_cli(
+            "run", "-b", BOARD, "--mlperf-tiny", "energy", "-d", str(data), "--results-dir", str(tmp_path)
+        ),
+        "energy",
+    )
+    assert_one_line_error(
+        run_cli(
+            "run",
+            "-b",
+            "mps2-an386",
+            "--mlperf-tiny",
+            "accuracy",
+            "-d",
+            str(data),
+            "--results-dir",
+            str(tmp_path),
+        ),
+        "mps2-an386",
+        "mlperf-tiny",
+    )
     # A dataset of another benchmark: one line naming the file, and no results directory.
     ad = shared_path("datasets", "samples", "ad01")
     before = set(tmp_path.iterdir())
-    assert_one_line_error(run_cli("run", "-b", BOARD, "--mlperf-tiny", "accuracy", "-d", str(ad),
-                                  "--results-dir", str(tmp_path)), "ad01", "kws01")
+    assert_one_line_error(
+        run_cli(
+            "run", "-b", BOARD, "--mlperf-tiny", "accuracy", "-d", str(ad), "--results-dir", str(tmp_path)
+        ),
+        "ad01",
+        "kws01",
+    )
     assert set(tmp_path.iterdir()) == before
 
 

@@ -52,7 +52,8 @@ def test_median_throughput_and_performance_lines() -> None:
     assert lines.count("    Runtime requirements have been met.") == 1  # only the 12.5 s window is > 10 s
     assert lines[-2].endswith(" ulp-mlperf: Median throughput is     10.000 inf./sec.")
     assert scoring.performance_lines(ws, scoring.ERROR_1)[-1].endswith(
-        " ulp-mlperf: ERROR 1 - loop_count was not exactly 5.")
+        " ulp-mlperf: ERROR 1 - loop_count was not exactly 5."
+    )
     assert scoring.performance_error(3, 20.0) == scoring.ERROR_1
     assert scoring.performance_error(5, 9.9) == scoring.ERROR_2 and scoring.performance_error(5, 10.0) is None
     assert scoring.Window(5, 0).throughput == 0
@@ -67,8 +68,16 @@ def test_ad_file_scores_and_auc() -> None:
 
 
 def _native(tmp_path: Path, model: Path, **extra: object) -> BoardConfig:
-    return BoardConfig(name="host-mlperf", kind="native", protocol="mlperf-tiny", core="host",
-                       clock_hz=1_000_000_000, firmware="host", model=str(model), **extra)  # type: ignore[arg-type]
+    return BoardConfig(
+        name="host-mlperf",
+        kind="native",
+        protocol="mlperf-tiny",
+        core="host",
+        clock_hz=1_000_000_000,
+        firmware="host",
+        model=str(model),
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +95,10 @@ def test_native_accuracy_matches_tflite_micro_and_writes_the_session(tmp_path: P
     text = run.results_txt.read_text()  # type: ignore[union-attr]
     assert f"ulp-mlperf: Top 1% = {run.accuracy.top1:.1f}" in text
     assert run.session_dir is not None and {p.name for p in run.session_dir.iterdir()} == {
-        "log.txt", "results.txt", "results.json"}
+        "log.txt",
+        "results.txt",
+        "results.json",
+    }
     assert (run.run_dir / "samples.parquet").is_file()
 
 
@@ -113,8 +125,15 @@ def test_native_chunk_sizes_and_verify_give_the_same_outputs(tmp_path: Path, kws
 
 
 def test_native_performance_windows_on_the_dut_timer(tmp_path: Path, kws_model: Path) -> None:
-    run = run_mlperf(_native(tmp_path, kws_model), "performance", shared_path("datasets", "kws01"),
-                     results_dir=tmp_path, windows=3, min_window_s=0.02, warmup=1)
+    run = run_mlperf(
+        _native(tmp_path, kws_model),
+        "performance",
+        shared_path("datasets", "kws01"),
+        results_dir=tmp_path,
+        windows=3,
+        min_window_s=0.02,
+        warmup=1,
+    )
     assert len(run.windows) == 3 and all(w.elapsed_us >= 20_000 for w in run.windows)
     assert [r["window"] for r in run.rows] == [0, 1, 2]
     assert [r["sample_id"] for r in run.rows] == [v for v in dict.fromkeys(r["sample_id"] for r in run.rows)]
@@ -137,14 +156,15 @@ def test_native_ad_window_scores_match_the_host(tmp_path: Path) -> None:
 
 def test_wrong_protocol_and_unknown_mode_are_one_line_errors(tmp_path: Path, kws_model: Path) -> None:
     board = BoardConfig(name="host", kind="native", core="host", clock_hz=1, firmware="host")
-    with pytest.raises(HilbenchError, match="protocol = \"mlperf-tiny\""):
+    with pytest.raises(HilbenchError, match='protocol = "mlperf-tiny"'):
         run_mlperf(board, "accuracy", tmp_path)
     with pytest.raises(HilbenchError, match="energy-monitor issue"):
         run_mlperf(_native(tmp_path, kws_model), "energy", tmp_path)
 
 
-def test_a_physical_board_held_by_another_process_is_waited_for_then_named(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_physical_board_held_by_another_process_is_waited_for_then_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """kind = "mcu" is one physical device: `hilbench run` takes its lock (as the pytest
     plugin does) and, when another process keeps it, says who after HILBENCH_LOCK_TIMEOUT."""
     import subprocess
@@ -154,14 +174,23 @@ def test_a_physical_board_held_by_another_process_is_waited_for_then_named(tmp_p
 
     port = tmp_path / "ttyACM9"
     port.write_text("")
-    board = BoardConfig(name="bench-kws", kind="mcu", protocol="mlperf-tiny", core="cortex-m4f",
-                        clock_hz=1, port=str(port))
+    board = BoardConfig(
+        name="bench-kws", kind="mcu", protocol="mlperf-tiny", core="cortex-m4f", clock_hz=1, port=str(port)
+    )
     monkeypatch.setenv("HILBENCH_LOCK_DIR", str(tmp_path / "locks"))
     monkeypatch.setenv("HILBENCH_LOCK_TIMEOUT", "0.5")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from hilbench.locks import BoardLock; "
-         f"lk = BoardLock({lock_key(board)!r}, owner='nightly job'); lk.acquire(); print('held', flush=True); "
-         "time.sleep(30)"], stdout=subprocess.PIPE, text=True, env=dict(__import__("os").environ))
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from hilbench.locks import BoardLock; "
+            f"lk = BoardLock({lock_key(board)!r}, owner='nightly job'); lk.acquire(); print('held', flush=True); "
+            "time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(__import__("os").environ),
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(LockTimeout, match="nightly job"):
@@ -171,7 +200,9 @@ def test_a_physical_board_held_by_another_process_is_waited_for_then_named(tmp_p
         holder.wait()
 
 
-def test_hilbench_firmware_lines_parse_as_the_official_runner_parses_them(tmp_path: Path, kws_model: Path) -> None:
+def test_hilbench_firmware_lines_parse_as_the_official_runner_parses_them(
+    tmp_path: Path, kws_model: Path
+) -> None:
     """The official runner (mlcommons/tiny benchmark/runner) sends `cmd%`, reads lines up to
     `m-ready`, and matches whole lines: name `^m-name-dut-\\[([^]]+)]$`, profile/model
     `^m-(model|profile)-\\[([^]]+)]$`, results `^m-results-\\[([^]]+)\\]$` (floats split on
@@ -183,19 +214,24 @@ def test_hilbench_firmware_lines_parse_as_the_official_runner_parses_them(tmp_pa
     from hilbench.mlperf_tiny.inputs import load_mlperf_dataset
 
     data = load_mlperf_dataset(shared_path("datasets", "kws01"), "kws01", limit=1)
-    with MlperfTinyDevice(_native(tmp_path, kws_model, hex_chunk_bytes=31, verify_load=False), sanitize=True) as dev:
+    with MlperfTinyDevice(
+        _native(tmp_path, kws_model, hex_chunk_bytes=31, verify_load=False), sanitize=True
+    ) as dev:
         dev.open()
         link = dev.link
         assert link is not None
         assert any(re.match(r"^m-(name)-dut-\[([^]]+)]$", ln) for ln in link.command("name"))
-        prof = {m.group(1): m.group(2) for ln in link.command("profile")
-                if (m := re.match(r"^m-(model|profile)-\[([^]]+)]$", ln))}
+        prof = {
+            m.group(1): m.group(2)
+            for ln in link.command("profile")
+            if (m := re.match(r"^m-(model|profile)-\[([^]]+)]$", ln))
+        }
         assert prof == {"profile": "ULPMark for tinyML Firmware V0.0.1", "model": "kws01"}
         wire = data.wire_bytes(data.vectors[0])
         link.command(f"db load {len(wire)}")
         last: list[str] = []
         for i in range(0, len(wire), 31):
-            last = link.command("db " + "".join(f"{d:02x}" for d in wire[i:i + 31]))
+            last = link.command("db " + "".join(f"{d:02x}" for d in wire[i : i + 31]))
         assert "m-load-done" in last
         lines = link.command("infer 3 0")
         laps = [int(m.group(1)) for ln in lines if (m := re.match(r"^m-lap-us-([0-9]+)$", ln))]
@@ -241,8 +277,14 @@ def test_an_interrupted_session_keeps_its_rows_as_a_partial_run(tmp_path: Path, 
             return super().run(data, count, warmup)
 
     with pytest.raises(Interrupted):
-        run_mlperf(board, "accuracy", shared_path("datasets", "kws01"), results_dir=tmp_path, limit=20,
-                   device=StopsAfterFive(board))
+        run_mlperf(
+            board,
+            "accuracy",
+            shared_path("datasets", "kws01"),
+            results_dir=tmp_path,
+            limit=20,
+            device=StopsAfterFive(board),
+        )
     (run_dir,) = [d for d in tmp_path.iterdir() if (d / "run.json").is_file()]
     meta = read_meta(run_dir)
     assert meta["status"] == "partial" and meta["interrupted"] == "SIGTERM", meta

@@ -17,9 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip(
-    "tflite_micro", reason="tflite-micro is not installed (pip install tflite-micro)"
-)
+pytest.importorskip("tflite_micro", reason="tflite-micro is not installed (pip install tflite-micro)")
 
 from hilbench.errors import HilbenchError, ModelError  # noqa: E402
 from hilbench.models.builder import ModelBuilder  # noqa: E402
@@ -33,8 +31,9 @@ def fc_softmax_model() -> bytes:
     """x int8[1,4] -> FC(3, RELU) -> RESHAPE [3] -> SOFTMAX; outputs FC result and softmax."""
     b = ModelBuilder(description="fc-reshape-softmax")
     x = b.add_tensor("x", [1, 4], "int8", scale=0.5, zero_point=-1)
-    w = b.add_tensor("w", [3, 4], "int8", scale=[0.1, 0.2, 0.3], zero_point=0,
-                     data=np.arange(12).reshape(3, 4) - 6)
+    w = b.add_tensor(
+        "w", [3, 4], "int8", scale=[0.1, 0.2, 0.3], zero_point=0, data=np.arange(12).reshape(3, 4) - 6
+    )
     bias = b.add_tensor("b", [3], "int32", scale=[0.05, 0.1, 0.15], data=np.array([1, 2, 3]))
     y = b.add_tensor("y", [1, 3], "int8", scale=0.25, zero_point=3)
     b.add_op("FULLY_CONNECTED", [x, w, bias], [y], {"fused_activation_function": "RELU"})
@@ -52,23 +51,45 @@ def conv_model() -> bytes:
     b = ModelBuilder(description="conv zoo")
     q = {"scale": 0.05, "zero_point": 0}
     x = b.add_tensor("x", [1, 8, 8, 2], "int8", **q)
-    cw = b.add_tensor("conv/w", [4, 3, 3, 2], "int8", scale=[0.01] * 4, zero_point=0,
-                      quantized_dimension=0, data=np.ones((4, 3, 3, 2), np.int8))
+    cw = b.add_tensor(
+        "conv/w",
+        [4, 3, 3, 2],
+        "int8",
+        scale=[0.01] * 4,
+        zero_point=0,
+        quantized_dimension=0,
+        data=np.ones((4, 3, 3, 2), np.int8),
+    )
     cb = b.add_tensor("conv/b", [4], "int32", scale=[0.0005] * 4, data=np.zeros(4, np.int32))
     c = b.add_tensor("conv", [1, 8, 8, 4], "int8", **q)
     b.add_op("CONV_2D", [x, cw, cb], [c], {"padding": "SAME", "fused_activation_function": "RELU6"})
-    dw = b.add_tensor("dw/w", [1, 3, 3, 4], "int8", scale=[0.01] * 4, zero_point=0,
-                      quantized_dimension=3, data=np.ones((1, 3, 3, 4), np.int8))
+    dw = b.add_tensor(
+        "dw/w",
+        [1, 3, 3, 4],
+        "int8",
+        scale=[0.01] * 4,
+        zero_point=0,
+        quantized_dimension=3,
+        data=np.ones((1, 3, 3, 4), np.int8),
+    )
     db = b.add_tensor("dw/b", [4], "int32", scale=[0.0005] * 4, data=np.zeros(4, np.int32))
     d = b.add_tensor("dw", [1, 3, 3, 4], "int8", **q)
-    b.add_op("DEPTHWISE_CONV_2D", [c, dw, db], [d],
-             {"padding": "VALID", "stride_w": 2, "stride_h": 2, "depth_multiplier": 1})
+    b.add_op(
+        "DEPTHWISE_CONV_2D",
+        [c, dw, db],
+        [d],
+        {"padding": "VALID", "stride_w": 2, "stride_h": 2, "depth_multiplier": 1},
+    )
     pads = b.add_tensor("pads", [4, 2], "int32", data=np.array([[0, 0], [1, 0], [1, 0], [0, 0]]))
     p = b.add_tensor("pad", [1, 4, 4, 4], "int8", **q)
     b.add_op("PAD", [d, pads], [p])
     a = b.add_tensor("pool", [1, 2, 2, 4], "int8", **q)
-    b.add_op("AVERAGE_POOL_2D", [p], [a], {"padding": "VALID", "stride_w": 2, "stride_h": 2,
-                                           "filter_width": 2, "filter_height": 2})
+    b.add_op(
+        "AVERAGE_POOL_2D",
+        [p],
+        [a],
+        {"padding": "VALID", "stride_w": 2, "stride_h": 2, "filter_width": 2, "filter_height": 2},
+    )
     s = b.add_tensor("add", [1, 2, 2, 4], "int8", **q)
     b.add_op("ADD", [a, a], [s], {"fused_activation_function": "NONE"})
     m = b.add_tensor("mul", [1, 2, 2, 4], "int8", **q)
@@ -205,8 +226,12 @@ MLPERF = ROOT.parent / "shared" / "models" / "mlperf-tiny"
 @pytest.mark.skipif(not MLPERF.is_dir(), reason="../shared/models/mlperf-tiny is not present")
 @pytest.mark.parametrize(
     ("name", "macs"),
-    [("kws_ref_model.tflite", 2_656_768), ("ad01_int8.tflite", 264_192),
-     ("vww_96_int8.tflite", 7_489_664), ("pretrainedResnet_quant.tflite", 12_501_632)],
+    [
+        ("kws_ref_model.tflite", 2_656_768),
+        ("ad01_int8.tflite", 264_192),
+        ("vww_96_int8.tflite", 7_489_664),
+        ("pretrainedResnet_quant.tflite", 12_501_632),
+    ],
 )
 def test_mlperf_tiny_macs(name: str, macs: int) -> None:
     assert inspect_model(MLPERF / name).total_macs == macs
@@ -236,8 +261,9 @@ def test_malformed_files_give_one_line_model_error(tmp_path: Path) -> None:
         path = tmp_path / name
         path.write_bytes(data)
         _assert_one_line_model_error(path, str(path), match)
-    _assert_one_line_model_error(tmp_path / "missing.tflite", str(tmp_path / "missing.tflite"),
-                                 "no such file")
+    _assert_one_line_model_error(
+        tmp_path / "missing.tflite", str(tmp_path / "missing.tflite"), "no such file"
+    )
     _assert_one_line_model_error(tmp_path, str(tmp_path), "is a directory")
 
 
@@ -311,8 +337,8 @@ def test_reference_grows_a_too_small_arena() -> None:
         print("ok", r.arena_size)
         """
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, env=_child_env(),
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=_child_env(), timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith("ok")

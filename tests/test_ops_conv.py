@@ -37,8 +37,7 @@ ACTS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 ACT_RANGE = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
 
 # op name -> number of random models (seeded; >= 100 per op)
-N_RANDOM = {"CONV_2D": 300, "DEPTHWISE_CONV_2D": 300, "AVERAGE_POOL_2D": 150,
-            "MAX_POOL_2D": 150, "PAD": 150}
+N_RANDOM = {"CONV_2D": 300, "DEPTHWISE_CONV_2D": 300, "AVERAGE_POOL_2D": 150, "MAX_POOL_2D": 150, "PAD": 150}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,9 @@ def tool() -> Path:
         pytest.skip("no C toolchain (make, cc)")
     proc = subprocess.run(
         ["make", "-s", "-C", str(ROOT / "firmware" / "tools")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert TOOL.exists()
@@ -76,7 +77,7 @@ def run_many(tool: Path, tmp: Path, cases: list[tuple[bytes, bytes]]) -> list[tu
     d.mkdir(exist_ok=True)
     for start in range(0, len(cases), CHUNK):
         args, outs = [], []
-        for i, (model, inp) in enumerate(cases[start:start + CHUNK], start):
+        for i, (model, inp) in enumerate(cases[start : start + CHUNK], start):
             mp, ip, op = d / f"m{i:05d}.tflite", d / f"i{i:05d}.bin", d / f"o{i:05d}.bin"
             mp.write_bytes(model)
             ip.write_bytes(inp)
@@ -84,8 +85,7 @@ def run_many(tool: Path, tmp: Path, cases: list[tuple[bytes, bytes]]) -> list[tu
                 op.unlink()
             args += [str(mp), str(ip), str(op)]
             outs.append(op)
-        proc = subprocess.run([str(tool), *args], capture_output=True, text=True,
-                              timeout=TIMEOUT, env=_env())
+        proc = subprocess.run([str(tool), *args], capture_output=True, text=True, timeout=TIMEOUT, env=_env())
         _assert_clean(proc)
         lines = proc.stdout.splitlines()
         assert len(lines) == len(outs), proc.stdout[-2000:]
@@ -105,8 +105,13 @@ def reference(model: bytes, x: np.ndarray) -> np.ndarray:
 def parse_error(line: str) -> dict[str, object]:
     m = re.match(r"error status=(-?\d+) op_index=(\d+) op_code=(\d+) value=(\d+): (.*)", line)
     assert m, line
-    return {"status": int(m[1]), "op_index": int(m[2]), "op_code": int(m[3]),
-            "value": int(m[4]), "message": m[5]}
+    return {
+        "status": int(m[1]),
+        "op_index": int(m[2]),
+        "op_code": int(m[3]),
+        "value": int(m[4]),
+        "message": m[5],
+    }
 
 
 def check_bit_exact(tool: Path, tmp: Path, cases: list["Case"]) -> None:
@@ -164,11 +169,19 @@ def _windows(xs: np.ndarray, fh: int, fw: int, stride, dil, pad, out_hw):
     need_h = (oh - 1) * sh + (fh - 1) * dh + 1
     need_w = (ow - 1) * sw + (fw - 1) * dw + 1
     xp = np.zeros((b, max(need_h, h + ph), max(need_w, w + pw), c), np.int64)
-    xp[:, ph:ph + h, pw:pw + w, :] = xs
+    xp[:, ph : ph + h, pw : pw + w, :] = xs
     for fy in range(fh):
         for fx in range(fw):
-            yield fy, fx, xp[:, fy * dh: fy * dh + (oh - 1) * sh + 1: sh,
-                             fx * dw: fx * dw + (ow - 1) * sw + 1: sw, :]
+            yield (
+                fy,
+                fx,
+                xp[
+                    :,
+                    fy * dh : fy * dh + (oh - 1) * sh + 1 : sh,
+                    fx * dw : fx * dw + (ow - 1) * sw + 1 : sw,
+                    :,
+                ],
+            )
 
 
 def _float_out(acc: np.ndarray, in_scale: float, f_scales: np.ndarray) -> np.ndarray:
@@ -237,9 +250,10 @@ def make_conv(rng: np.random.Generator, *, depthwise: bool = False) -> Case:
         else:
             fpg = out_c // groups
             for g in range(groups):
-                acc[..., g * fpg:(g + 1) * fpg] += (
-                    patch[..., g * fc:(g + 1) * fc] @ w[g * fpg:(g + 1) * fpg, fy, fx, :]
-                    .astype(np.int64).T)
+                acc[..., g * fpg : (g + 1) * fpg] += (
+                    patch[..., g * fc : (g + 1) * fc]
+                    @ w[g * fpg : (g + 1) * fpg, fy, fx, :].astype(np.int64).T
+                )
     if has_bias:
         acc += bias
 
@@ -251,33 +265,51 @@ def make_conv(rng: np.random.Generator, *, depthwise: bool = False) -> Case:
     def build(bias_data):
         m = ModelBuilder()
         tx = m.add_tensor("x", [batch, *in_hw, in_c], "int8", scale=in_scale, zero_point=in_zp)
-        tw = m.add_tensor("w", w_shape, "int8",
-                          scale=f_scales.tolist() if per_channel else float(f_scales[0]),
-                          zero_point=[0] * out_c if per_channel else 0,
-                          quantized_dimension=3 if depthwise else 0, data=w)
+        tw = m.add_tensor(
+            "w",
+            w_shape,
+            "int8",
+            scale=f_scales.tolist() if per_channel else float(f_scales[0]),
+            zero_point=[0] * out_c if per_channel else 0,
+            quantized_dimension=3 if depthwise else 0,
+            data=w,
+        )
         inputs = [tx, tw]
         if bias_data is not None:
             bscale = (np.float32(in_scale) * f_scales).astype(np.float32)
-            inputs.append(m.add_tensor(
-                "b", [out_c], "int32", scale=bscale.tolist() if per_channel else float(bscale[0]),
-                zero_point=[0] * len(bscale), data=bias_data))
+            inputs.append(
+                m.add_tensor(
+                    "b",
+                    [out_c],
+                    "int32",
+                    scale=bscale.tolist() if per_channel else float(bscale[0]),
+                    zero_point=[0] * len(bscale),
+                    data=bias_data,
+                )
+            )
         else:
             inputs.append(-1)
-        ty = m.add_tensor("y", [batch, *out_hw, out_c], "int8", scale=out_scale,
-                          zero_point=out_zp)
-        opts = {"padding": padding, "stride_h": stride[0], "stride_w": stride[1],
-                "dilation_h_factor": dil[0], "dilation_w_factor": dil[1],
-                "fused_activation_function": act}
+        ty = m.add_tensor("y", [batch, *out_hw, out_c], "int8", scale=out_scale, zero_point=out_zp)
+        opts = {
+            "padding": padding,
+            "stride_h": stride[0],
+            "stride_w": stride[1],
+            "dilation_h_factor": dil[0],
+            "dilation_w_factor": dil[1],
+            "fused_activation_function": act,
+        }
         if depthwise:
             opts["depth_multiplier"] = dm
         m.add_op("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D", inputs, [ty], opts)
         m.set_io([tx], [ty])
         return m.build()
 
-    desc = (f"{'dw' if depthwise else 'conv'} x{[batch, *in_hw, in_c]} w{w_shape} s{stride} "
-            f"d{dil} {padding} {act} {'pc' if per_channel else 'pt'}"
-            f"{'' if has_bias else ' nobias'}{f' g{groups}' if groups > 1 else ''}"
-            f"{f' dm{dm}' if dm > 1 else ''}")
+    desc = (
+        f"{'dw' if depthwise else 'conv'} x{[batch, *in_hw, in_c]} w{w_shape} s{stride} "
+        f"d{dil} {padding} {act} {'pc' if per_channel else 'pt'}"
+        f"{'' if has_bias else ' nobias'}{f' g{groups}' if groups > 1 else ''}"
+        f"{f' dm{dm}' if dm > 1 else ''}"
+    )
     model = build(bias if has_bias else None)
     # TFLM's depthwise prepare crashes without a bias (it deallocates the absent tensor):
     # its reference for "no bias" is the same model with a zero bias, which adds nothing
@@ -286,8 +318,7 @@ def make_conv(rng: np.random.Generator, *, depthwise: bool = False) -> Case:
 
 
 def make_pool(rng: np.random.Generator, op: str) -> Case:
-    in_hw, f_hw, stride, _, padding, out_hw, _ = _geometry(rng, max_hw=14, max_f=6,
-                                                             dilate=False)
+    in_hw, f_hw, stride, _, padding, out_hw, _ = _geometry(rng, max_hw=14, max_f=6, dilate=False)
     if rng.random() < 0.15:  # global pooling, as the MLPerf models end with
         padding, f_hw, stride, out_hw = "VALID", list(in_hw), [1, 1], [1, 1]
     batch = int(rng.choice([1, 1, 2]))
@@ -299,9 +330,19 @@ def make_pool(rng: np.random.Generator, op: str) -> Case:
     m = ModelBuilder()
     tx = m.add_tensor("x", [batch, *in_hw, depth], "int8", scale=scale, zero_point=zp)
     ty = m.add_tensor("y", [batch, *out_hw, depth], "int8", scale=scale, zero_point=zp)
-    m.add_op(op, [tx], [ty], {"padding": padding, "stride_h": stride[0],
-                              "stride_w": stride[1], "filter_height": f_hw[0],
-                              "filter_width": f_hw[1], "fused_activation_function": act})
+    m.add_op(
+        op,
+        [tx],
+        [ty],
+        {
+            "padding": padding,
+            "stride_h": stride[0],
+            "stride_w": stride[1],
+            "filter_height": f_hw[0],
+            "filter_width": f_hw[1],
+            "fused_activation_function": act,
+        },
+    )
     m.set_io([tx], [ty])
     x = rng.integers(-128, 128, size=(batch, *in_hw, depth)).astype(np.int8)
     if rng.random() < 0.3:  # sums near zero: the rounding of negative averages
@@ -326,8 +367,11 @@ def make_pad(rng: np.random.Generator) -> Case:
     inputs = [tx, tp]
     if kind == "PADV2":
         value = np.array([int(rng.integers(-128, 128))], np.int8)
-        inputs.append(m.add_tensor("value", [1] if rng.random() < 0.5 else [], "int8",
-                                   scale=scale, zero_point=zp, data=value))
+        inputs.append(
+            m.add_tensor(
+                "value", [1] if rng.random() < 0.5 else [], "int8", scale=scale, zero_point=zp, data=value
+            )
+        )
     m.add_op("PADV2" if kind != "PAD" else "PAD", inputs, [ty])
     m.set_io([tx], [ty])
     x = rng.integers(-128, 128, size=shape).astype(np.int8)
@@ -351,16 +395,26 @@ def make_chain(rng: np.random.Generator) -> Case:
         cin = shape_in[3]
         w_shape = [1, k, k, out_c] if dw else [out_c, k, k, cin]
         fs = rng.uniform(0.002, 0.02, out_c).astype(np.float32)
-        w = m.add_tensor(name + "_w", w_shape, "int8", scale=fs.tolist(), zero_point=[0] * out_c,
-                         quantized_dimension=3 if dw else 0,
-                         data=rng.integers(-127, 128, w_shape))
+        w = m.add_tensor(
+            name + "_w",
+            w_shape,
+            "int8",
+            scale=fs.tolist(),
+            zero_point=[0] * out_c,
+            quantized_dimension=3 if dw else 0,
+            data=rng.integers(-127, 128, w_shape),
+        )
         in_scale = s_in if src in (tx, t0) else s_act
-        b = m.add_tensor(name + "_b", [out_c], "int32",
-                         scale=(np.float32(in_scale) * fs).tolist(), zero_point=[0] * out_c,
-                         data=rng.integers(-2000, 2000, out_c))
+        b = m.add_tensor(
+            name + "_b",
+            [out_c],
+            "int32",
+            scale=(np.float32(in_scale) * fs).tolist(),
+            zero_point=[0] * out_c,
+            data=rng.integers(-2000, 2000, out_c),
+        )
         y = m.add_tensor(name, [1, hout, hout, out_c], "int8", scale=s_act, zero_point=-128)
-        opts = {"padding": padding, "stride_h": stride, "stride_w": stride,
-                "fused_activation_function": act}
+        opts = {"padding": padding, "stride_h": stride, "stride_w": stride, "fused_activation_function": act}
         if dw:
             opts["depth_multiplier"] = out_c // cin
         m.add_op("DEPTHWISE_CONV_2D" if dw else "CONV_2D", [src, w, b], [y], opts)
@@ -370,12 +424,20 @@ def make_chain(rng: np.random.Generator) -> Case:
     t2, s2 = conv("c2", t1, s1, 16, 3, 2, "RELU", dw=True, padding="SAME")
     hp = out_size("SAME", s2[1], 2, 2)
     t3 = m.add_tensor("mp", [1, hp, hp, 16], "int8", scale=s_act, zero_point=-128)
-    m.add_op("MAX_POOL_2D", [t2], [t3], {"padding": "SAME", "stride_h": 2, "stride_w": 2,
-                                         "filter_height": 2, "filter_width": 2})
+    m.add_op(
+        "MAX_POOL_2D",
+        [t2],
+        [t3],
+        {"padding": "SAME", "stride_h": 2, "stride_w": 2, "filter_height": 2, "filter_width": 2},
+    )
     t4, s4 = conv("c4", t3, [1, hp, hp, 16], 12, 1, 1, "NONE")
     t5 = m.add_tensor("ap", [1, 1, 1, 12], "int8", scale=s_act, zero_point=-128)
-    m.add_op("AVERAGE_POOL_2D", [t4], [t5], {"padding": "VALID", "stride_h": 1, "stride_w": 1,
-                                             "filter_height": s4[1], "filter_width": s4[2]})
+    m.add_op(
+        "AVERAGE_POOL_2D",
+        [t4],
+        [t5],
+        {"padding": "VALID", "stride_h": 1, "stride_w": 1, "filter_height": s4[1], "filter_width": s4[2]},
+    )
     shp = m.add_tensor("shape", [2], "int32", data=np.array([1, 12]))
     t6 = m.add_tensor("flat", [1, 12], "int8", scale=s_act, zero_point=-128)
     m.add_op("RESHAPE", [t5, shp], [t6], {"new_shape": [1, 12]})
@@ -415,8 +477,18 @@ def test_random_cases_cover_the_options():
     """The seeded generators do reach every option (guards against a silent narrowing)."""
     descs = [c.desc for op in ("CONV_2D", "DEPTHWISE_CONV_2D") for c in _random_cases(op)]
     text = "\n".join(descs)
-    for needle in ("SAME", "VALID", " pc", " pt", "nobias", " g2", " g3", " dm2", " dm3",
-                   *(f" {a} " for a in ACTS)):
+    for needle in (
+        "SAME",
+        "VALID",
+        " pc",
+        " pt",
+        "nobias",
+        " g2",
+        " g3",
+        " dm2",
+        " dm3",
+        *(f" {a} " for a in ACTS),
+    ):
         assert needle in text, needle
     assert any(re.search(r"d\[(?!1, 1\])", d) for d in descs)  # some dilation
     assert any(re.search(r"s\[(?!1, 1\])", d) for d in descs)  # some stride
@@ -435,15 +507,29 @@ def test_chains_bit_exact(tool, tmp_path):
 def test_average_pool_rounding(tool, tmp_path):
     """(sum +- count/2) / count truncating: halves round away from zero, both signs."""
     cases = []
-    for values in ([1, 2], [-1, -2], [1, 1, 1, 2], [-1, -1, -1, -2], [3, -4], [-3, 4],
-                   [127, 126], [-128, -127], [0, 0, 0, -1], [0, 0, 0, 1], [-1, 0, 0, 0, 0, 0]):
+    for values in (
+        [1, 2],
+        [-1, -2],
+        [1, 1, 1, 2],
+        [-1, -1, -1, -2],
+        [3, -4],
+        [-3, 4],
+        [127, 126],
+        [-128, -127],
+        [0, 0, 0, -1],
+        [0, 0, 0, 1],
+        [-1, 0, 0, 0, 0, 0],
+    ):
         n = len(values)
         m = ModelBuilder()
         tx = m.add_tensor("x", [1, 1, n, 1], "int8", scale=0.1, zero_point=0)
         ty = m.add_tensor("y", [1, 1, 1, 1], "int8", scale=0.1, zero_point=0)
-        m.add_op("AVERAGE_POOL_2D", [tx], [ty], {"padding": "VALID", "stride_h": 1,
-                                                 "stride_w": 1, "filter_height": 1,
-                                                 "filter_width": n})
+        m.add_op(
+            "AVERAGE_POOL_2D",
+            [tx],
+            [ty],
+            {"padding": "VALID", "stride_h": 1, "stride_w": 1, "filter_height": 1, "filter_width": n},
+        )
         m.set_io([tx], [ty])
         cases.append(Case(m.build(), np.array(values, np.int8).reshape(1, 1, n, 1), str(values)))
     check_bit_exact(tool, tmp_path, cases)
@@ -504,10 +590,17 @@ def test_per_tensor_multiplier_is_all_double(tool, tmp_path, op):
         acc0 = int(acc[hit[0]])
         m = ModelBuilder()
         tx = m.add_tensor("x", [1, 1, 1, 1], "int8", scale=s_in, zero_point=0)
-        tw = m.add_tensor("w", [1, 1, 1, 1], "int8", scale=s_f, zero_point=0,
-                          data=np.ones((1, 1, 1, 1), np.int8))
-        tb = m.add_tensor("b", [1], "int32", scale=float(np.float32(s_in) * np.float32(s_f)),
-                          zero_point=0, data=np.array([acc0], np.int32))
+        tw = m.add_tensor(
+            "w", [1, 1, 1, 1], "int8", scale=s_f, zero_point=0, data=np.ones((1, 1, 1, 1), np.int8)
+        )
+        tb = m.add_tensor(
+            "b",
+            [1],
+            "int32",
+            scale=float(np.float32(s_in) * np.float32(s_f)),
+            zero_point=0,
+            data=np.array([acc0], np.int32),
+        )
         ty = m.add_tensor("y", [1, 1, 1, 1], "int8", scale=s_out, zero_point=0)
         m.add_op(op, [tx, tw, tb], [ty], {"padding": "VALID"})
         m.set_io([tx], [ty])
@@ -521,9 +614,19 @@ def test_per_tensor_multiplier_is_all_double(tool, tmp_path, op):
 # --------------------------------------------------------------------------- refusals
 
 
-def _conv_model(in_type="int8", filter_type="int8", bias_type="int32", out_type="int8",
-                out_hw=(4, 4), filter_zp=0, f_scales=(0.01,), op="CONV_2D", dm=1, lead=False,
-                qdim=None):
+def _conv_model(
+    in_type="int8",
+    filter_type="int8",
+    bias_type="int32",
+    out_type="int8",
+    out_hw=(4, 4),
+    filter_zp=0,
+    f_scales=(0.01,),
+    op="CONV_2D",
+    dm=1,
+    lead=False,
+    qdim=None,
+):
     """A 1x4x4x2 -> 3x3 SAME conv / depthwise; lead=True puts a MAX_POOL_2D on a second
     input first, so the conv is op 1."""
     m = ModelBuilder()
@@ -531,14 +634,17 @@ def _conv_model(in_type="int8", filter_type="int8", bias_type="int32", out_type=
     tx = m.add_tensor("x", [1, 4, 4, 2], in_type, **quant)
     out_c = 2 * dm if op == "DEPTHWISE_CONV_2D" else 3
     w_shape = [1, 3, 3, out_c] if op == "DEPTHWISE_CONV_2D" else [out_c, 3, 3, 2]
-    wq = {} if filter_type == "float32" else {
-        "scale": list(f_scales) if len(f_scales) > 1 else f_scales[0],
-        "zero_point": filter_zp if len(f_scales) == 1 else [filter_zp] * len(f_scales),
-        "quantized_dimension": qdim if qdim is not None else
-        3 if op == "DEPTHWISE_CONV_2D" else 0}
+    wq = (
+        {}
+        if filter_type == "float32"
+        else {
+            "scale": list(f_scales) if len(f_scales) > 1 else f_scales[0],
+            "zero_point": filter_zp if len(f_scales) == 1 else [filter_zp] * len(f_scales),
+            "quantized_dimension": qdim if qdim is not None else 3 if op == "DEPTHWISE_CONV_2D" else 0,
+        }
+    )
     np_types = {"int8": np.int8, "float32": np.float32, "int16": np.int16}
-    tw = m.add_tensor("w", w_shape, filter_type, data=np.ones(w_shape, np_types[filter_type]),
-                      **wq)
+    tw = m.add_tensor("w", w_shape, filter_type, data=np.ones(w_shape, np_types[filter_type]), **wq)
     bq = {} if bias_type == "float32" else {"scale": 0.0005, "zero_point": 0}
     b_np = {"int32": np.int32, "int64": np.int64, "float32": np.float32}[bias_type]
     tb = m.add_tensor("b", [out_c], bias_type, data=np.zeros(out_c, b_np), **bq)
@@ -551,8 +657,12 @@ def _conv_model(in_type="int8", filter_type="int8", bias_type="int32", out_type=
     if lead:
         ta = m.add_tensor("a", [1, 2, 2, 1], "int8", scale=0.1, zero_point=0)
         tz = m.add_tensor("z", [1, 1, 1, 1], "int8", scale=0.1, zero_point=0)
-        m.add_op("MAX_POOL_2D", [ta], [tz], {"padding": "VALID", "stride_h": 1, "stride_w": 1,
-                                             "filter_height": 2, "filter_width": 2})
+        m.add_op(
+            "MAX_POOL_2D",
+            [ta],
+            [tz],
+            {"padding": "VALID", "stride_h": 1, "stride_w": 1, "filter_height": 2, "filter_width": 2},
+        )
         ins, outs = [ta, tx], [tz, ty]
     m.add_op(op, [tx, tw, tb], [ty], opts)
     m.set_io(ins, outs)
@@ -562,18 +672,25 @@ def _conv_model(in_type="int8", filter_type="int8", bias_type="int32", out_type=
 def _pool_model(op, dtype="int8", in_scale=0.1, out_scale=0.1, in_zp=0, out_zp=0):
     m = ModelBuilder()
     q = dtype != "float32"
-    tx = m.add_tensor("x", [1, 4, 4, 2], dtype, **({"scale": in_scale, "zero_point": in_zp}
-                                                    if q else {}))
-    ty = m.add_tensor("y", [1, 2, 2, 2], dtype, **({"scale": out_scale, "zero_point": out_zp}
-                                                    if q else {}))
-    m.add_op(op, [tx], [ty], {"padding": "VALID", "stride_h": 2, "stride_w": 2,
-                              "filter_height": 2, "filter_width": 2})
+    tx = m.add_tensor("x", [1, 4, 4, 2], dtype, **({"scale": in_scale, "zero_point": in_zp} if q else {}))
+    ty = m.add_tensor("y", [1, 2, 2, 2], dtype, **({"scale": out_scale, "zero_point": out_zp} if q else {}))
+    m.add_op(
+        op,
+        [tx],
+        [ty],
+        {"padding": "VALID", "stride_h": 2, "stride_w": 2, "filter_height": 2, "filter_width": 2},
+    )
     m.set_io([tx], [ty])
     return m.build(), tx
 
 
-def _pad_model(dtype="int8", pads=((0, 0), (1, 1), (1, 1), (0, 0)), out_shape=(1, 4, 4, 1),
-               value_zp=None, pad_type="int32"):
+def _pad_model(
+    dtype="int8",
+    pads=((0, 0), (1, 1), (1, 1), (0, 0)),
+    out_shape=(1, 4, 4, 1),
+    value_zp=None,
+    pad_type="int32",
+):
     m = ModelBuilder()
     q = {"scale": 0.1, "zero_point": 3} if dtype != "float32" else {}
     tx = m.add_tensor("x", [1, 2, 2, 1], dtype, **q)
@@ -582,15 +699,14 @@ def _pad_model(dtype="int8", pads=((0, 0), (1, 1), (1, 1), (0, 0)), out_shape=(1
     ty = m.add_tensor("y", list(out_shape), dtype, **q)
     ins = [tx, tp]
     if value_zp is not None:
-        ins.append(m.add_tensor("v", [1], dtype, scale=0.1, zero_point=value_zp,
-                                data=np.array([5], np.int8)))
+        ins.append(m.add_tensor("v", [1], dtype, scale=0.1, zero_point=value_zp, data=np.array([5], np.int8)))
     m.add_op("PADV2" if value_zp is not None else "PAD", ins, [ty])
     m.set_io([tx], [ty])
     return m.build(), tx
 
 
 def _load_error(tool, tmp_path, model: bytes, input_size: int) -> dict[str, object]:
-    (line, out), = run_many(tool, tmp_path, [(model, bytes(input_size))])
+    ((line, out),) = run_many(tool, tmp_path, [(model, bytes(input_size))])
     assert out is None, line
     return parse_error(line)
 
@@ -602,8 +718,7 @@ def test_float32_conv_refused_naming_op_and_tensor(tool, tmp_path):
     assert "FLOAT32" in str(err["message"]) and "CONV_2D" in str(err["message"]), err
 
 
-@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D",
-                                "MAX_POOL_2D", "PAD"])
+@pytest.mark.parametrize("op", ["CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "PAD"])
 def test_int16_activations_refused(tool, tmp_path, op):
     if op in ("CONV_2D", "DEPTHWISE_CONV_2D"):
         model, t = _conv_model("int16", "int8", "int64", "int16", op=op)
@@ -627,8 +742,9 @@ TFLM_REFUSES = {
     "padv2 value zero point": lambda: _pad_model(value_zp=4)[0],
     # per-channel scales along another dimension than the output channels
     "conv scales != channels": lambda: _conv_model(f_scales=(0.01, 0.02), qdim=3)[0],
-    "depthwise scales != channels": lambda: _conv_model(op="DEPTHWISE_CONV_2D", qdim=1,
-                                                        f_scales=(0.01, 0.02, 0.03))[0],
+    "depthwise scales != channels": lambda: _conv_model(
+        op="DEPTHWISE_CONV_2D", qdim=1, f_scales=(0.01, 0.02, 0.03)
+    )[0],
 }
 
 
@@ -648,8 +764,7 @@ DELIBERATE = {
     # as int32: hilbench-rt refuses them all at load
     "conv output shape": (lambda: _conv_model(out_hw=(4, 3))[0], 8, "padding gives 4x4"),
     "filter zero point": (lambda: _conv_model(filter_zp=5)[0], 10, "zero point"),
-    "negative paddings": (lambda: _pad_model(pads=((0, 0), (-1, 3), (1, 1), (0, 0)))[0], 9,
-                          "negative"),
+    "negative paddings": (lambda: _pad_model(pads=((0, 0), (-1, 3), (1, 1), (0, 0)))[0], 9, "negative"),
     "int64 paddings": (lambda: _pad_model(pad_type="int64")[0], 10, "INT64"),
 }
 
@@ -678,14 +793,19 @@ def test_arena_holds_per_channel_state(tool, tmp_path):
     arena the tool reports as needed is exactly enough."""
     rng = np.random.default_rng(3)
     case = make_conv(rng)
-    (line, out), = run_many(tool, tmp_path, [(case.model, case.x.tobytes())])
+    ((line, out),) = run_many(tool, tmp_path, [(case.model, case.x.tobytes())])
     used = int(re.match(r"arena_used=(\d+)", line)[1])
     mp, ip, op = tmp_path / "m.tflite", tmp_path / "i.bin", tmp_path / "o.bin"
     mp.write_bytes(case.model)
     ip.write_bytes(case.x.tobytes())
     for arena, ok in ((used, True), (used - 1, False)):
-        proc = subprocess.run([str(tool), "--arena", str(arena), str(mp), str(ip), str(op)],
-                              capture_output=True, text=True, timeout=TIMEOUT, env=_env())
+        proc = subprocess.run(
+            [str(tool), "--arena", str(arena), str(mp), str(ip), str(op)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env=_env(),
+        )
         _assert_clean(proc)
         assert (proc.returncode == 0) == ok, proc.stdout
 
@@ -697,9 +817,14 @@ def test_flipped_bytes_never_crash(tool, tmp_path):
     """Every byte of small CONV / DEPTHWISE / POOL / PAD models flipped: load (and invoke
     if it loads) stays clean under the sanitizers."""
     rng = np.random.default_rng(17)
-    models = [_conv_model()[0], _conv_model(op="DEPTHWISE_CONV_2D", f_scales=(0.01, 0.02))[0],
-              _pool_model("AVERAGE_POOL_2D")[0], _pool_model("MAX_POOL_2D")[0],
-              _pad_model(value_zp=3)[0], make_chain(rng).model]
+    models = [
+        _conv_model()[0],
+        _conv_model(op="DEPTHWISE_CONV_2D", f_scales=(0.01, 0.02))[0],
+        _pool_model("AVERAGE_POOL_2D")[0],
+        _pool_model("MAX_POOL_2D")[0],
+        _pad_model(value_zp=3)[0],
+        make_chain(rng).model,
+    ]
     d = tmp_path / "blobs"
     d.mkdir()
     paths = []
@@ -712,9 +837,10 @@ def test_flipped_bytes_never_crash(tool, tmp_path):
             p.write_bytes(bytes(b))
             paths.append(str(p))
     for start in range(0, len(paths), 2000):
-        chunk = paths[start:start + 2000]
-        proc = subprocess.run([str(tool), "--check", *chunk], capture_output=True, text=True,
-                              timeout=300, env=_env())
+        chunk = paths[start : start + 2000]
+        proc = subprocess.run(
+            [str(tool), "--check", *chunk], capture_output=True, text=True, timeout=300, env=_env()
+        )
         _assert_clean(proc)
         assert proc.returncode == 0
         assert len(re.findall(r"status=(-?\d+)", proc.stdout)) == len(chunk)

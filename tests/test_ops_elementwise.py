@@ -48,8 +48,7 @@ class Case:
 # --------------------------------------------------------------------------- running
 
 
-def run_batch(tool: Path, tmp: Path, cases: list[Case],
-              *extra: str) -> list[tuple[str, bytes | None]]:
+def run_batch(tool: Path, tmp: Path, cases: list[Case], *extra: str) -> list[tuple[str, bytes | None]]:
     """Run every case in one tool process; return (result line, output bytes) per case."""
     d = tmp / "batch"
     d.mkdir(exist_ok=True)
@@ -63,15 +62,17 @@ def run_batch(tool: Path, tmp: Path, cases: list[Case],
             op.unlink()
         argv += [str(mp), str(ip), str(op)]
         outs.append(op)
-    proc = subprocess.run([str(tool), *extra, *argv], capture_output=True, text=True,
-                          timeout=TIMEOUT, env=_env())
+    proc = subprocess.run(
+        [str(tool), *extra, *argv], capture_output=True, text=True, timeout=TIMEOUT, env=_env()
+    )
     lines = proc.stdout.splitlines()
     for mark in SANITIZER_MARKS:
         assert mark not in proc.stderr, f"after case {len(lines)}: {proc.stderr[-3000:]}"
     assert proc.returncode in (0, 2), (proc.returncode, proc.stderr[-2000:])
     assert len(lines) == len(cases), proc.stdout[-2000:]
-    return [(line, op.read_bytes() if line.startswith("arena_used=") else None)
-            for line, op in zip(lines, outs)]
+    return [
+        (line, op.read_bytes() if line.startswith("arena_used=") else None) for line, op in zip(lines, outs)
+    ]
 
 
 def reference(c: Case) -> bytes:
@@ -88,8 +89,10 @@ def check_bit_exact(tool: Path, tmp: Path, cases: list[Case]) -> None:
         if out != ref:
             bad.append(c.name)
             if len(bad) <= 3:
-                print(f"{c.name}: ours {np.frombuffer(out or b'', np.uint8)[:24]} "
-                      f"ref {np.frombuffer(ref, np.uint8)[:24]}")
+                print(
+                    f"{c.name}: ours {np.frombuffer(out or b'', np.uint8)[:24]} "
+                    f"ref {np.frombuffer(ref, np.uint8)[:24]}"
+                )
     assert not bad, f"{len(bad)}/{len(cases)} differ: {bad[:10]}"
 
 
@@ -157,8 +160,7 @@ def make_binary(rng, op: str, idx: int) -> Case:
     x1, x2 = rand_i8(rng, s1), rand_i8(rng, s2)
     m = ModelBuilder()
     t1 = m.add_tensor("a", s1, "int8", scale=sc1, zero_point=zp1)
-    t2 = m.add_tensor("b", s2, "int8", scale=sc2, zero_point=zp2,
-                      data=x2 if const2 else None)
+    t2 = m.add_tensor("b", s2, "int8", scale=sc2, zero_point=zp2, data=x2 if const2 else None)
     ty = m.add_tensor("y", so, "int8", scale=sco, zero_point=zpo)
     m.add_op(op, [t1, t2], [ty], {"fused_activation_function": act})
     m.set_io([t1] if const2 else [t1, t2], [ty])
@@ -183,9 +185,13 @@ def make_logistic(rng, idx: int) -> Case:
     return Case(f"logistic{idx}-{shape}-s{sc:.4g}-zp{zp}", m.build(), [x])
 
 
-CONCAT_TYPES = [("int8", np.int8)] * 6 + [("float32", np.float32), ("int32", np.int32),
-                                          ("int16", np.int16), ("int64", np.int64),
-                                          ("bool", np.bool_)]
+CONCAT_TYPES = [("int8", np.int8)] * 6 + [
+    ("float32", np.float32),
+    ("int32", np.int32),
+    ("int16", np.int16),
+    ("int64", np.int64),
+    ("bool", np.bool_),
+]
 
 
 def make_concat(rng, idx: int) -> Case:
@@ -195,8 +201,13 @@ def make_concat(rng, idx: int) -> Case:
     n = int(rng.integers(1, 6))
     dtype, np_t = CONCAT_TYPES[int(rng.integers(0, len(CONCAT_TYPES)))]
     # TFLM: int8 inputs have the output's quantization, int16 ones zero point 0
-    q = {"scale": rand_scale(rng), "zero_point": rand_zp(rng)} if dtype == "int8" else \
-        {"scale": rand_scale(rng), "zero_point": 0} if dtype == "int16" else {}
+    q = (
+        {"scale": rand_scale(rng), "zero_point": rand_zp(rng)}
+        if dtype == "int8"
+        else {"scale": rand_scale(rng), "zero_point": 0}
+        if dtype == "int16"
+        else {}
+    )
     m = ModelBuilder()
     tin, model_inputs, xs = [], [], []
     sizes = [int(s) for s in rng.integers(0 if rng.random() < 0.1 else 1, 4, size=n)]
@@ -209,8 +220,9 @@ def make_concat(rng, idx: int) -> Case:
             x = rng.random(size=shape) < 0.5
         else:
             info = np.iinfo(np_t)
-            x = rng.integers(max(info.min, -(1 << 40)), min(info.max, 1 << 40), size=shape,
-                             dtype=np.int64).astype(np_t)
+            x = rng.integers(
+                max(info.min, -(1 << 40)), min(info.max, 1 << 40), size=shape, dtype=np.int64
+            ).astype(np_t)
         const = rng.random() < 0.2 or len(model_inputs) == 4  # at most 4 model inputs
         t = m.add_tensor(f"x{i}", shape, dtype, data=x if const else None, **q)
         tin.append(t)
@@ -233,8 +245,12 @@ def make_concat(rng, idx: int) -> Case:
 def make_mean(rng, idx: int) -> Case:
     kind = rng.choice(["hw", "any", "any", "any"])
     if kind == "hw":  # the 4-D [1, 2] case (global average pooling)
-        shape = [int(rng.integers(1, 3)), int(rng.integers(1, 9)), int(rng.integers(1, 9)),
-                 int(rng.integers(1, 9))]
+        shape = [
+            int(rng.integers(1, 3)),
+            int(rng.integers(1, 9)),
+            int(rng.integers(1, 9)),
+            int(rng.integers(1, 9)),
+        ]
         axes = [1, 2] if rng.random() < 0.5 else [2, -3]
         keep = bool(rng.random() < 0.7)
     else:
@@ -285,8 +301,7 @@ def make_quantize(rng, idx: int) -> Case:
         tx = m.add_tensor("x", shape, "float32")
         ty = m.add_tensor("y", shape, "int8", scale=sco, zero_point=zpo)
     else:
-        it, ot = {"i8i8": ("int8", "int8"), "u8i8": ("uint8", "int8"),
-                  "i8u8": ("int8", "uint8")}[str(kind)]
+        it, ot = {"i8i8": ("int8", "int8"), "u8i8": ("uint8", "int8"), "i8u8": ("int8", "uint8")}[str(kind)]
         sci = rand_scale(rng, 1e-3, 2.0) if rng.random() < 0.8 else sco
         zpi = rand_zp(rng) + (128 if it == "uint8" else 0)
         if ot == "uint8":
@@ -369,8 +384,14 @@ def test_multi_op_chain_bit_exact(tool, tmp_path):
 # --------------------------------------------------------------------------- errors
 
 
-def _single(op: str, in_types: list[str], out_type: str, options=None, shape=(1, 4),
-            const_inputs: tuple[int, ...] = ()) -> tuple[bytes, list[int]]:
+def _single(
+    op: str,
+    in_types: list[str],
+    out_type: str,
+    options=None,
+    shape=(1, 4),
+    const_inputs: tuple[int, ...] = (),
+) -> tuple[bytes, list[int]]:
     m = ModelBuilder()
     tins = []
     for i, t in enumerate(in_types):
@@ -388,8 +409,7 @@ def _mean_model(in_type="int8", axis_const=True, axes=(1,)) -> tuple[bytes, list
     m = ModelBuilder()
     q = {} if in_type == "float32" else {"scale": 0.1, "zero_point": 0}
     tx = m.add_tensor("x", [2, 3], in_type, **q)
-    ta = m.add_tensor("axis", [len(axes)], "int32",
-                      data=np.array(axes, np.int32) if axis_const else None)
+    ta = m.add_tensor("axis", [len(axes)], "int32", data=np.array(axes, np.int32) if axis_const else None)
     ty = m.add_tensor("y", [2], in_type, **q)
     m.add_op("MEAN", [tx, ta], [ty])
     m.set_io([tx] if axis_const else [tx, ta], [ty])
@@ -403,10 +423,8 @@ TYPE_ERRORS = [
     ("MUL", lambda: _single("MUL", ["float32", "float32"], "float32"), 0, "FLOAT32"),
     ("MUL", lambda: _single("MUL", ["int8", "int8"], "int16"), 2, "INT16"),
     ("LOGISTIC", lambda: _single("LOGISTIC", ["float32"], "float32"), 0, "FLOAT32"),
-    ("CONCATENATION", lambda: _single("CONCATENATION", ["uint8", "uint8"], "uint8",
-                                      {"axis": 1}), 0, "UINT8"),
-    ("CONCATENATION", lambda: _single("CONCATENATION", ["int8", "int16"], "int8",
-                                      {"axis": 1}), 1, "INT16"),
+    ("CONCATENATION", lambda: _single("CONCATENATION", ["uint8", "uint8"], "uint8", {"axis": 1}), 0, "UINT8"),
+    ("CONCATENATION", lambda: _single("CONCATENATION", ["int8", "int16"], "int8", {"axis": 1}), 1, "INT16"),
     ("MEAN", lambda: _mean_model("float32"), 0, "FLOAT32"),
     ("QUANTIZE", lambda: _single("QUANTIZE", ["int16"], "int8"), 0, "INT16"),
     ("QUANTIZE", lambda: _single("QUANTIZE", ["float32"], "int16"), 1, "INT16"),
@@ -417,7 +435,7 @@ TYPE_ERRORS = [
 
 def load_error(tool: Path, tmp: Path, model: bytes) -> dict[str, object]:
     """The tool's error for a model that must fail to load (inputs are never read)."""
-    (line, _), = run_batch(tool, tmp, [Case("m", model, [])])
+    ((line, _),) = run_batch(tool, tmp, [Case("m", model, [])])
     assert line.startswith("error "), line
     return parse_error(line)
 
@@ -462,17 +480,22 @@ def _concat_with_activation() -> bytes:
 def _quantize_per_channel_output() -> bytes:
     m = ModelBuilder()
     tx = m.add_tensor("x", [1, 2], "float32")
-    ty = m.add_tensor("y", [1, 2], "int8", scale=[0.1, 0.2], zero_point=[0, 0],
-                      quantized_dimension=1)
+    ty = m.add_tensor("y", [1, 2], "int8", scale=[0.1, 0.2], zero_point=[0, 0], quantized_dimension=1)
     m.add_op("QUANTIZE", [tx], [ty])
     m.set_io([tx], [ty])
     return m.build()
 
 
-@pytest.mark.parametrize("make,status", [
-    (_logistic_bad_output_zp, 10), (_concat_requantizing, 10), (_concat_with_activation, 9),
-    (_quantize_per_channel_output, 10),
-], ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize(
+    "make,status",
+    [
+        (_logistic_bad_output_zp, 10),
+        (_concat_requantizing, 10),
+        (_concat_with_activation, 9),
+        (_quantize_per_channel_output, 10),
+    ],
+    ids=lambda v: getattr(v, "__name__", str(v)),
+)
 def test_refuses_what_tflm_refuses(tool, tmp_path, make, status):
     model = make()
     with pytest.raises(Exception):
@@ -500,18 +523,21 @@ def _concat_shapes(sizes, out) -> bytes:
     return m.build()
 
 
-@pytest.mark.parametrize("name,model,status,words", [
-    ("add-no-broadcast", lambda: _binary("ADD", [2, 3], [3, 2], [2, 3]), 8, "broadcast"),
-    ("mul-bad-output", lambda: _binary("MUL", [2, 3], [1, 3], [3, 3]), 8, "output shape"),
-    ("add-flat-size", lambda: _binary("ADD", [2, 3], [2, 3], [7]), 8, "output shape"),
-    ("add-tanh", lambda: _binary("ADD", [2], [2], [2], "TANH"), 9, "TANH"),
-    ("mul-sign-bit", lambda: _binary("MUL", [2], [2], [2], "SIGN_BIT"), 9, "SIGN_BIT"),
-    ("concat-sizes", lambda: _concat_shapes([[1, 2], [1, 3]], [1, 6]), 8, "add up"),
-    ("concat-shapes", lambda: _concat_shapes([[1, 2], [2, 3]], [1, 5]), 8, "shapes"),
-    ("mean-axis-range", lambda: _mean_model(axes=(2,))[0], 8, "axis"),
-    ("mean-axis-input", lambda: _mean_model(axis_const=False)[0], 10, "constant"),
-    ("mean-output-size", lambda: _mean_model(axes=(0,))[0], 8, "output size"),
-])
+@pytest.mark.parametrize(
+    "name,model,status,words",
+    [
+        ("add-no-broadcast", lambda: _binary("ADD", [2, 3], [3, 2], [2, 3]), 8, "broadcast"),
+        ("mul-bad-output", lambda: _binary("MUL", [2, 3], [1, 3], [3, 3]), 8, "output shape"),
+        ("add-flat-size", lambda: _binary("ADD", [2, 3], [2, 3], [7]), 8, "output shape"),
+        ("add-tanh", lambda: _binary("ADD", [2], [2], [2], "TANH"), 9, "TANH"),
+        ("mul-sign-bit", lambda: _binary("MUL", [2], [2], [2], "SIGN_BIT"), 9, "SIGN_BIT"),
+        ("concat-sizes", lambda: _concat_shapes([[1, 2], [1, 3]], [1, 6]), 8, "add up"),
+        ("concat-shapes", lambda: _concat_shapes([[1, 2], [2, 3]], [1, 5]), 8, "shapes"),
+        ("mean-axis-range", lambda: _mean_model(axes=(2,))[0], 8, "axis"),
+        ("mean-axis-input", lambda: _mean_model(axis_const=False)[0], 10, "constant"),
+        ("mean-output-size", lambda: _mean_model(axes=(0,))[0], 8, "output size"),
+    ],
+)
 def test_bad_models_are_refused(tool, tmp_path, name, model, status, words):
     err = load_error(tool, tmp_path, model())
     assert (err["status"], err["op_index"]) == (status, 0), err
@@ -527,23 +553,29 @@ def test_quantize_out_of_range_floats_saturate(tool, tmp_path):
     m.add_op("QUANTIZE", [tx], [ty])
     m.set_io([tx], [ty])
     x = np.array([1e30, -1e30, np.inf, -np.inf, np.nan, 3.0e9], np.float32)
-    (line, out), = run_batch(tool, tmp_path, [Case("q", m.build(), [x])])
+    ((line, out),) = run_batch(tool, tmp_path, [Case("q", m.build(), [x])])
     assert line.startswith("arena_used="), line
     assert np.frombuffer(out, np.int8).tolist() == [127, -128, 127, -128, -7, 127]
 
 
 def test_multi_input_size_must_match(tool, tmp_path):
     model = _binary("ADD", [2, 3], [3], [2, 3])
-    (line, _), = run_batch(tool, tmp_path, [Case("add", model, [np.zeros(6, np.int8)])])
+    ((line, _),) = run_batch(tool, tmp_path, [Case("add", model, [np.zeros(6, np.int8)])])
     err = parse_error(line)
     assert (err["status"], err["value"]) == (3, 9), err
 
 
 def test_flipped_bytes_never_crash(tool, tmp_path):
     rng = np.random.default_rng(21)
-    models = [make_binary(rng, "ADD", 0).model, make_binary(rng, "MUL", 0).model,
-              make_logistic(rng, 0).model, make_concat(rng, 0).model, make_mean(rng, 0).model,
-              make_quantize(rng, 0).model, make_dequantize(rng, 0).model]
+    models = [
+        make_binary(rng, "ADD", 0).model,
+        make_binary(rng, "MUL", 0).model,
+        make_logistic(rng, 0).model,
+        make_concat(rng, 0).model,
+        make_mean(rng, 0).model,
+        make_quantize(rng, 0).model,
+        make_dequantize(rng, 0).model,
+    ]
     blobs = []
     for model in models:
         for off in range(len(model)):

@@ -39,17 +39,34 @@ firmware = "host"
 
 
 # the outer run's settings that would change what the inner pytest does
-_OUTER_ONLY = ("HILBENCH_RESULTS", "HILBENCH_BOARDS", "HILBENCH_BOARD", "HILBENCH_EMULATE", "HILBENCH_DUT_SCOPE",
-               "HILBENCH_LOCK_TIMEOUT", "COV_CORE_SOURCE")
+_OUTER_ONLY = (
+    "HILBENCH_RESULTS",
+    "HILBENCH_BOARDS",
+    "HILBENCH_BOARD",
+    "HILBENCH_EMULATE",
+    "HILBENCH_DUT_SCOPE",
+    "HILBENCH_LOCK_TIMEOUT",
+    "COV_CORE_SOURCE",
+)
 
 
-def run_pytest(*args: str, cwd: Path, env: dict[str, str] | None = None,
-               timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items()
-            if not k.startswith(("PYTEST_", "HIL_", "HILBENCH_TEST_")) and k not in _OUTER_ONLY}
+def run_pytest(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    full = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "HIL_", "HILBENCH_TEST_")) and k not in _OUTER_ONLY
+    }
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=full,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def junit_cases(path: Path) -> dict[str, dict[str, str]]:
@@ -116,8 +133,14 @@ def test_selection_filters_and_skip_reasons(tmp_path: Path) -> None:
     def sel(req: Requirement, cli: str | None = None, emulate: bool = True):  # type: ignore[no-untyped-def]
         return select(boards, req, cli_board=cli, emulate=emulate, boards_path=bf.path)  # type: ignore[attr-defined]
 
-    assert sel(Requirement(board="mps2-*", core="cortex-m*", min_ram=1 << 20)).boards == ["mps2-an386", "mps2-an500"]
-    assert sel(Requirement(core="cortex-m4*")).boards == ["mps2-an386", "netduinoplus2"]  # nano33ble: port absent
+    assert sel(Requirement(board="mps2-*", core="cortex-m*", min_ram=1 << 20)).boards == [
+        "mps2-an386",
+        "mps2-an500",
+    ]
+    assert sel(Requirement(core="cortex-m4*")).boards == [
+        "mps2-an386",
+        "netduinoplus2",
+    ]  # nano33ble: port absent
     assert sel(Requirement(kind="native")).boards == ["host"]
     assert sel(Requirement(), cli="mps3-*,riscv*").boards == ["mps3-an547", "riscv32-virt"]
 
@@ -126,9 +149,11 @@ def test_selection_filters_and_skip_reasons(tmp_path: Path) -> None:
     assert "mps2-an386, mps2-an500 are emulated (pass --hil-emulate)" in r.reason
 
     r = sel(Requirement(board="stm32*", min_ram=256_000))
-    assert r.reason == ("no board matches hil(board='stm32*', min_ram=256000): nothing named stm32* in "
-                        "boards.toml (known: mps2-an386, mps2-an500, mps3-an547, netduinoplus2, riscv32-virt, "
-                        "host, mps2-an386-mlperf, nano33ble, uart-loop)")
+    assert r.reason == (
+        "no board matches hil(board='stm32*', min_ram=256000): nothing named stm32* in "
+        "boards.toml (known: mps2-an386, mps2-an500, mps3-an547, netduinoplus2, riscv32-virt, "
+        "host, mps2-an386-mlperf, nano33ble, uart-loop)"
+    )
     r = sel(Requirement(board="mps2-*"), cli="nano33ble")
     assert r.reason is not None and "--hil-board='nano33ble'" in r.reason and "nano33ble" in r.reason
 
@@ -137,7 +162,9 @@ def test_selection_filters_and_skip_reasons(tmp_path: Path) -> None:
     assert "netduinoplus2: ram_bytes 196_608 < min_ram 256_000" in r.reason
     assert "host: ram_bytes not given in boards.toml" in r.reason
     assert "nano33ble: serial port /dev/hilbench-test-no-such-port not present" in r.reason
-    r = sel(Requirement(kind="mcu"), cli="uart-loop")  # a port and no flasher: usable (runs hilbench firmware)
+    r = sel(
+        Requirement(kind="mcu"), cli="uart-loop"
+    )  # a port and no flasher: usable (runs hilbench firmware)
     assert r.boards == ["uart-loop"] and r.reason is None
     r = sel(Requirement(features=("dsp", "npu")), cli="nano33ble")
     assert r.reason is not None and "nano33ble: lacks feature(s) npu" in r.reason
@@ -159,13 +186,19 @@ sys.stdin.readline()
 
 
 def test_board_lock_excludes_other_processes_and_reenters_in_one(tmp_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, "board-x", str(tmp_path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, "board-x", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         lock = BoardLock("board-x", directory=tmp_path, owner="me")
         assert not lock.try_acquire()
-        with pytest.raises(LockTimeout, match=rf"still locked after 0.2 s by pid {holder.pid} .*holder script"):
+        with pytest.raises(
+            LockTimeout, match=rf"still locked after 0.2 s by pid {holder.pid} .*holder script"
+        ):
             lock.acquire(timeout=0.2)
         other = BoardLock("board-y", directory=tmp_path)
         assert other.try_acquire()  # another board is free
@@ -193,7 +226,7 @@ def test_lock_key_is_the_port_for_real_boards(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- xdist
 
 
-_XDIST_MODULE = '''
+_XDIST_MODULE = """
 import json, os, time
 import pytest
 from hilbench.demo import DEMO_DATASET, DEMO_MODEL
@@ -211,9 +244,9 @@ def test_hold_board(dut, i):
     end = time.monotonic()
     with open(os.environ["HILBENCH_TEST_LOG"], "a") as f:
         f.write(json.dumps([dut.name, os.getpid(), start, end]) + "\\n")
-'''
+"""
 
-_NO_LOCKS_CONFTEST = '''
+_NO_LOCKS_CONFTEST = """
 import os
 
 if os.environ.get("HILBENCH_TEST_NO_LOCKS"):
@@ -227,7 +260,7 @@ if os.environ.get("HILBENCH_TEST_NO_LOCKS"):
             return False
 
     s.acquire_board = lambda *a, **k: _NoLock()
-'''
+"""
 
 
 def _overlaps(log: Path) -> tuple[int, set[int], list[str]]:
@@ -253,8 +286,15 @@ def _xdist_project(tmp_path: Path) -> Path:
 def test_no_board_is_used_by_two_xdist_workers_at_once(tmp_path: Path, scope: str) -> None:
     proj = _xdist_project(tmp_path)
     log = tmp_path / "spans.jsonl"
-    r = run_pytest("-n", "4", "--hil-emulate", f"--hil-dut-scope={scope}", "-q", cwd=proj,
-                   env={"HILBENCH_TEST_LOG": str(log), "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
+    r = run_pytest(
+        "-n",
+        "4",
+        "--hil-emulate",
+        f"--hil-dut-scope={scope}",
+        "-q",
+        cwd=proj,
+        env={"HILBENCH_TEST_LOG": str(log), "HILBENCH_LOCK_DIR": str(tmp_path / "locks")},
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "16 passed" in r.stdout
     n, pids, bad = _overlaps(log)
@@ -266,9 +306,20 @@ def test_the_xdist_check_sees_double_booking_without_locks(tmp_path: Path) -> No
     """The control: with the locks patched out, the same run does overlap."""
     proj = _xdist_project(tmp_path)
     log = tmp_path / "spans.jsonl"
-    r = run_pytest("-n", "4", "--hil-emulate", "--hil-dut-scope=function", "-q", cwd=proj,
-                   env={"HILBENCH_TEST_LOG": str(log), "HILBENCH_TEST_NO_LOCKS": "1", "HILBENCH_TEST_SLEEP": "0.6",
-                        "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
+    r = run_pytest(
+        "-n",
+        "4",
+        "--hil-emulate",
+        "--hil-dut-scope=function",
+        "-q",
+        cwd=proj,
+        env={
+            "HILBENCH_TEST_LOG": str(log),
+            "HILBENCH_TEST_NO_LOCKS": "1",
+            "HILBENCH_TEST_SLEEP": "0.6",
+            "HILBENCH_LOCK_DIR": str(tmp_path / "locks"),
+        },
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     _, _, bad = _overlaps(log)
     assert bad
@@ -277,7 +328,7 @@ def test_the_xdist_check_sees_double_booking_without_locks(tmp_path: Path) -> No
 # ----------------------------------------------------------------------------- host board
 
 
-_HOST_MODULE = '''
+_HOST_MODULE = """
 import os
 import numpy as np
 import pytest
@@ -310,7 +361,7 @@ def test_c_bench(hil_bench):
 @pytest.mark.hil(min_ram=1)
 def test_d_needs_ram_the_host_does_not_declare(hil_board):
     raise AssertionError("must be skipped")
-'''
+"""
 
 
 @pytest.mark.parametrize("scope", ["function", "module"])
@@ -321,8 +372,15 @@ def test_host_board_dut_bench_junit_and_results(tmp_path: Path, scope: str) -> N
     (proj / "boards.toml").write_text(HOST_BOARDS)
     (proj / "test_host_hil.py").write_text(_HOST_MODULE)
     xml, results = tmp_path / "junit.xml", tmp_path / "results"
-    r = run_pytest("--hil-emulate", f"--hil-results={results}", f"--junitxml={xml}", "-rs", "--strict-markers",
-                   cwd=proj, env={"HILBENCH_DUT_SCOPE": scope, "HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
+    r = run_pytest(
+        "--hil-emulate",
+        f"--hil-results={results}",
+        f"--junitxml={xml}",
+        "-rs",
+        "--strict-markers",
+        cwd=proj,
+        env={"HILBENCH_DUT_SCOPE": scope, "HILBENCH_LOCK_DIR": str(tmp_path / "locks")},
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "3 passed, 1 skipped" in r.stdout
     assert "host-a: ram_bytes not given in boards.toml" in r.stdout
@@ -348,7 +406,8 @@ def test_a_broken_boards_file_is_one_collection_error(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "boards.toml").write_text(
-        '[boards.x]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nspeed = 3\n')
+        '[boards.x]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nspeed = 3\n'
+    )
     (proj / "test_x.py").write_text("import pytest\n\n@pytest.mark.hil\ndef test_x():\n    pass\n")
     r = run_pytest("-q", cwd=proj)
     assert r.returncode == 2, r.stdout
@@ -358,7 +417,7 @@ def test_a_broken_boards_file_is_one_collection_error(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- plain projects
 
 
-_PLAIN_TEST = '''
+_PLAIN_TEST = """
 import sys
 import pytest
 
@@ -376,7 +435,7 @@ def test_nothing_heavy_was_imported():
     heavy = {"numpy", "pandas", "pyarrow", "pydantic", "hilbench.devices", "hilbench.config", "hilbench.runner"}
     assert not heavy & set(sys.modules), sorted(heavy & set(sys.modules))
     print("HILBENCH_PLUGIN_LOADED", "hilbench.pytest_plugin" in sys.modules)
-'''
+"""
 
 
 def _summary(out: str) -> str:
@@ -402,16 +461,20 @@ def test_a_plain_pytest_run_is_unchanged(tmp_path: Path) -> None:
 def test_strict_markers_accept_the_hil_marker(tmp_path: Path) -> None:
     proj = tmp_path / "strict"
     proj.mkdir()
-    (proj / "test_marked.py").write_text(textwrap.dedent('''
+    (proj / "test_marked.py").write_text(
+        textwrap.dedent("""
         import pytest
 
         @pytest.mark.hil(board="nano33ble")
         def test_on_a_board_that_is_not_here(hil_board):
             pass
-    '''))
+    """)
+    )
     r = run_pytest("--strict-markers", "-rs", cwd=proj, env={"HILBENCH_BOARDS": str(ROOT / "boards.toml")})
     assert r.returncode == 0, r.stdout
-    assert "1 skipped" in r.stdout and "nothing" not in r.stdout and "nano33ble not in boards.toml" in r.stdout
+    assert (
+        "1 skipped" in r.stdout and "nothing" not in r.stdout and "nano33ble not in boards.toml" in r.stdout
+    )
     r = run_pytest("--strict-markers", "-p", "no:hilbench", cwd=proj)
     assert r.returncode != 0 and "'hil' not found in `markers`" in r.stdout
 
@@ -434,14 +497,24 @@ def test_another_plugins_dut_fixture_keeps_its_name(tmp_path: Path) -> None:
 
 def test_example_module_skips_every_test_on_a_board_that_is_not_here(tmp_path: Path) -> None:
     xml = tmp_path / "junit.xml"
-    r = run_pytest("examples/test_with_hilbench.py", "--hil-board", "nano33ble", "--hil-emulate", "-rs",
-                   "--strict-markers", f"--junitxml={xml}", cwd=ROOT)
+    r = run_pytest(
+        "examples/test_with_hilbench.py",
+        "--hil-board",
+        "nano33ble",
+        "--hil-emulate",
+        "-rs",
+        "--strict-markers",
+        f"--junitxml={xml}",
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stdout
     cases = junit_cases(xml)
     assert cases and all(c["_outcome"] == "skipped" for c in cases.values())
     skips = [ln for ln in r.stdout.splitlines() if ln.startswith("SKIPPED")]
     assert skips and all("nano33ble not in boards.toml" in ln for ln in skips)
-    r = run_pytest("examples/test_with_hilbench.py", "--hil-emulate", "-q", cwd=ROOT, env={"HILBENCH_BOARD": "nano33ble"})
+    r = run_pytest(
+        "examples/test_with_hilbench.py", "--hil-emulate", "-q", cwd=ROOT, env={"HILBENCH_BOARD": "nano33ble"}
+    )
     assert r.returncode == 0 and "4 skipped" in r.stdout, r.stdout  # $HILBENCH_BOARD mirrors --hil-board
 
 
@@ -450,28 +523,39 @@ def test_example_module_passes_on_emulated_boards(tmp_path: Path) -> None:
     need_tool("qemu-system-arm")
     need_tool("arm-none-eabi-gcc")
     xml, results = tmp_path / "junit.xml", tmp_path / "results"
-    r = run_pytest("examples/test_with_hilbench.py", "--hil-emulate", "--strict-markers", "-v",
-                   f"--hil-results={results}", f"--junitxml={xml}", cwd=ROOT,
-                   env={"HILBENCH_LOCK_DIR": str(tmp_path / "locks")})
+    r = run_pytest(
+        "examples/test_with_hilbench.py",
+        "--hil-emulate",
+        "--strict-markers",
+        "-v",
+        f"--hil-results={results}",
+        f"--junitxml={xml}",
+        cwd=ROOT,
+        env={"HILBENCH_LOCK_DIR": str(tmp_path / "locks")},
+    )
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     assert "7 passed" in r.stdout
     cases = junit_cases(xml)
     assert {n.split("[")[1].rstrip("]") for n in cases} == {"mps2-an386", "mps2-an500"}
     for name, props in cases.items():
         assert props["_outcome"] == "passed"
-        assert props["board"] in name and len(props["firmware_sha256"]) == 64 and len(props["model_sha256"]) == 64
+        assert (
+            props["board"] in name
+            and len(props["firmware_sha256"]) == 64
+            and len(props["model_sha256"]) == 64
+        )
     runs = sorted(p.parent.name for p in results.glob("*/samples.parquet"))
     assert len(runs) == 2  # one hil_bench run per board, in the results store
 
 
-_BASELINE_MODULE = '''
+_BASELINE_MODULE = """
 import pytest
 
 @pytest.mark.hil(board="mps2-an386")
 def test_bench(hil_bench):
     result = hil_bench(limit=30)
     assert result.bit_exact
-'''
+"""
 
 
 @pytest.mark.emulated
@@ -494,8 +578,9 @@ def test_hil_baseline_catches_a_slower_firmware(tmp_path: Path) -> None:
     good = tags[next(iter(tags))]
 
     # The same board name, tonight's firmware 5 % slower.
-    slow = normal.replace('firmware = "mps2-an386"\n',
-                          'firmware = "mps2-an386"\ndefines = ["HIL_SLOWDOWN_PERMILLE=50"]\n', 1)
+    slow = normal.replace(
+        'firmware = "mps2-an386"\n', 'firmware = "mps2-an386"\ndefines = ["HIL_SLOWDOWN_PERMILLE=50"]\n', 1
+    )
     assert slow != normal
     (proj / "boards.toml").write_text(slow)
     r = run_pytest(*args, cwd=proj, env=env)

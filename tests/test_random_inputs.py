@@ -28,8 +28,9 @@ def float_in_quantized_model() -> bytes:
     x = b.add_tensor("x", [1, 16], "float32")
     xq = b.add_tensor("xq", [1, 16], "int8", scale=Q_SCALE, zero_point=Q_ZP)
     rng = np.random.default_rng(1)
-    w = b.add_tensor("w", [4, 16], "int8", scale=0.02, zero_point=0,
-                     data=rng.integers(-127, 128, (4, 16)).astype(np.int8))
+    w = b.add_tensor(
+        "w", [4, 16], "int8", scale=0.02, zero_point=0, data=rng.integers(-127, 128, (4, 16)).astype(np.int8)
+    )
     bias = b.add_tensor("b", [4], "int32", scale=Q_SCALE * 0.02, data=np.array([5, -3, 0, 7], np.int32))
     yq = b.add_tensor("yq", [1, 4], "int8", scale=0.25, zero_point=2)
     y = b.add_tensor("y", [1, 4], "float32")
@@ -138,6 +139,17 @@ def test_run_model_without_inputs_is_one_line(tmp_path: Path) -> None:
 
     m = tmp_path / "noin.tflite"
     m.write_bytes(_no_input_model())
-    r = run_cli("run", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET),
-                "--results-dir", str(tmp_path / "results"))
-    assert_one_line_error(r, str(m), "0 inputs and 1 outputs; hilbench runs single-input, single-output models")
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(m),
+        "--dataset",
+        str(demo.DEMO_DATASET),
+        "--results-dir",
+        str(tmp_path / "results"),
+    )
+    assert_one_line_error(
+        r, str(m), "0 inputs and 1 outputs; hilbench runs single-input, single-output models"
+    )

@@ -16,18 +16,34 @@ import pytest
 
 from hilbench import demo
 from hilbench.config import load_boards
-from hilbench.devices.recovery import (QuarantineError, RecoveringDevice, describe_returncode, link_symptom,
-                                       override_max_restarts, process_state, pulse_reset)
+from hilbench.devices.recovery import (
+    QuarantineError,
+    RecoveringDevice,
+    describe_returncode,
+    link_symptom,
+    override_max_restarts,
+    process_state,
+    pulse_reset,
+)
 from hilbench.errors import ConfigError, LinkError, NotImplementedFeature
 from hilbench.runner.job import Job
 from tests.conftest import ROOT, need_tool
 from tests.recoveryhelp import DutKiller, measured, run_with_events
 
 
-def host_job(limit: int = 120, repeat: int = 1, max_restarts: int | None = None, label: str | None = None) -> Job:
+def host_job(
+    limit: int = 120, repeat: int = 1, max_restarts: int | None = None, label: str | None = None
+) -> Job:
     board = load_boards(ROOT / "boards.toml").get("host")
-    job = Job(board, Path(demo.DEMO_MODEL), Path(demo.DEMO_DATASET), label=label, limit=limit, repeat=repeat,
-              profile=False)
+    job = Job(
+        board,
+        Path(demo.DEMO_MODEL),
+        Path(demo.DEMO_DATASET),
+        label=label,
+        limit=limit,
+        repeat=repeat,
+        profile=False,
+    )
     return override_max_restarts([job], max_restarts)[0]
 
 
@@ -42,8 +58,9 @@ def clean_host_run(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, 
 
 
 @pytest.mark.parametrize("seed", [3, 11])
-def test_killed_host_dut_is_restarted_and_the_run_completes(seed: int, clean_host_run, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_killed_host_dut_is_restarted_and_the_run_completes(
+    seed: int, clean_host_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import random
 
     at = random.Random(seed).randrange(10, 200)
@@ -62,7 +79,9 @@ def test_killed_host_dut_is_restarted_and_the_run_completes(seed: int, clean_hos
     assert at <= restarts[0]["sample_index"] < len(got) + 1
 
 
-def test_host_dut_that_dies_on_every_start_is_quarantined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_host_dut_that_dies_on_every_start_is_quarantined(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The host DUT answers HELLO within a millisecond, faster than a watcher could kill it,
     so here the process gets its SIGKILL right after each start, once the first kill is done."""
     import os
@@ -80,8 +99,10 @@ def test_host_dut_that_dies_on_every_start_is_quarantined(tmp_path: Path, monkey
         return transport
 
     monkeypatch.setattr(NativeDevice, "_start", start_and_die)
-    jobs = [host_job(limit=None, repeat=5, max_restarts=2, label="first"),
-            host_job(limit=None, repeat=5, max_restarts=2, label="second")]
+    jobs = [
+        host_job(limit=None, repeat=5, max_restarts=2, label="first"),
+        host_job(limit=None, repeat=5, max_restarts=2, label="second"),
+    ]
     result, events = run_with_events(jobs, tmp_path, monkeypatch, progress=killer)
     first, second = result.outcomes
     assert first.status == "error" and first.error_kind == "infrastructure"
@@ -92,14 +113,21 @@ def test_host_dut_that_dies_on_every_start_is_quarantined(tmp_path: Path, monkey
     kinds = [e["kind"] for e in events if e["kind"] not in ("retransmit", "job_failed")]
     assert kinds == ["restart", "restart", "quarantine"], events
     # the runner records each job's failure too (both jobs: the second is skipped)
-    assert [e["job_id"] for e in events if e["kind"] == "job_failed"] == ["host/first/digits", "host/second/digits"]
+    assert [e["job_id"] for e in events if e["kind"] == "job_failed"] == [
+        "host/first/digits",
+        "host/second/digits",
+    ]
     assert len([r for r in result.rows if r["phase"] == "measure"]) >= 19  # what was measured is kept
 
 
-def test_restarts_disabled_the_first_failure_ends_the_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_restarts_disabled_the_first_failure_ends_the_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     need_tool("gcc")
     killer = DutKiller(at=30)
-    result, events = run_with_events([host_job(limit=None, repeat=5, max_restarts=0)], tmp_path, monkeypatch, progress=killer)
+    result, events = run_with_events(
+        [host_job(limit=None, repeat=5, max_restarts=0)], tmp_path, monkeypatch, progress=killer
+    )
     (out,) = result.outcomes
     assert out.status == "error" and out.error == "DUT process exited with signal 9 (SIGKILL) on board 'host'"
     assert not [e for e in events if e["kind"] in ("restart", "quarantine")]
@@ -129,7 +157,9 @@ def test_a_silent_device_counts_only_consecutive_failures(monkeypatch: pytest.Mo
 
         monkeypatch.setattr(dev.inner, "restart_dut", restart_then_die)
         dev.process_transport.process.kill()
-        with pytest.raises(QuarantineError, match=r"quarantined after 2 consecutive failures: DUT process exited"):
+        with pytest.raises(
+            QuarantineError, match=r"quarantined after 2 consecutive failures: DUT process exited"
+        ):
             dev.run(vec)
         with pytest.raises(QuarantineError):  # and stays quarantined
             dev.run(vec)
@@ -156,9 +186,18 @@ def test_process_state_and_exit_names() -> None:
 
 
 def test_link_symptoms_are_read_from_the_link_messages() -> None:
-    assert link_symptom(LinkError("/dev/pts/3: no answer to INVOKE (seq 4) after 5 retransmissions")) == "silent"
-    assert link_symptom(LinkError("/dev/pts/3: read failed: device reports readiness to read but returned no data "
-                                  "(device disconnected or multiple access on port?)")) == "port"
+    assert (
+        link_symptom(LinkError("/dev/pts/3: no answer to INVOKE (seq 4) after 5 retransmissions")) == "silent"
+    )
+    assert (
+        link_symptom(
+            LinkError(
+                "/dev/pts/3: read failed: device reports readiness to read but returned no data "
+                "(device disconnected or multiple access on port?)"
+            )
+        )
+        == "port"
+    )
     assert link_symptom(LinkError("x: the DUT reset during the session (BOOT event)")) == "boot"
 
 
@@ -167,15 +206,19 @@ def test_mcu_board_names_a_silent_board_and_refuses_probe_reset(tmp_path: Path) 
 
     boards = tmp_path / "boards.toml"
     boards.write_text(
-        '[boards.nucleo]\nkind = "mcu"\ncore = "cortex-m4f"\nclock_hz = 80_000_000\nport = "loop://"\n')
+        '[boards.nucleo]\nkind = "mcu"\ncore = "cortex-m4f"\nclock_hz = 80_000_000\nport = "loop://"\n'
+    )
     dev = McuDevice(load_boards(boards).get("nucleo"))
     cause = dev.failure_cause(LinkError("loop://: no answer to INVOKE (seq 9) after 5 retransmissions"))
     assert cause.startswith("no answer from board 'nucleo' within ") and "loop://" in cause
     # Resets hilbench cannot do yet are refused when boards.toml is read, naming the key.
     for mode, what in (("probe", "debug-probe reset"), ("power", "power-switch reset")):
         boards.write_text(
-            f'[boards.esp]\nkind = "mcu"\ncore = "xtensa"\nclock_hz = 240_000_000\nport = "loop://"\nreset = "{mode}"\n')
-        with pytest.raises(ConfigError, match=rf"\[boards.esp\] key 'reset': '{mode}': a {what} is not implemented yet"):
+            f'[boards.esp]\nkind = "mcu"\ncore = "xtensa"\nclock_hz = 240_000_000\nport = "loop://"\nreset = "{mode}"\n'
+        )
+        with pytest.raises(
+            ConfigError, match=rf"\[boards.esp\] key 'reset': '{mode}': a {what} is not implemented yet"
+        ):
             load_boards(boards)
 
 
@@ -202,13 +245,19 @@ def test_dtr_and_rts_pulses_go_through_pyserial() -> None:
 
 def test_recovery_keys_are_validated(tmp_path: Path) -> None:
     boards = tmp_path / "boards.toml"
-    boards.write_text('[boards.h]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nmax_restarts = -1\n')
+    boards.write_text(
+        '[boards.h]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nmax_restarts = -1\n'
+    )
     with pytest.raises(ConfigError, match=r"\[boards.h\] key 'max_restarts'"):
         load_boards(boards)
-    boards.write_text('[boards.h]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nreset = "dtr"\n')
+    boards.write_text(
+        '[boards.h]\nkind = "native"\ncore = "host"\nclock_hz = 1\nfirmware = "host"\nreset = "dtr"\n'
+    )
     with pytest.raises(ConfigError, match=r"`reset` is for real boards"):
         load_boards(boards)
-    boards.write_text('[boards.m]\nkind = "mcu"\ncore = "m4"\nclock_hz = 1\nport = "/dev/ttyACM0"\nreset = "jtag"\n')
+    boards.write_text(
+        '[boards.m]\nkind = "mcu"\ncore = "m4"\nclock_hz = 1\nport = "/dev/ttyACM0"\nreset = "jtag"\n'
+    )
     with pytest.raises(ConfigError, match="reset"):
         load_boards(boards)
     assert load_boards(ROOT / "boards.toml").get("host").max_restarts == 3
@@ -245,12 +294,31 @@ def test_the_cli_says_a_board_was_restarted(tmp_path: Path) -> None:
     from tests.recoveryhelp import kill_dut_mid_run
 
     need_tool("gcc")
-    proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--board", "host", "--repeat", "150",
-                             "--no-profile", "--no-report", "--results-dir", str(tmp_path)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, COLUMNS="200"))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hilbench",
+            "run",
+            "--board",
+            "host",
+            "--repeat",
+            "150",
+            "--no-profile",
+            "--no-report",
+            "--results-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, COLUMNS="200"),
+    )
     out, err = kill_dut_mid_run(proc, after_s=0.5)
     assert proc.returncode == 0, err
-    assert ("hilbench: warning: DUT process exited with signal 9 (SIGKILL) on board 'host': restarting the board "
-            "(1 of at most 3 in a row)") in err
+    assert (
+        "hilbench: warning: DUT process exited with signal 9 (SIGKILL) on board 'host': restarting the board "
+        "(1 of at most 3 in a row)"
+    ) in err
     assert "samples: " in out

@@ -32,13 +32,26 @@ pytestmark = pytest.mark.emulated
 BOARD = "mps2-an386"
 
 
-def qemu_job(repeat: int = 1, limit: int | None = 150, max_restarts: int | None = None, label: str | None = None,
-             model: Path | None = None, dataset: Path | None = None) -> Job:
+def qemu_job(
+    repeat: int = 1,
+    limit: int | None = 150,
+    max_restarts: int | None = None,
+    label: str | None = None,
+    model: Path | None = None,
+    dataset: Path | None = None,
+) -> Job:
     need_tool("qemu-system-arm")
     need_tool("arm-none-eabi-gcc")
     board = load_boards(ROOT / "boards.toml").get(BOARD)
-    job = Job(board, model or Path(demo.DEMO_MODEL), dataset or Path(demo.DEMO_DATASET), label=label, limit=limit,
-              repeat=repeat, profile=False)
+    job = Job(
+        board,
+        model or Path(demo.DEMO_MODEL),
+        dataset or Path(demo.DEMO_DATASET),
+        label=label,
+        limit=limit,
+        repeat=repeat,
+        profile=False,
+    )
     return override_max_restarts([job], max_restarts)[0]
 
 
@@ -55,13 +68,18 @@ def _ticks(rows: list[dict]) -> list[int]:
     return [r["ticks"] for r in rows if r["phase"] == "measure"]
 
 
-@pytest.mark.parametrize(("sig", "cause"), [
-    (signal.SIGKILL, "QEMU exited with signal 9 (SIGKILL) on board 'mps2-an386'"),
-    (signal.SIGSTOP, "QEMU stopped answering (SIGSTOP?) on board 'mps2-an386': process "),
-    (HANG, "no answer from board 'mps2-an386' within 12 s (QEMU process "),
-], ids=["SIGKILL", "SIGSTOP", "hung-guest"])
-def test_qemu_killed_or_stopped_mid_run_is_restarted(sig: int, cause: str, clean_run: list[dict], tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("sig", "cause"),
+    [
+        (signal.SIGKILL, "QEMU exited with signal 9 (SIGKILL) on board 'mps2-an386'"),
+        (signal.SIGSTOP, "QEMU stopped answering (SIGSTOP?) on board 'mps2-an386': process "),
+        (HANG, "no answer from board 'mps2-an386' within 12 s (QEMU process "),
+    ],
+    ids=["SIGKILL", "SIGSTOP", "hung-guest"],
+)
+def test_qemu_killed_or_stopped_mid_run_is_restarted(
+    sig: int, cause: str, clean_run: list[dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = random.Random(sig).randrange(20, 250)
     killer = DutKiller(at=at, sig=sig, seed=sig)
     result, events = run_with_events([qemu_job(repeat=2)], tmp_path, monkeypatch, progress=killer)
@@ -78,7 +96,9 @@ def test_qemu_killed_or_stopped_mid_run_is_restarted(sig: int, cause: str, clean
         assert retx and retx[0]["count"] > 0
 
 
-def test_qemu_dying_on_every_start_quarantines_the_board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_qemu_dying_on_every_start_quarantines_the_board(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     killer = DutKiller(at=40, every_start=True)
     jobs = [qemu_job(max_restarts=2, label="first"), qemu_job(max_restarts=2, label="second")]
     try:
@@ -101,16 +121,40 @@ def test_restarts_disabled_exit_2_names_the_signal(tmp_path: Path) -> None:
     qemu_job()  # skips without QEMU / the cross compiler
     env = dict(os.environ, COLUMNS="200")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hilbench", "run", "--board", BOARD, "--repeat", "6", "--no-profile", "--no-report",
-         "--max-restarts", "0", "--results-dir", str(tmp_path)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = kill_dut_mid_run(proc, after_s=random.Random(7).uniform(1.0, 3.0), start_within_s=120, poll_s=0.05)
+        [
+            sys.executable,
+            "-m",
+            "hilbench",
+            "run",
+            "--board",
+            BOARD,
+            "--repeat",
+            "6",
+            "--no-profile",
+            "--no-report",
+            "--max-restarts",
+            "0",
+            "--results-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = kill_dut_mid_run(
+        proc, after_s=random.Random(7).uniform(1.0, 3.0), start_within_s=120, poll_s=0.05
+    )
     assert proc.returncode == 2, (out, err)
     lines = stderr_lines(err)  # progress lines aside (stderr is a pipe)
     assert len(lines) == 1, err
     # the cause, then (since the run store says so) which run was kept and how
-    assert re.fullmatch(rf"hilbench: error: QEMU exited with signal 9 \(SIGKILL\) on board '{BOARD}' "
-                        r"\(run \S+ partial\)", lines[0]), err
+    assert re.fullmatch(
+        rf"hilbench: error: QEMU exited with signal 9 \(SIGKILL\) on board '{BOARD}' "
+        r"\(run \S+ partial\)",
+        lines[0],
+    ), err
     assert "Traceback" not in out + err
 
 
@@ -147,11 +191,15 @@ def test_kws_run_survives_a_qemu_kill(tmp_path: Path, monkeypatch: pytest.Monkey
     assert [e["kind"] for e in events if e["kind"] == "restart"] == ["restart"]
 
 
-def test_flash_model_partition_is_written_again_after_a_kill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flash_model_partition_is_written_again_after_a_kill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """model_store = "flash": the restarted QEMU gets the model partition again (-device
     loader, EmulatedDevice.restart_with_partition) before the run goes on."""
     job = qemu_job(limit=60)
-    job = Job(job.board.model_copy(update={"model_store": "flash"}), job.model, job.dataset, limit=60, profile=False)
+    job = Job(
+        job.board.model_copy(update={"model_store": "flash"}), job.model, job.dataset, limit=60, profile=False
+    )
     killer = DutKiller(at=25, seed=2)
     result, events = run_with_events([job], tmp_path, monkeypatch, progress=killer)
     assert killer.killed and not result.errors, result.errors and result.errors[0].error

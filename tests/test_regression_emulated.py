@@ -17,7 +17,9 @@ pytestmark = pytest.mark.emulated
 
 def _boards(tmp_path: Path) -> Path:
     p = tmp_path / "boards.toml"
-    p.write_text((ROOT / "boards.toml").read_text() + """
+    p.write_text(
+        (ROOT / "boards.toml").read_text()
+        + """
 [boards.mps2-an386-slow]
 kind = "emulated"
 description = "mps2-an386 firmware with a calibrated 5 % delay in the timed region"
@@ -26,7 +28,8 @@ clock_hz = 25_000_000
 firmware = "mps2-an386"
 defines = ["HIL_SLOWDOWN_PERMILLE=50"]
 qemu = { binary = "qemu-system-arm", machine = "mps2-an386" }
-""")
+"""
+    )
     return p
 
 
@@ -37,8 +40,8 @@ name = "nightly"
 boards = ["{board}"]
 [[models]]
 name = "digits"
-model = "{ROOT / 'hilbench/demo/digits_mlp.tflite'}"
-dataset = "{ROOT / 'hilbench/demo/digits'}"
+model = "{ROOT / "hilbench/demo/digits_mlp.tflite"}"
+dataset = "{ROOT / "hilbench/demo/digits"}"
 limit = 60
 """)
     return p
@@ -51,18 +54,38 @@ def test_slower_firmware_regresses_and_identical_runs_do_not(tmp_path: Path) -> 
     common = ["--boards", str(boards), "--results-dir", str(res)]
     r = run_cli("run", str(_suite(tmp_path, "mps2-an386")), *common)
     assert r.code == 0, r.stderr
-    r = run_cli("run", str(_suite(tmp_path, "mps2-an386")), *common, "--baseline", "last",
-                "--junit", str(tmp_path / "same.xml"))
+    r = run_cli(
+        "run",
+        str(_suite(tmp_path, "mps2-an386")),
+        *common,
+        "--baseline",
+        "last",
+        "--junit",
+        str(tmp_path / "same.xml"),
+    )
     assert r.code == 0, r.stdout + r.stderr
     assert "unchanged" in r.stdout and "regressed" not in r.stdout
     assert (res / "tags.json").read_text().count("last-good") == 1
 
     # Tonight's firmware is the slow variant, under the same board name.
     slow = tmp_path / "slow-boards.toml"
-    slow.write_text(boards.read_text().replace('[boards.mps2-an386]', '[boards.mps2-an386-fast]')
-                    .replace('[boards.mps2-an386-slow]', '[boards.mps2-an386]'))
-    r = run_cli("run", str(_suite(tmp_path, "mps2-an386")), "--boards", str(slow), "--results-dir", str(res),
-                "--baseline", "last-good", "--junit", str(tmp_path / "slow.xml"))
+    slow.write_text(
+        boards.read_text()
+        .replace("[boards.mps2-an386]", "[boards.mps2-an386-fast]")
+        .replace("[boards.mps2-an386-slow]", "[boards.mps2-an386]")
+    )
+    r = run_cli(
+        "run",
+        str(_suite(tmp_path, "mps2-an386")),
+        "--boards",
+        str(slow),
+        "--results-dir",
+        str(res),
+        "--baseline",
+        "last-good",
+        "--junit",
+        str(tmp_path / "slow.xml"),
+    )
     assert r.code == 1, r.stdout + r.stderr
     line = next(ln for ln in r.stdout.splitlines() if "cycles" in ln and "regressed" in ln)
     effect = float(re.search(r"\+(\d+\.\d+)%", line).group(1))  # type: ignore[union-attr]

@@ -22,13 +22,21 @@ EMULATED = ["mps2-an386", "mps3-an547"]
 MODELS = ["kws_int8.tflite", "kws_pruned_int8.tflite"]
 
 
-def _store(tmp: Path, *, slower: dict | None = None, boards: list[str] | None = None, samples: int = 600,
-           history: int = 3) -> tuple[list[str], str]:
+def _store(
+    tmp: Path,
+    *,
+    slower: dict | None = None,
+    boards: list[str] | None = None,
+    samples: int = 600,
+    history: int = 3,
+) -> tuple[list[str], str]:
     """`history` earlier runs (600 rows each) and a newer one; returns (earlier ids, newest id)."""
     kw = dict(boards=boards or EMULATED, models=MODELS, samples=samples)
     ids = history_runs(tmp, history, **kw)
     rid = "20261128T200000Z-abcdef"
-    synthetic_run(tmp, rid, started=datetime(2026, 11, 28, 20, tzinfo=timezone.utc), seed=42, slower=slower, **kw)
+    synthetic_run(
+        tmp, rid, started=datetime(2026, 11, 28, 20, tzinfo=timezone.utc), seed=42, slower=slower, **kw
+    )
     return ids, rid
 
 
@@ -53,9 +61,13 @@ def test_axis_labels_tell_close_ticks_apart() -> None:
 
 def test_every_chart_is_one_svg_element() -> None:
     charts = [
-        svg.histogram([1, 2, 2, 3], markers=[svg.Marker(9, "warm-up", kind="point")], title="t", x_label="µs"),
+        svg.histogram(
+            [1, 2, 2, 3], markers=[svg.Marker(9, "warm-up", kind="point")], title="t", x_label="µs"
+        ),
         svg.histogram([5, 5, 5]),  # constant values: one bar
-        svg.line_chart([svg.Series("s", range(2000), [i % 7 for i in range(2000)])], bands=[svg.Band(0, 3, "w")]),
+        svg.line_chart(
+            [svg.Series("s", range(2000), [i % 7 for i in range(2000)])], bands=[svg.Band(0, 3, "w")]
+        ),
         svg.bar_chart(["a", "b"], [1, 2], notes=["x", "y"]),
         svg.scatter([svg.Point(1, 2, "p", front=True), svg.Point(3, 4, "q", hollow=True, front=True)]),
         svg.heatmap([[3, 1], [0, 4]], row_labels=["0", "1"], col_labels=["0", "1"]),
@@ -75,12 +87,25 @@ def test_report_is_one_self_contained_file_with_every_section(tmp_path: Path) ->
     out = write_report(rid, None, tmp_path, baseline=ids[-1])
     assert out == tmp_path / rid / "report.html"
     html = out.read_text()
-    for sec in ("run", "summary", "latency", "layers", "accuracy", "fidelity", "energy", "trend", "comparison", "choice"):
+    for sec in (
+        "run",
+        "summary",
+        "latency",
+        "layers",
+        "accuracy",
+        "fidelity",
+        "energy",
+        "trend",
+        "comparison",
+        "choice",
+    ):
         assert f'<section id="{sec}">' in html, sec
     # nothing to fetch: no external script, style, image, font or frame; a CSP forbids it anyway
     assert not re.search(r"""<(script|img|iframe|link|source|embed)[^>]*\s(src|href)\s*=""", html)
     assert "@import" not in html and "url(" not in html
-    assert re.findall(r"https?://[^\s\"'<>]+", html) == ["http://www.w3.org/2000/svg"] * html.count('xmlns="http')
+    assert re.findall(r"https?://[^\s\"'<>]+", html) == ["http://www.w3.org/2000/svg"] * html.count(
+        'xmlns="http'
+    )
     assert "default-src 'none'" in html
     # hashes, the emulated caveat, warm-up, the energy trace of the real board, the front
     assert "sha256" in html.lower() and re.search(r"[0-9a-f]{64}", html)
@@ -118,13 +143,28 @@ def test_trend_and_comparison_flag_a_five_percent_slower_build(tmp_path: Path) -
 
 
 def test_host_clock_is_never_on_the_device_front(tmp_path: Path) -> None:
-    rows_run = synthetic_run(tmp_path, "20261128T120000Z-000001", samples=400, boards=["mps2-an386"], models=MODELS)
+    rows_run = synthetic_run(
+        tmp_path, "20261128T120000Z-000001", samples=400, boards=["mps2-an386"], models=MODELS
+    )
     assert rows_run.is_file()
     rep = collect("20261128T120000Z-000001", tmp_path)
     # a fake host point that dominates everything must not take the front
-    rep.choice.append(dict(board="host", model=MODELS[0], dataset="kws01", timing_source="host_clock", emulated=False,
-                           latency_ms=0.001, accuracy=1.0, accuracy_name="top-1", arena=1.0, energy_uj=None,
-                           run_id="x", current=False))
+    rep.choice.append(
+        dict(
+            board="host",
+            model=MODELS[0],
+            dataset="kws01",
+            timing_source="host_clock",
+            emulated=False,
+            latency_ms=0.001,
+            accuracy=1.0,
+            accuracy_name="top-1",
+            arena=1.0,
+            energy_uj=None,
+            run_id="x",
+            current=False,
+        )
+    )
     pts = mark_fronts(rep.choice)
     assert any(p["board"] == "host" for p in pts)
     assert not any(p["front_latency_ms"] for p in pts if p["timing_source"] == "host_clock")
@@ -180,7 +220,9 @@ def test_report_and_show_commands(tmp_path: Path) -> None:
 
 def test_history_where_lists_combinations_within_a_budget(tmp_path: Path) -> None:
     _store(tmp_path, history=1)
-    r = run_cli("history", "--results-dir", str(tmp_path), "--where", "latency_ms < 50 and top1 > 0.85", "--csv")
+    r = run_cli(
+        "history", "--results-dir", str(tmp_path), "--where", "latency_ms < 50 and top1 > 0.85", "--csv"
+    )
     assert r.code == 0, r.stderr
     lines = r.stdout.strip().splitlines()[1:]
     assert lines and all("mps3-an547" in ln for ln in lines)  # only the M55 is under 50 ms
@@ -213,7 +255,9 @@ def test_anomaly_detection_rows_show_auc(tmp_path: Path) -> None:
     files = [f"{'anomaly' if i % 2 else 'normal'}_id_{i // 4:02d}" for i in range(len(idx))]
     df.loc[idx, "sample_id"] = [f"{f}#w{i % 4}" for i, f in enumerate(files)]
     df.loc[idx, "label"] = [1 if f.startswith("anomaly") else 0 for f in files]
-    df.loc[idx, "score"] = [2.0 + (1.0 if f.startswith("anomaly") else 0.0) + 0.1 * (i % 3) for i, f in enumerate(files)]
+    df.loc[idx, "score"] = [
+        2.0 + (1.0 if f.startswith("anomaly") else 0.0) + 0.1 * (i % 3) for i, f in enumerate(files)
+    ]
     df.loc[idx, "correct"] = None
     write_run(d, _records(df), {"run_id": d.name}, complete=True)
     html = render_html(collect(d.name, tmp_path))

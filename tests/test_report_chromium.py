@@ -30,17 +30,27 @@ from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu",
-    "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--hide-scrollbars", "--force-device-scale-factor=1",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
     # belt and braces: no proxy, no DNS, even outside a network namespace
-    "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
 ]
 WIDTH = 1400
 MAX_HEIGHT = 30_000
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(),
-                                reason=f"{CHROMIUM} not installed (Debian's chromium; ./test.sh installs it as root)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(),
+    reason=f"{CHROMIUM} not installed (Debian's chromium; ./test.sh installs it as root)",
+)
 
 
 def artifacts() -> Path:
@@ -61,8 +71,17 @@ def _netns() -> list[str]:
 
 def chromium(page: Path, tmp: Path, *args: str, height: int = 900) -> subprocess.CompletedProcess[str]:
     profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"  # a fresh --user-data-dir every time
-    cmd = [*_netns(), CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--window-size={WIDTH},{height}",
-           "--enable-logging=stderr", "--v=0", *args, page.as_uri()]
+    cmd = [
+        *_netns(),
+        CHROMIUM,
+        *FLAGS,
+        f"--user-data-dir={profile}",
+        f"--window-size={WIDTH},{height}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+        page.as_uri(),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
@@ -89,8 +108,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("results")
     ids = history_runs(tmp, 4, samples=900)
     rid = "20261128T200000Z-c4f3e0"
-    synthetic_run(tmp, rid, samples=3000, started=datetime(2026, 11, 28, 20, tzinfo=timezone.utc), seed=7,
-                  slower={("mps2-an386", "kws_int8.tflite"): 1.05})
+    synthetic_run(
+        tmp,
+        rid,
+        samples=3000,
+        started=datetime(2026, 11, 28, 20, tzinfo=timezone.utc),
+        seed=7,
+        slower={("mps2-an386", "kws_int8.tflite"): 1.05},
+    )
     return write_report(rid, None, tmp, baseline=ids[-1])
 
 
@@ -103,7 +128,16 @@ def test_every_plot_draws_and_the_console_is_clean(report: Path, tmp_path: Path)
     assert total == len(figures) and drawn == total, (drawn, total)
     assert all('data-drawn="yes"' in f for f in figures)
     kinds = set(re.findall(r'data-plot="([a-z-]+)"', dom))
-    assert {"latency-hist", "latency-seq", "layers", "confusion", "fidelity", "energy", "trend", "pareto"} <= kinds
+    assert {
+        "latency-hist",
+        "latency-seq",
+        "layers",
+        "confusion",
+        "fidelity",
+        "energy",
+        "trend",
+        "pareto",
+    } <= kinds
     for body in re.findall(r'<figure class="plot".*?</figure>', dom, re.S):
         assert "<svg" in body and re.search(r"<(rect|circle|path|line|polyline)\b", body)
     assert console_errors(dom, log) == []

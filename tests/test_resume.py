@@ -33,8 +33,9 @@ SEED = 20261203
 MOMENTS = 20
 
 
-def suite_file(tmp: Path, board: str = "host", limit_a: int | None = None, limit_b: int = 100,
-               windows: int = 3) -> Path:
+def suite_file(
+    tmp: Path, board: str = "host", limit_a: int | None = None, limit_b: int = 100, windows: int = 3
+) -> Path:
     demo = ROOT / "hilbench" / "demo"
     la = f"limit = {limit_a}\n" if limit_a else ""
     p = tmp / f"suite-{board}.toml"
@@ -44,12 +45,12 @@ warmup = 2
 repeat = 2
 [[models]]
 name = "digits"
-model = "{demo / 'digits_mlp.tflite'}"
-dataset = "{demo / 'digits'}"
+model = "{demo / "digits_mlp.tflite"}"
+dataset = "{demo / "digits"}"
 {la}[[models]]
 name = "digits_b"
-model = "{demo / 'digits_mlp.tflite'}"
-dataset = "{demo / 'digits'}"
+model = "{demo / "digits_mlp.tflite"}"
+dataset = "{demo / "digits"}"
 limit = {limit_b}
 [measure]
 windows = {windows}
@@ -77,9 +78,14 @@ def assert_same_samples(ref: pd.DataFrame, got: pd.DataFrame) -> None:
 
 
 def start_run(suite: Path, results: Path, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "hilbench", "run", str(suite), "--results-dir", str(results),
-                             "--no-report"], cwd=ROOT, env=dict(os.environ, COLUMNS="200", **env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hilbench", "run", str(suite), "--results-dir", str(results), "--no-report"],
+        cwd=ROOT,
+        env=dict(os.environ, COLUMNS="200", **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_run_dir(results: Path, proc: subprocess.Popen, timeout: float = 60) -> Path | None:
@@ -94,8 +100,15 @@ def wait_for_run_dir(results: Path, proc: subprocess.Popen, timeout: float = 60)
     raise AssertionError("the run never created its run directory")
 
 
-def interrupt_and_resume(suite: Path, results: Path, sig: int, delay: float, env: dict[str, str],
-                         ref: pd.DataFrame, after_batches: int = 0) -> bool:
+def interrupt_and_resume(
+    suite: Path,
+    results: Path,
+    sig: int,
+    delay: float,
+    env: dict[str, str],
+    ref: pd.DataFrame,
+    after_batches: int = 0,
+) -> bool:
     """Stop a run `delay` s after its run directory appears, resume it, check it; True if
     the signal stopped the run (False: it had finished first)."""
     proc = start_run(suite, results, env)
@@ -113,7 +126,11 @@ def interrupt_and_resume(suite: Path, results: Path, sig: int, delay: float, env
     status, _ = effective_status(meta)
     finished_first = status == "complete"  # the signal came after the run had closed
     if not finished_first:
-        assert status == "partial" or (status == "failed" and meta.get("samples") == 0), (proc.returncode, err, meta)
+        assert status == "partial" or (status == "failed" and meta.get("samples") == 0), (
+            proc.returncode,
+            err,
+            meta,
+        )
         if sig == signal.SIGTERM:
             assert proc.returncode == 143, (proc.returncode, err)
             assert meta["status"] in ("partial", "failed") and meta["interrupted"] == "SIGTERM", (err, meta)
@@ -161,7 +178,9 @@ def test_sigkill_and_sigterm_then_resume_give_the_uninterrupted_samples(tmp_path
         try:
             stopped += interrupt_and_resume(suite, results, sig, delay, env, ref)
         except AssertionError as exc:
-            raise AssertionError(f"moment {i} ({signal.Signals(sig).name} after {delay:.3f} s): {exc}") from None
+            raise AssertionError(
+                f"moment {i} ({signal.Signals(sig).name} after {delay:.3f} s): {exc}"
+            ) from None
     assert stopped >= MOMENTS // 2, f"only {stopped} of {MOMENTS} signals came before the run finished"
 
 
@@ -171,10 +190,29 @@ def test_resume_refuses_a_changed_model(tmp_path: Path) -> None:
     model.write_bytes((ROOT / "hilbench/demo/digits_mlp.tflite").read_bytes())
     results = tmp_path / "res"
     env = {"HILBENCH_FLUSH_ROWS": "5", "HILBENCH_FLUSH_SECONDS": "0.02"}
-    proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--board", "host", "--model", str(model),
-                             "--dataset", str(ROOT / "hilbench/demo/digits"), "--repeat", "20",
-                             "--results-dir", str(results), "--no-report"],
-                            cwd=ROOT, env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hilbench",
+            "run",
+            "--board",
+            "host",
+            "--model",
+            str(model),
+            "--dataset",
+            str(ROOT / "hilbench/demo/digits"),
+            "--repeat",
+            "20",
+            "--results-dir",
+            str(results),
+            "--no-report",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     d = wait_for_run_dir(results, proc)
     assert d is not None
     time.sleep(0.3)
@@ -207,5 +245,6 @@ def test_sigterm_and_sigkill_of_an_emulated_run_then_resume(tmp_path: Path) -> N
     ref = keyed(ref_dir, rd.name)
     for i, (sig, batches) in enumerate(((signal.SIGTERM, 2), (signal.SIGKILL, 5))):
         results = tmp_path / f"e{i}"
-        assert interrupt_and_resume(suite, results, sig, 0.05, env, ref, after_batches=batches), \
+        assert interrupt_and_resume(suite, results, sig, 0.05, env, ref, after_batches=batches), (
             "the run finished first"
+        )

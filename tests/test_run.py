@@ -79,8 +79,11 @@ def test_boards_lists_availability(tmp_path: Path) -> None:
     assert "mps2-an386 (default)" in r.stdout
     # A board whose emulator is not installed is listed as unavailable, with the reason.
     p = tmp_path / "boards.toml"
-    p.write_text((Path(__file__).resolve().parent.parent / "boards.toml").read_text()
-                 .replace('binary = "qemu-system-arm"', 'binary = "qemu-system-nope"'))
+    p.write_text(
+        (Path(__file__).resolve().parent.parent / "boards.toml")
+        .read_text()
+        .replace('binary = "qemu-system-arm"', 'binary = "qemu-system-nope"')
+    )
     r = run_cli("boards", "--boards", str(p))
     line = next(ln for ln in r.stdout.splitlines() if "mps2-an386" in ln)
     assert " no " in line and "qemu-system-nope not installed" in line

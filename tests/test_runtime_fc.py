@@ -35,7 +35,9 @@ def tool() -> Path:
         pytest.skip("no C toolchain (make, cc)")
     proc = subprocess.run(
         ["make", "-s", "-C", str(ROOT / "firmware" / "tools")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert TOOL.exists()
@@ -63,7 +65,10 @@ def run_tool(tool: Path, tmp: Path, model: bytes, inp: bytes, *extra: str):
         op.unlink()
     proc = subprocess.run(
         [str(tool), *extra, str(mp), str(ip), str(op)],
-        capture_output=True, text=True, timeout=TIMEOUT, env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=_env(),
     )
     _assert_clean(proc)
     out = op.read_bytes() if proc.returncode == 0 else None
@@ -74,8 +79,11 @@ def parse_error(stdout: str) -> dict[str, object]:
     m = re.match(r"error status=(-?\d+) op_index=(\d+) op_code=(\d+) value=(\d+): (.*)", stdout)
     assert m, stdout
     return {
-        "status": int(m[1]), "op_index": int(m[2]), "op_code": int(m[3]),
-        "value": int(m[4]), "message": m[5],
+        "status": int(m[1]),
+        "op_index": int(m[2]),
+        "op_code": int(m[3]),
+        "value": int(m[4]),
+        "message": m[5],
     }
 
 
@@ -100,8 +108,18 @@ def _quant_for(values: np.ndarray, rng: np.random.Generator) -> tuple[float, int
     return float(np.float32(scale)), zp
 
 
-def make_fc(rng, batch_shape, accum, units, *, act="NONE", per_channel=False, bias=True,
-            keep_num_dims=False, filter_zp=0):
+def make_fc(
+    rng,
+    batch_shape,
+    accum,
+    units,
+    *,
+    act="NONE",
+    per_channel=False,
+    bias=True,
+    keep_num_dims=False,
+    filter_zp=0,
+):
     in_scale = float(np.float32(rng.uniform(0.005, 0.1)))
     in_zp = int(rng.integers(-128, 128))
     if per_channel:
@@ -124,8 +142,7 @@ def make_fc(rng, batch_shape, accum, units, *, act="NONE", per_channel=False, bi
     # range, then quantize the output to cover about that range
     spread = {"RELU6": 4.0, "RELU_N1_TO_1": 0.8}.get(act)
     if spread is not None:
-        f_scales = (f_scales * (spread / (float(np.abs(float_outputs()).max()) + 1e-6))).astype(
-            np.float32)
+        f_scales = (f_scales * (spread / (float(np.abs(float_outputs()).max()) + 1e-6))).astype(np.float32)
     lo_hi = {"RELU": (0.0, np.inf), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
     yf = np.clip(float_outputs(), *lo_hi.get(act, (-np.inf, np.inf)))
     if act in ("RELU6", "RELU_N1_TO_1"):
@@ -136,24 +153,33 @@ def make_fc(rng, batch_shape, accum, units, *, act="NONE", per_channel=False, bi
     out_shape = [*batch_shape, units] if keep_num_dims else [int(np.prod(batch_shape)), units]
     tx = m.add_tensor("x", [*batch_shape, accum], "int8", scale=in_scale, zero_point=in_zp)
     tw = m.add_tensor(
-        "w", [units, accum], "int8",
+        "w",
+        [units, accum],
+        "int8",
         scale=f_scales.tolist() if per_channel else float(f_scales[0]),
         zero_point=[0] * units if per_channel else filter_zp,
-        quantized_dimension=0, data=w,
+        quantized_dimension=0,
+        data=w,
     )
     inputs = [tx, tw]
     if bias:
         bscale = (np.float32(in_scale) * f_scales).astype(np.float32)
-        inputs.append(m.add_tensor(
-            "b", [units], "int32",
-            scale=bscale.tolist() if per_channel else float(bscale[0]),
-            zero_point=[0] * units if per_channel else 0, data=b,
-        ))
+        inputs.append(
+            m.add_tensor(
+                "b",
+                [units],
+                "int32",
+                scale=bscale.tolist() if per_channel else float(bscale[0]),
+                zero_point=[0] * units if per_channel else 0,
+                data=b,
+            )
+        )
     else:
         inputs.append(-1)
     ty = m.add_tensor("y", out_shape, "int8", scale=out_scale, zero_point=out_zp)
-    m.add_op("FULLY_CONNECTED", inputs, [ty],
-             {"fused_activation_function": act, "keep_num_dims": keep_num_dims})
+    m.add_op(
+        "FULLY_CONNECTED", inputs, [ty], {"fused_activation_function": act, "keep_num_dims": keep_num_dims}
+    )
     m.set_io([tx], [ty])
     return m.build(), x
 
@@ -175,13 +201,24 @@ def make_mlp(rng):
     m = ModelBuilder()
     tx = m.add_tensor("x", [1, 48], "int8", scale=0.05, zero_point=-3)
     w1 = m.add_tensor("w1", [40, 48], "int8", scale=0.01, data=rng.integers(-127, 128, (40, 48)))
-    b1 = m.add_tensor("b1", [40], "int32", scale=float(np.float32(0.05) * np.float32(0.01)),
-                      data=rng.integers(-3000, 3000, 40))
+    b1 = m.add_tensor(
+        "b1",
+        [40],
+        "int32",
+        scale=float(np.float32(0.05) * np.float32(0.01)),
+        data=rng.integers(-3000, 3000, 40),
+    )
     h1 = m.add_tensor("h1", [1, 40], "int8", scale=0.04, zero_point=-128)
     shp = m.add_tensor("shape", [3], "int32", data=np.array([1, 5, 8]))
     h2 = m.add_tensor("h2", [1, 5, 8], "int8", scale=0.04, zero_point=-128)
-    w2 = m.add_tensor("w2", [10, 8], "int8", scale=[0.01 + 0.001 * i for i in range(10)],
-                      zero_point=[0] * 10, data=rng.integers(-127, 128, (10, 8)))
+    w2 = m.add_tensor(
+        "w2",
+        [10, 8],
+        "int8",
+        scale=[0.01 + 0.001 * i for i in range(10)],
+        zero_point=[0] * 10,
+        data=rng.integers(-127, 128, (10, 8)),
+    )
     h3 = m.add_tensor("h3", [5, 10], "int8", scale=0.1, zero_point=5)
     y = m.add_tensor("y", [5, 10], "int8", scale=1.0 / 256, zero_point=-128)
     m.add_op("FULLY_CONNECTED", [tx, w1, b1], [h1], {"fused_activation_function": "RELU"})
@@ -223,21 +260,43 @@ FC_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", FC_CASES, ids=lambda c: f"b{c[0]}-{c[1]}x{c[2]}-{c[3]}"
-                         f"{'-pc' if c[4] else ''}{'' if c[5] else '-nobias'}"
-                         f"{'-keep' if c[6] else ''}{'-fzp' if c[7] else ''}")
+@pytest.mark.parametrize(
+    "case",
+    FC_CASES,
+    ids=lambda c: (
+        f"b{c[0]}-{c[1]}x{c[2]}-{c[3]}"
+        f"{'-pc' if c[4] else ''}{'' if c[5] else '-nobias'}"
+        f"{'-keep' if c[6] else ''}{'-fzp' if c[7] else ''}"
+    ),
+)
 def test_fully_connected_bit_exact(tool, tmp_path, case):
     batch_shape, accum, units, act, pc, bias, keep, fzp = case
     rng = np.random.default_rng(zlib.crc32(repr(case).encode()))
     for _ in range(3):
-        model, x = make_fc(rng, batch_shape, accum, units, act=act, per_channel=pc, bias=bias,
-                           keep_num_dims=keep, filter_zp=fzp)
+        model, x = make_fc(
+            rng,
+            batch_shape,
+            accum,
+            units,
+            act=act,
+            per_channel=pc,
+            bias=bias,
+            keep_num_dims=keep,
+            filter_zp=fzp,
+        )
         _check_bit_exact(tool, tmp_path, model, x)
 
 
-@pytest.mark.parametrize("shape,beta", [
-    ([1, 10], 1.0), ([2, 5], 0.5), ([4, 1, 33], 2.0), ([1, 1], 1.0), ([3, 200], 1.0),
-])
+@pytest.mark.parametrize(
+    "shape,beta",
+    [
+        ([1, 10], 1.0),
+        ([2, 5], 0.5),
+        ([4, 1, 33], 2.0),
+        ([1, 1], 1.0),
+        ([3, 200], 1.0),
+    ],
+)
 def test_softmax_bit_exact(tool, tmp_path, shape, beta):
     rng = np.random.default_rng(len(shape) * 1000 + shape[-1])
     for _ in range(4):
@@ -391,7 +450,10 @@ def _check_many(tool: Path, tmp: Path, blobs: list[bytes]) -> list[int]:
         paths.append(str(p))
     proc = subprocess.run(
         [str(tool), "--check", *paths],
-        capture_output=True, text=True, timeout=TIMEOUT, env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=_env(),
     )
     last = proc.stdout.strip().splitlines()[-1:] or ["(none)"]
     for mark in SANITIZER_MARKS:
@@ -404,8 +466,7 @@ def _check_many(tool: Path, tmp: Path, blobs: list[bytes]) -> list[int]:
 
 def test_random_bytes_never_crash(tool, tmp_path):
     rng = np.random.default_rng(11)
-    blobs = [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes()
-             for n in rng.integers(0, 4000, 150)]
+    blobs = [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes() for n in rng.integers(0, 4000, 150)]
     # random bodies behind a plausible header (root offset + "TFL3")
     for n in rng.integers(8, 3000, 150):
         body = bytearray(rng.integers(0, 256, int(n), dtype=np.uint8).tobytes())
@@ -418,8 +479,7 @@ def test_random_bytes_never_crash(tool, tmp_path):
 
 def test_truncated_models_never_crash(tool, tmp_path):
     model, _ = make_mlp(np.random.default_rng(5))
-    cuts = sorted(set(range(0, len(model), 7)) | set(range(0, 64)) |
-                  set(range(len(model) - 64, len(model))))
+    cuts = sorted(set(range(0, len(model), 7)) | set(range(0, 64)) | set(range(len(model) - 64, len(model))))
     statuses = _check_many(tool, tmp_path, [model[:n] for n in cuts] + [model])
     assert statuses[-1] == 0
     assert all(s != 0 for s in statuses[:-1])
@@ -428,8 +488,7 @@ def test_truncated_models_never_crash(tool, tmp_path):
 def test_flipped_bytes_never_crash(tool, tmp_path):
     rng = np.random.default_rng(9)
     blobs = []
-    for model, _ in (make_mlp(rng), make_fc(rng, (2,), 16, 4, per_channel=True),
-                     make_softmax(rng, [2, 6])):
+    for model, _ in (make_mlp(rng), make_fc(rng, (2,), 16, 4, per_channel=True), make_softmax(rng, [2, 6])):
         for off in range(len(model)):
             for flip in (0xFF, 1 << int(rng.integers(0, 8))):
                 b = bytearray(model)

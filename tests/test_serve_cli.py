@@ -24,14 +24,18 @@ def boards_file(tmp_path: Path, body: str) -> str:
 
 
 def mcu(port: str, extra: str = "") -> str:
-    return (f'[boards.bench-mcu]\nkind = "mcu"\nprotocol = "mlperf-tiny"\ncore = "cortex-m4f"\n'
-            f'clock_hz = 80_000_000\nport = "{port}"\n{extra}')
+    return (
+        f'[boards.bench-mcu]\nkind = "mcu"\nprotocol = "mlperf-tiny"\ncore = "cortex-m4f"\n'
+        f'clock_hz = 80_000_000\nport = "{port}"\n{extra}'
+    )
 
 
 def emulated_mlperf(extra: str = "") -> str:
-    return ('[boards.my-mlperf]\nkind = "emulated"\nprotocol = "mlperf-tiny"\ncore = "cortex-m4f"\n'
-            'clock_hz = 25_000_000\nfirmware = "mps2-an386"\n'
-            'qemu = { binary = "qemu-system-arm", machine = "mps2-an386" }\n' + extra)
+    return (
+        '[boards.my-mlperf]\nkind = "emulated"\nprotocol = "mlperf-tiny"\ncore = "cortex-m4f"\n'
+        'clock_hz = 25_000_000\nfirmware = "mps2-an386"\n'
+        'qemu = { binary = "qemu-system-arm", machine = "mps2-an386" }\n' + extra
+    )
 
 
 def test_serve_errors_name_the_option_or_board(tmp_path: Path) -> None:
@@ -44,30 +48,60 @@ def test_serve_errors_name_the_option_or_board(tmp_path: Path) -> None:
     r = run_cli("serve", "--board", "mps2-an386", "--model", "x.tflite", "--boards", BOARDS, timeout=60)
     assert_one_line_error(r, "--model x.tflite", "board 'mps2-an386'", "hilbench protocol")
     missing = tmp_path / "missing.tflite"
-    r = run_cli("serve", "--board", "mps2-an386-mlperf", "--model", str(missing), "--boards", BOARDS, timeout=60)
+    r = run_cli(
+        "serve", "--board", "mps2-an386-mlperf", "--model", str(missing), "--boards", BOARDS, timeout=60
+    )
     assert_one_line_error(r, f"{missing}: no such model file (--model)")
 
 
 def test_serve_mlperf_board_model_from_boards_toml(tmp_path: Path) -> None:
-    r = run_cli("serve", "--board", "my-mlperf", "--boards",
-                boards_file(tmp_path, emulated_mlperf('model = "gone.tflite"\n')), timeout=60)
+    r = run_cli(
+        "serve",
+        "--board",
+        "my-mlperf",
+        "--boards",
+        boards_file(tmp_path, emulated_mlperf('model = "gone.tflite"\n')),
+        timeout=60,
+    )
     assert_one_line_error(r, f"{tmp_path / 'gone.tflite'}: no such model file (board 'my-mlperf' `model`)")
 
 
 def test_serve_real_board_refuses_what_needs_flashing(tmp_path: Path) -> None:
-    r = run_cli("serve", "--board", "bench-mcu", "--boards",
-                boards_file(tmp_path, mcu("/dev/null", 'flasher = "pyocd"\n')), timeout=60)
+    r = run_cli(
+        "serve",
+        "--board",
+        "bench-mcu",
+        "--boards",
+        boards_file(tmp_path, mcu("/dev/null", 'flasher = "pyocd"\n')),
+        timeout=60,
+    )
     line = assert_one_line_error(r, "[boards.bench-mcu] key 'flasher'", "'pyocd'", "not implemented yet")
-    r = run_cli("serve", "--board", "bench-mcu", "--model", "kws.tflite", "--boards",
-                boards_file(tmp_path, mcu("/dev/null")), timeout=60)
+    r = run_cli(
+        "serve",
+        "--board",
+        "bench-mcu",
+        "--model",
+        "kws.tflite",
+        "--boards",
+        boards_file(tmp_path, mcu("/dev/null")),
+        timeout=60,
+    )
     assert_one_line_error(r, "--model kws.tflite", "board 'bench-mcu'", "not implemented")
-    r = run_cli("serve", "--board", "bench-mcu", "--boards", boards_file(tmp_path, mcu("/nonexistent/ttyACM9")),
-                timeout=60)
+    r = run_cli(
+        "serve",
+        "--board",
+        "bench-mcu",
+        "--boards",
+        boards_file(tmp_path, mcu("/nonexistent/ttyACM9")),
+        timeout=60,
+    )
     assert_one_line_error(r, "board 'bench-mcu'", "port /nonexistent/ttyACM9 not found")
     assert "flash the hilbench firmware yourself" in line
 
 
-def test_serve_real_board_prints_its_port_and_holds_its_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_real_board_prints_its_port_and_holds_its_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from hilbench.config import load_boards
     from hilbench.locks import BoardLock, lock_key
 

@@ -27,7 +27,7 @@ def test_latency_stats_matches_numpy_linear_percentiles():
     assert s.n == 100
     assert s.mean == pytest.approx(50.5)
     assert s.median == pytest.approx(50.5)
-    assert s.p90 == pytest.approx(90.1)   # linear: position 0.9 * 99 = 89.1 -> 90 + 0.1
+    assert s.p90 == pytest.approx(90.1)  # linear: position 0.9 * 99 = 89.1 -> 90 + 0.1
     assert s.p95 == pytest.approx(95.05)  # position 0.95 * 99 = 94.05 -> 95 + 0.05
     assert s.p99 == pytest.approx(99.01)
     assert (s.min, s.max) == (1.0, 100.0)
@@ -39,8 +39,18 @@ def test_latency_stats_matches_numpy_linear_percentiles():
 
 def test_latency_stats_small_example_and_dict():
     s = latency_stats([10, 20, 30, 40])
-    assert s == LatencyStats(n=4, mean=25.0, median=25.0, p90=37.0, p95=pytest.approx(38.5), p99=pytest.approx(39.7), min=10.0, max=40.0,
-                             std=pytest.approx(12.909944), cv=pytest.approx(0.516398))
+    assert s == LatencyStats(
+        n=4,
+        mean=25.0,
+        median=25.0,
+        p90=37.0,
+        p95=pytest.approx(38.5),
+        p99=pytest.approx(39.7),
+        min=10.0,
+        max=40.0,
+        std=pytest.approx(12.909944),
+        cv=pytest.approx(0.516398),
+    )
     d = s.to_dict()
     assert set(d) == {"n", "mean", "median", "p90", "p95", "p99", "min", "max", "std", "cv"}
 
@@ -131,39 +141,53 @@ def test_wrap_period():
 def _rows(job: str, board: str, model: str, warmup: int, vectors: list[str], repeat: int) -> list[dict]:
     """Rows in the order the runner writes them (warm-ups at iteration 0, then per vector
     iterations 0..repeat-1)."""
-    rows = [dict(job_id=job, board=board, model=model, phase="warmup", iteration=0, sample_id=vectors[0])
-            for _ in range(warmup)]
-    rows += [dict(job_id=job, board=board, model=model, phase="measure", iteration=it, sample_id=v)
-             for v in vectors for it in range(repeat)]
+    rows = [
+        dict(job_id=job, board=board, model=model, phase="warmup", iteration=0, sample_id=vectors[0])
+        for _ in range(warmup)
+    ]
+    rows += [
+        dict(job_id=job, board=board, model=model, phase="measure", iteration=it, sample_id=v)
+        for v in vectors
+        for it in range(repeat)
+    ]
     return rows
 
 
 def test_split_phases_runner_order():
-    df = pd.DataFrame(_rows("j1", "an386", "kws", 2, ["s9", "s1"], 3) + _rows("j2", "an386", "ad", 0, ["a", "b"], 1))
+    df = pd.DataFrame(
+        _rows("j1", "an386", "kws", 2, ["s9", "s1"], 3) + _rows("j2", "an386", "ad", 0, ["a", "b"], 1)
+    )
     ph = split_phases(df)
     assert len(ph.warmup) == 2 and (ph.warmup.phase == "warmup").all()
     assert ph.cold.index.tolist() == [2, 8]  # the first measured row of each job
     assert ph.cold.sample_id.tolist() == ["s9", "a"]  # execution order, not sample_id order
     assert len(ph.steady) == 5 + 1
-    assert sorted(ph.warmup.index.tolist() + ph.cold.index.tolist() + ph.steady.index.tolist()) == list(range(len(df)))
+    assert sorted(ph.warmup.index.tolist() + ph.cold.index.tolist() + ph.steady.index.tolist()) == list(
+        range(len(df))
+    )
     assert list(ph.steady.columns) == list(df.columns)
 
 
 def test_split_phases_uses_iteration_over_row_order():
     # rows shuffled: the cold row is the lowest iteration; ties by row order
-    df = pd.DataFrame([
-        dict(job_id="j", board="b", model="m", phase="measure", iteration=2, sample_id="x"),
-        dict(job_id="j", board="b", model="m", phase="measure", iteration=0, sample_id="y"),
-        dict(job_id="j", board="b", model="m", phase="measure", iteration=0, sample_id="z"),
-        dict(job_id="j", board="b", model="m", phase="warmup", iteration=0, sample_id="x"),
-    ], index=[10, 11, 12, 13])
+    df = pd.DataFrame(
+        [
+            dict(job_id="j", board="b", model="m", phase="measure", iteration=2, sample_id="x"),
+            dict(job_id="j", board="b", model="m", phase="measure", iteration=0, sample_id="y"),
+            dict(job_id="j", board="b", model="m", phase="measure", iteration=0, sample_id="z"),
+            dict(job_id="j", board="b", model="m", phase="warmup", iteration=0, sample_id="x"),
+        ],
+        index=[10, 11, 12, 13],
+    )
     lab = phase_labels(df)
     assert lab.to_dict() == {10: "steady", 11: "cold", 12: "steady", 13: "warmup"}
 
 
 def test_split_phases_groups_by_board_and_model_with_null_job():
     df = pd.DataFrame(
-        _rows(None, "b1", "m", 0, ["v"], 2) + _rows(None, "b2", "m", 0, ["v"], 2) + _rows(None, "b1", "m2", 1, ["v"], 2)
+        _rows(None, "b1", "m", 0, ["v"], 2)
+        + _rows(None, "b2", "m", 0, ["v"], 2)
+        + _rows(None, "b1", "m2", 1, ["v"], 2)
     )
     ph = split_phases(df)
     assert len(ph.cold) == 3
@@ -175,7 +199,9 @@ def test_split_phases_empty_and_other_and_missing_columns():
     df = pd.DataFrame(_rows("j", "b", "m", 2, ["v"], 0))
     ph = split_phases(df)
     assert len(ph.warmup) == 2 and ph.cold.empty and ph.steady.empty
-    odd = pd.DataFrame([dict(job_id="j", board="b", model="m", phase="calibrate", iteration=0, sample_id="v")])
+    odd = pd.DataFrame(
+        [dict(job_id="j", board="b", model="m", phase="calibrate", iteration=0, sample_id="v")]
+    )
     assert phase_labels(odd).tolist() == ["other"]
     empty = pd.DataFrame(columns=["job_id", "board", "model", "phase", "iteration", "sample_id"])
     ph = split_phases(empty)

@@ -26,7 +26,14 @@ import pytest
 
 import hilbench.results as hr
 from hilbench.results.events import EventLog
-from hilbench.results.store import effective_status, load_events, read_meta, sample_files, scan_runs, write_run
+from hilbench.results.store import (
+    effective_status,
+    load_events,
+    read_meta,
+    sample_files,
+    scan_runs,
+    write_run,
+)
 from hilbench.results.tags import resolve
 from hilbench.results.writer import RunWriter
 from tests.clihelp import ROOT, run_cli
@@ -35,17 +42,43 @@ from tests.conftest import need_tool
 
 def _rows(run_id: str, n: int = 40, cycles: int = 10_000) -> list[dict]:
     t = datetime(2026, 11, 28, tzinfo=timezone.utc)
-    return [dict(run_id=run_id, started_at=t, board="b1", model="m.tflite", dataset="d", phase="measure",
-                 iteration=0, sample_id=f"s{i}", label=1, cycles=cycles, ticks=cycles // 40, latency_us=cycles / 25.0,
-                 timing_source="qemu_icount", emulated=True, correct=i % 10 != 0, prediction=1, bit_exact=True,
-                 clock_hz=25_000_000, job_id="b1/m/d", firmware_sha256="f" * 64, model_sha256="a" * 64,
-                 dataset_sha256="d" * 64)
-            for i in range(n)]
+    return [
+        dict(
+            run_id=run_id,
+            started_at=t,
+            board="b1",
+            model="m.tflite",
+            dataset="d",
+            phase="measure",
+            iteration=0,
+            sample_id=f"s{i}",
+            label=1,
+            cycles=cycles,
+            ticks=cycles // 40,
+            latency_us=cycles / 25.0,
+            timing_source="qemu_icount",
+            emulated=True,
+            correct=i % 10 != 0,
+            prediction=1,
+            bit_exact=True,
+            clock_hz=25_000_000,
+            job_id="b1/m/d",
+            firmware_sha256="f" * 64,
+            model_sha256="a" * 64,
+            dataset_sha256="d" * 64,
+        )
+        for i in range(n)
+    ]
 
 
 def _complete(root: Path, run_id: str, cycles: int = 10_000) -> None:
-    write_run(root / run_id, _rows(run_id, cycles=cycles), {"run_id": run_id, "started_at": "2026-11-28T00:00:00"},
-              complete=True, jobs=[dict(run_id=run_id, board="b1", model="m.tflite", dataset="d", arena_used=1000)])
+    write_run(
+        root / run_id,
+        _rows(run_id, cycles=cycles),
+        {"run_id": run_id, "started_at": "2026-11-28T00:00:00"},
+        complete=True,
+        jobs=[dict(run_id=run_id, board="b1", model="m.tflite", dataset="d", arena_used=1000)],
+    )
 
 
 def _partial(root: Path, run_id: str, reason: str = "interrupted by SIGTERM", cycles: int = 10_000) -> None:
@@ -72,12 +105,15 @@ def damaged_store(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("args", [
-    ["history"],
-    ["show", "last"],
-    ["report", "last"],
-    ["compare", "20261128T100000Z-000001", "last"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history"],
+        ["show", "last"],
+        ["report", "last"],
+        ["compare", "20261128T100000Z-000001", "last"],
+    ],
+)
 def test_damaged_runs_are_one_warning_each_and_the_rest_works(damaged_store: Path, args: list[str]) -> None:
     r = run_cli(*args, "--results-dir", str(damaged_store))
     assert r.code == 0, (r.code, r.stdout, r.stderr)
@@ -108,13 +144,20 @@ def test_partial_run_is_listed_marked_and_never_a_baseline(tmp_path: Path) -> No
     _partial(root, "20261128T110000Z-000002", cycles=20_000)  # would be a big "regression" if used
     _complete(root, "20261128T120000Z-000003")
     msgs: list[str] = []
-    assert resolve("last", root, exclude="20261128T120000Z-000003", warn=msgs.append) == "20261128T100000Z-000001"
-    assert msgs == ["run 20261128T110000Z-000002 is partial (interrupted by SIGTERM): skipped as baseline 'last' "
-                    "(not complete)"]
+    assert (
+        resolve("last", root, exclude="20261128T120000Z-000003", warn=msgs.append)
+        == "20261128T100000Z-000001"
+    )
+    assert msgs == [
+        "run 20261128T110000Z-000002 is partial (interrupted by SIGTERM): skipped as baseline 'last' "
+        "(not complete)"
+    ]
     h = hr.history(root)
-    assert dict(zip(h.run_id, h.status)) == {"20261128T100000Z-000001": "complete",
-                                             "20261128T110000Z-000002": "partial",
-                                             "20261128T120000Z-000003": "complete"}
+    assert dict(zip(h.run_id, h.status)) == {
+        "20261128T100000Z-000001": "complete",
+        "20261128T110000Z-000002": "partial",
+        "20261128T120000Z-000003": "complete",
+    }
     r = run_cli("history", "--results-dir", str(root))
     assert r.code == 0 and "20261128T110000Z-000002 (partial)" in r.stdout, r.stdout
     r = run_cli("show", "20261128T110000Z-000002", "--results-dir", str(root))
@@ -136,22 +179,31 @@ def test_partial_run_is_listed_marked_and_never_a_baseline(tmp_path: Path) -> No
     _partial(root, "20261128T130000Z-000004", cycles=20_000)
     r = run_cli("compare", "20261128T100000Z-000001", "last", "--results-dir", str(root))
     assert r.code == 0, r.stdout + r.stderr
-    assert _warnings(r.stderr) == ["hilbench: warning: run 20261128T130000Z-000004 is partial (interrupted by "
-                                   "SIGTERM): skipped as candidate 'last' (not complete)"]
+    assert _warnings(r.stderr) == [
+        "hilbench: warning: run 20261128T130000Z-000004 is partial (interrupted by "
+        "SIGTERM): skipped as candidate 'last' (not complete)"
+    ]
     assert "20261128T120000Z-000003 vs baseline 20261128T100000Z-000001" in r.stdout
 
 
 def test_batches_are_readable_while_running_and_a_dead_run_reads_partial(tmp_path: Path) -> None:
     d = tmp_path / "20261128T100000Z-000001"
-    meta = {"run_id": d.name, "started_at": "2026-11-28T00:00:00", "status": "running", "pid": os.getpid(),
-            "host": os.uname().nodename}
+    meta = {
+        "run_id": d.name,
+        "started_at": "2026-11-28T00:00:00",
+        "status": "running",
+        "pid": os.getpid(),
+        "host": os.uname().nodename,
+    }
     w = RunWriter(d, meta, EventLog(d.name), flush_rows=10, flush_seconds=3600)
     w.add(_rows(d.name, 25))  # one group: never split, written at once
     assert len(sample_files(d)) == 1 and len(hr.load(d.name, tmp_path, partial=True)) == 25
     w.add(_rows(d.name, 5))  # below the threshold: pending, not yet on disk
     assert len(hr.load(d.name, tmp_path, partial=True)) == 25
     assert effective_status(read_meta(d))[0] == "running"  # this process is alive
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     m = read_meta(d)
     m["pid"] = int(dead.stdout)
     (d / "run.json").write_text(json.dumps(m))
@@ -182,10 +234,26 @@ def test_a_complete_run_merges_its_batches(tmp_path: Path) -> None:
 def test_sighup_and_sigint_end_the_run_like_sigterm(tmp_path: Path, sig: int, code: int) -> None:
     need_tool("gcc")
     results = tmp_path / "res"
-    proc = subprocess.Popen([sys.executable, "-m", "hilbench", "run", "--board", "host", "--repeat", "30",
-                             "--results-dir", str(results), "--no-report"], cwd=ROOT,
-                            env=dict(os.environ, HILBENCH_FLUSH_ROWS="20"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hilbench",
+            "run",
+            "--board",
+            "host",
+            "--repeat",
+            "30",
+            "--results-dir",
+            str(results),
+            "--no-report",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, HILBENCH_FLUSH_ROWS="20"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     end = time.monotonic() + 60
     while time.monotonic() < end and not list(results.glob("*/samples/batch-*.parquet")):
         time.sleep(0.01)

@@ -20,12 +20,21 @@ def test_example_suite_parses() -> None:
     assert s.measure.windows == 3
 
 
-@pytest.mark.parametrize("text,match", [
-    ('boards = ["x"]\n[[models]]\nmodel = "a"\ndataset = "b"\nlimt = 3\n', r"\[\[models\]\] #1 key 'limt': unknown key"),
-    ('boards = ["x"]\n[[models]]\nmodel = "a"\ndataset = "b"\n[measure]\nwindow = 2\n', r"\[measure\] key 'window'"),
-    ('boards = []\n[[models]]\nmodel = "a"\ndataset = "b"\n', r"key 'boards'"),
-    ('boards = ["x"\n', r"TOML syntax error"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        (
+            'boards = ["x"]\n[[models]]\nmodel = "a"\ndataset = "b"\nlimt = 3\n',
+            r"\[\[models\]\] #1 key 'limt': unknown key",
+        ),
+        (
+            'boards = ["x"]\n[[models]]\nmodel = "a"\ndataset = "b"\n[measure]\nwindow = 2\n',
+            r"\[measure\] key 'window'",
+        ),
+        ('boards = []\n[[models]]\nmodel = "a"\ndataset = "b"\n', r"key 'boards'"),
+        ('boards = ["x"\n', r"TOML syntax error"),
+    ],
+)
 def test_suite_errors_name_table_and_key(tmp_path: Path, text: str, match: str) -> None:
     p = tmp_path / "s.toml"
     p.write_text(text)
@@ -40,8 +49,8 @@ name = "t"
 boards = {boards!r}
 [[models]]
 name = "digits"
-model = "{ROOT / 'hilbench/demo/digits_mlp.tflite'}"
-dataset = "{ROOT / 'hilbench/demo/digits'}"
+model = "{ROOT / "hilbench/demo/digits_mlp.tflite"}"
+dataset = "{ROOT / "hilbench/demo/digits"}"
 limit = 12
 [measure]
 windows = {windows}
@@ -72,18 +81,29 @@ def test_suite_on_host_board_with_windows_and_history(tmp_path: Path) -> None:
 def test_board_that_cannot_be_opened_is_exit_2_and_others_still_run(tmp_path: Path) -> None:
     need_tool("gcc")
     boards = tmp_path / "boards.toml"
-    boards.write_text((ROOT / "boards.toml").read_text() + """
+    boards.write_text(
+        (ROOT / "boards.toml").read_text()
+        + """
 [boards.broken]
 kind = "emulated"
 core = "cortex-m4f"
 clock_hz = 25_000_000
 firmware = "mps2-an386"
 qemu = { binary = "qemu-system-doesnotexist", machine = "mps2-an386" }
-""")
+"""
+    )
     res = tmp_path / "results"
     junit = tmp_path / "junit.xml"
-    r = run_cli("run", str(_suite(tmp_path, ["broken", "host"])), "--boards", str(boards), "--results-dir", str(res),
-                "--junit", str(junit))
+    r = run_cli(
+        "run",
+        str(_suite(tmp_path, ["broken", "host"])),
+        "--boards",
+        str(boards),
+        "--results-dir",
+        str(res),
+        "--junit",
+        str(junit),
+    )
     assert r.code == 2, r.stdout + r.stderr
     assert "broken" in r.stderr and "qemu-system-doesnotexist not found" in r.stderr
     assert "host" in r.stdout  # the other board's results are in the table

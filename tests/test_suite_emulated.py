@@ -18,8 +18,16 @@ def test_example_nightly_suite(tmp_path: Path) -> None:
     need_tool("qemu-system-arm")
     shared_path("models", "mlperf-tiny", "kws_ref_model.tflite")
     res = tmp_path / "results"
-    r = run_cli("run", str(ROOT / "examples" / "nightly.toml"), "--results-dir", str(res), "--no-report",
-                "--junit", str(tmp_path / "junit.xml"), timeout=900)
+    r = run_cli(
+        "run",
+        str(ROOT / "examples" / "nightly.toml"),
+        "--results-dir",
+        str(res),
+        "--no-report",
+        "--junit",
+        str(tmp_path / "junit.xml"),
+        timeout=900,
+    )
     assert r.code == 0, r.stdout + r.stderr
     for board in ("mps2-an386", "mps2-an500"):
         for model in ("digits_mlp.tflite", "kws_ref_model.tflite"):

@@ -15,12 +15,29 @@ from hilbench.results.summary import summarize
 def rows(dtype: str, outputs: list[list[float]], labels: list[int]) -> pd.DataFrame:
     out = [np.asarray(o, dtype=dtype).tobytes() for o in outputs]
     base = {c: None for c in COLUMNS}
-    return pd.DataFrame({**base,
-        "board": "b", "model": "m", "dataset": "d", "timing_source": "host_clock", "emulated": False, "clock_hz": 1,
-        "phase": "measure", "window": None, "sample_id": [f"s{i}" for i in range(len(out))], "label": labels,
-        "cycles": None, "latency_us": 1.0, "output": out, "reference_output": out, "prediction": labels,
-        "correct": True, "bit_exact": True, "score": None,
-    })
+    return pd.DataFrame(
+        {
+            **base,
+            "board": "b",
+            "model": "m",
+            "dataset": "d",
+            "timing_source": "host_clock",
+            "emulated": False,
+            "clock_hz": 1,
+            "phase": "measure",
+            "window": None,
+            "sample_id": [f"s{i}" for i in range(len(out))],
+            "label": labels,
+            "cycles": None,
+            "latency_us": 1.0,
+            "output": out,
+            "reference_output": out,
+            "prediction": labels,
+            "correct": True,
+            "bit_exact": True,
+            "score": None,
+        }
+    )
 
 
 def jobs(dtype: str) -> pd.DataFrame:

@@ -23,18 +23,33 @@ from tests.conftest import need_tool
 
 def _rows(outputs: list[bytes], labels: list[int], predictions: list[int | None]) -> pd.DataFrame:
     n = len(outputs)
-    return pd.DataFrame({
-        "phase": ["measure"] * n, "cycles": [100.0 + i for i in range(n)], "latency_us": [1.0] * n,
-        "clock_hz": [25_000_000] * n, "window": [None] * n, "label": labels, "output": outputs,
-        "reference_output": outputs, "prediction": predictions,
-        "correct": [None if p is None else p == lab for p, lab in zip(predictions, labels)],
-        "bit_exact": [True] * n,
-    })
+    return pd.DataFrame(
+        {
+            "phase": ["measure"] * n,
+            "cycles": [100.0 + i for i in range(n)],
+            "latency_us": [1.0] * n,
+            "clock_hz": [25_000_000] * n,
+            "window": [None] * n,
+            "label": labels,
+            "output": outputs,
+            "reference_output": outputs,
+            "prediction": predictions,
+            "correct": [None if p is None else p == lab for p, lab in zip(predictions, labels)],
+            "bit_exact": [True] * n,
+        }
+    )
 
 
 def _render(rec: dict) -> str:
-    rec = {"board": "host", "model": "m", "n": 3, "timing_source": "host_clock", "emulated": False,
-           "clock_hz": 1, **rec}
+    rec = {
+        "board": "host",
+        "model": "m",
+        "n": 3,
+        "timing_source": "host_clock",
+        "emulated": False,
+        "clock_hz": 1,
+        **rec,
+    }
     buf = io.StringIO()
     Console(file=buf, width=240).print(summary_table(pd.DataFrame([rec])))
     return buf.getvalue()
@@ -77,8 +92,19 @@ def test_cli_autoencoder_on_labelled_dataset_prints_no_top1(tmp_path: Path) -> N
     need_tool("gcc")
     m = tmp_path / "ae.tflite"
     m.write_bytes(_autoencoder())
-    r = run_cli("run", "--board", "host", "--model", str(m), "--dataset", str(demo.DEMO_DATASET),
-                "--results-dir", str(tmp_path / "results"), "--limit", "4")
+    r = run_cli(
+        "run",
+        "--board",
+        "host",
+        "--model",
+        str(m),
+        "--dataset",
+        str(demo.DEMO_DATASET),
+        "--results-dir",
+        str(tmp_path / "results"),
+        "--limit",
+        "4",
+    )
     assert r.code == 0, r.stdout + r.stderr
     assert "ae" in r.stdout and "accuracy" in r.stdout
     assert "top-1" not in r.stdout and "tied" not in r.stdout

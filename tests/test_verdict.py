@@ -158,17 +158,20 @@ def test_compare_samples_deterministic_for_a_seed_and_drops_nan():
         compare_samples([1.0, math.inf], b)
 
 
-@pytest.mark.parametrize("p,worse,ci,expected", [
-    (0.001, 0.03, (0.01, 0.05), "regressed"),       # estimate beyond m, CI may straddle m
-    (0.001, 0.05, (0.03, 0.07), "regressed"),
-    (0.001, -0.03, (-0.05, -0.01), "improved"),
-    (0.001, 0.01, (0.005, 0.015), "unchanged"),     # real but smaller than m
-    (0.001, 0.01, (0.001, 0.03), "inconclusive"),   # real, could be >= m
-    (0.001, -0.01, (-0.03, 0.0), "inconclusive"),
-    (0.5, 0.005, (-0.03, 0.03), "unchanged"),       # not significant, small
-    (0.5, 0.025, (-0.01, 0.06), "inconclusive"),    # not significant, large observed change
-    (0.5, -0.025, (-0.06, 0.01), "inconclusive"),
-])
+@pytest.mark.parametrize(
+    "p,worse,ci,expected",
+    [
+        (0.001, 0.03, (0.01, 0.05), "regressed"),  # estimate beyond m, CI may straddle m
+        (0.001, 0.05, (0.03, 0.07), "regressed"),
+        (0.001, -0.03, (-0.05, -0.01), "improved"),
+        (0.001, 0.01, (0.005, 0.015), "unchanged"),  # real but smaller than m
+        (0.001, 0.01, (0.001, 0.03), "inconclusive"),  # real, could be >= m
+        (0.001, -0.01, (-0.03, 0.0), "inconclusive"),
+        (0.5, 0.005, (-0.03, 0.03), "unchanged"),  # not significant, small
+        (0.5, 0.025, (-0.01, 0.06), "inconclusive"),  # not significant, large observed change
+        (0.5, -0.025, (-0.06, 0.01), "inconclusive"),
+    ],
+)
 def test_decision_table(p, worse, ci, expected):
     assert _decide(p, worse, ci, 0.02, 0.01)[0] == expected
 
@@ -204,7 +207,9 @@ def test_bootstrap_ci_covers_and_scales():
 
 def test_compare_deterministic_exact():
     assert DEFAULT_EMULATED_THRESHOLD == 0.0
-    same = compare_deterministic([43_040_000] * 5, [43_040_000] * 3, board="an386", model="kws", metric="cycles")
+    same = compare_deterministic(
+        [43_040_000] * 5, [43_040_000] * 3, board="an386", model="kws", metric="cycles"
+    )
     assert same.verdict == "unchanged" and same.effect == 0.0 and same.p_value is None
     assert same.method == "exact-threshold" and same.ci_low is None and same.board == "an386"
     worse = compare_deterministic([43_040_000] * 5, [43_040_040] * 5)

@@ -13,4 +13,13 @@ from hilbench.datasets.directory import (
     load_dataset,
 )
 
-__all__ = ["AD_SUFFIX", "AD_WINDOW_SEP", "LABELS_FILE", "ADInput", "Dataset", "Vector", "ad_file_of", "load_dataset"]
+__all__ = [
+    "AD_SUFFIX",
+    "AD_WINDOW_SEP",
+    "LABELS_FILE",
+    "ADInput",
+    "Dataset",
+    "Vector",
+    "ad_file_of",
+    "load_dataset",
+]

@@ -72,8 +72,12 @@ class Dataset:
         if vector.window is not None:
             if self.ad_input is None:
                 raise DatasetError(f"{vector.path}: AD windows need the model input (Dataset.for_ad_input)")
-            q = ad.quantize_windows(self.float_window(vector)[None], self.ad_input.scale,
-                                    self.ad_input.zero_point, np.dtype(self.ad_input.dtype))
+            q = ad.quantize_windows(
+                self.float_window(vector)[None],
+                self.ad_input.scale,
+                self.ad_input.zero_point,
+                np.dtype(self.ad_input.dtype),
+            )
             return q.tobytes()
         try:
             return vector.path.read_bytes()
@@ -91,7 +95,7 @@ class Dataset:
         h = hashlib.sha256()
         if self.is_ad:
             h.update(f"ad:{ad.AD_FRAMES_PER_WINDOW}x{ad.AD_MEL_BINS}/{ad.AD_STRIDE}\n".encode())
-        for v in (self.files if self.is_ad else self.vectors):
+        for v in self.files if self.is_ad else self.vectors:
             h.update(f"{v.sample_id},{v.label}\n".encode())
             h.update(hashlib.sha256(self.read(v)).digest())
         return h.hexdigest()
@@ -101,8 +105,13 @@ class Dataset:
         a classifier dataset checked against its size, an AD dataset expanded into windows."""
         if self.is_ad:
             single = len(tensor.scale) == 1 and len(tensor.zero_point) == 1
-            return self.for_ad_input(tensor.scale[0] if single else None, tensor.zero_point[0] if single else None,
-                                     tensor.dtype, tensor.num_elements, what)
+            return self.for_ad_input(
+                tensor.scale[0] if single else None,
+                tensor.zero_point[0] if single else None,
+                tensor.dtype,
+                tensor.num_elements,
+                what,
+            )
         self.check_sizes(tensor.nbytes or 0, what)
         return self
 
@@ -122,13 +131,14 @@ class Dataset:
                 hint = ""
                 frame = ad.AD_MEL_BINS * 4
                 if expected == ad.AD_WINDOW_SIZE and size % frame == 0:
-                    hint = f" (AD feature files, float32 frames x {ad.AD_MEL_BINS}, must be named *{AD_SUFFIX})"
-                raise DatasetError(
-                    f"{v.path}: {size} bytes, but {what} takes {expected} bytes{hint}"
-                )
+                    hint = (
+                        f" (AD feature files, float32 frames x {ad.AD_MEL_BINS}, must be named *{AD_SUFFIX})"
+                    )
+                raise DatasetError(f"{v.path}: {size} bytes, but {what} takes {expected} bytes{hint}")
 
-    def for_ad_input(self, scale: float | None, zero_point: int | None, dtype: str, width: int,
-                     what: str) -> Dataset:
+    def for_ad_input(
+        self, scale: float | None, zero_point: int | None, dtype: str, width: int, what: str
+    ) -> Dataset:
         """AD: expand every file into its windows for a model input; one-line errors otherwise.
 
         The input must be int8/uint8 with one scale and zero point, and take exactly one
@@ -208,7 +218,9 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
         first_line: dict[str, int] = {}
         for lineno, row in rows:
             if len(row) != 3:
-                raise DatasetError(f"{labels}:{lineno}: expected 3 fields file,num_classes,label, got {len(row)}")
+                raise DatasetError(
+                    f"{labels}:{lineno}: expected 3 fields file,num_classes,label, got {len(row)}"
+                )
             name, ncls, lab = (c.strip() for c in row)
             if not name:
                 raise DatasetError(f"{labels}:{lineno}: empty file name")
@@ -221,7 +233,9 @@ def load_dataset(root: str | Path, limit: int | None = None) -> Dataset:
             if not 0 <= label < n:
                 raise DatasetError(f"{labels}:{lineno}: label {label} outside 0..{n - 1}")
             if num_classes is not None and n != num_classes:
-                raise DatasetError(f"{labels}:{lineno}: num_classes {n} differs from earlier rows ({num_classes})")
+                raise DatasetError(
+                    f"{labels}:{lineno}: num_classes {n} differs from earlier rows ({num_classes})"
+                )
             num_classes = n
             key = os.path.normpath(name)
             if key in first_line:

@@ -50,8 +50,14 @@ class EmulatedDevice(McuDevice):
         self.firmware_sha256 = firmware.sha256_file(image)
         q = self.board.qemu
         assert q is not None
-        self.qemu = QemuProcess(q.binary, q.machine, image, cpu=q.cpu, icount_shift=q.icount_shift,
-                                extra_args=list(q.extra_args) + list(extra_args or []))
+        self.qemu = QemuProcess(
+            q.binary,
+            q.machine,
+            image,
+            cpu=q.cpu,
+            icount_shift=q.icount_shift,
+            extra_args=list(q.extra_args) + list(extra_args or []),
+        )
         assert self.qemu.pty is not None
         transport = SerialTransport(self.qemu.pty)
         self.qemu.resume()
@@ -85,7 +91,8 @@ class EmulatedDevice(McuDevice):
         import tempfile
 
         self._partition_dir = getattr(self, "_partition_dir", None) or tempfile.TemporaryDirectory(
-            prefix="hilbench-part-")
+            prefix="hilbench-part-"
+        )
         part = Path(self._partition_dir.name) / "model-partition.bin"
         part.write_bytes(image)
         self._close_qemu_and_port()
@@ -115,11 +122,14 @@ class EmulatedDevice(McuDevice):
         if reason is not None:
             return f"QEMU {reason} {where}"
         if qemu.stopped():
-            return (f"QEMU stopped answering (SIGSTOP?) {where}: process {qemu.pid} is stopped"
-                    + (f", no answer within {link_silence_s(self.link):.0f} s" if symptom == "silent" else ""))
+            return f"QEMU stopped answering (SIGSTOP?) {where}: process {qemu.pid} is stopped" + (
+                f", no answer within {link_silence_s(self.link):.0f} s" if symptom == "silent" else ""
+            )
         if symptom == "silent":
-            return (f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s "
-                    f"(QEMU process {qemu.pid} still running: the firmware hangs?)")
+            return (
+                f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s "
+                f"(QEMU process {qemu.pid} still running: the firmware hangs?)"
+            )
         return super().failure_cause(exc)
 
     def restart_dut(self, cause: str) -> None:

@@ -65,8 +65,11 @@ class McuDevice(RestartableDevice, LayerInspection):
         timed as EmulatedDevice times them (hilbench/devices/served.py says why)."""
         served = self._served
         if served is not None and served.get("emulated"):
-            return qemu_icount_timing(timer_hz, int(served.get("icount_shift", 0)),
-                                      int(served.get("clock_hz") or self.board.clock_hz))
+            return qemu_icount_timing(
+                timer_hz,
+                int(served.get("icount_shift", 0)),
+                int(served.get("clock_hz") or self.board.clock_hz),
+            )
         clock = self.board.clock_hz
         return Timing(
             source=timer_kind,
@@ -129,10 +132,14 @@ class McuDevice(RestartableDevice, LayerInspection):
     def _use_flash(self, model: bytes, hello: Hello, source: str) -> bool:
         store = self.board.model_store
         has_flash = hello.has(CAP_FLASH_MODEL) and hello.flash_model_capacity > 0
-        if store == "ram" or (store == "auto" and (len(model) <= hello.model_capacity_bytes or not has_flash)):
+        if store == "ram" or (
+            store == "auto" and (len(model) <= hello.model_capacity_bytes or not has_flash)
+        ):
             return False
         if not has_flash:
-            raise ModelError(f"{source}: board '{self.name}' has no flash model partition (model_store = \"flash\")")
+            raise ModelError(
+                f"{source}: board '{self.name}' has no flash model partition (model_store = \"flash\")"
+            )
         if not fits(model, hello.flash_model_capacity):
             raise ModelError(
                 f"{source}: {len(model):,} bytes fit neither board '{self.name}' RAM "
@@ -188,9 +195,13 @@ class McuDevice(RestartableDevice, LayerInspection):
         symptom = link_symptom(exc)
         port = self.board.port or (self.transport.name if self.transport else "?")
         if symptom == "silent":
-            return f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s (port {port})"
+            return (
+                f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s (port {port})"
+            )
         if symptom == "port":
-            return f"lost the serial port {port} of board '{self.name}' (unplugged, or reset by someone else?)"
+            return (
+                f"lost the serial port {port} of board '{self.name}' (unplugged, or reset by someone else?)"
+            )
         if symptom == "boot":
             return f"board '{self.name}' reset itself during the session (BOOT event: watchdog, brown-out?)"
         text = str(exc)

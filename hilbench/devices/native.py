@@ -28,8 +28,13 @@ from hilbench.link.transport import ProcessTransport, Transport
 class NativeDevice(McuDevice):
     device_kind = "native"
 
-    def __init__(self, board: BoardConfig, sanitize: bool = False, build: bool = True,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        board: BoardConfig,
+        sanitize: bool = False,
+        build: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(board)
         self._sanitize = sanitize
         self._build = build
@@ -39,8 +44,11 @@ class NativeDevice(McuDevice):
     def _start(self) -> Transport:
         target = self.board.firmware or "host"
         defines = tuple(self.board.defines)
-        image = (firmware.build_image(target, sanitize=self._sanitize, defines=defines) if self._build
-                 else firmware.image_path(target, self._sanitize, defines))
+        image = (
+            firmware.build_image(target, sanitize=self._sanitize, defines=defines)
+            if self._build
+            else firmware.image_path(target, self._sanitize, defines)
+        )
         self.firmware_sha256 = firmware.sha256_file(image)
         env = dict(os.environ, **self._env) if self._env else None
         self.process_transport = ProcessTransport([str(image)], env=env)
@@ -62,8 +70,10 @@ class NativeDevice(McuDevice):
         if process_state(proc.pid) in ("T", "t"):
             return f"DUT process stopped answering (SIGSTOP?) {where}: process {proc.pid} is stopped"
         if symptom == "silent":
-            return (f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s "
-                    f"(DUT process {proc.pid} still running: the firmware hangs?)")
+            return (
+                f"no answer from board '{self.name}' within {link_silence_s(self.link):.0f} s "
+                f"(DUT process {proc.pid} still running: the firmware hangs?)"
+            )
         return super().failure_cause(exc)
 
     def restart_dut(self, cause: str) -> None:

@@ -97,8 +97,18 @@ def link_symptom(exc: Exception) -> str:
         return "silent"
     if "BOOT event" in text:
         return "boot"
-    if any(k in text for k in ("read failed", "write failed", "DUT process exited", "closed its output",
-                               "cannot open serial port", "stopped before it ran", "QMP")):
+    if any(
+        k in text
+        for k in (
+            "read failed",
+            "write failed",
+            "DUT process exited",
+            "closed its output",
+            "cannot open serial port",
+            "stopped before it ran",
+            "QMP",
+        )
+    ):
         return "port"
     return "other"
 
@@ -108,8 +118,10 @@ def pulse_reset(transport: Any, line: str, seconds: float = 0.1) -> None:
     Arduino, STM32 Nucleo with the jumper). Asserted, held, released, then a moment to boot."""
     port = getattr(transport, "_port", None)
     if port is None or not hasattr(port, line):
-        raise DeviceError(f"{getattr(transport, 'name', 'the link')}: cannot pulse {line.upper()}: "
-                          "not a serial port (reset = \"dtr\"/\"rts\" needs a pyserial port)")
+        raise DeviceError(
+            f"{getattr(transport, 'name', 'the link')}: cannot pulse {line.upper()}: "
+            'not a serial port (reset = "dtr"/"rts" needs a pyserial port)'
+        )
     try:
         setattr(port, line, True)
         time.sleep(seconds)
@@ -132,8 +144,9 @@ class RecoveringDevice(Device):
         self.__dict__["inner"] = device
         self.name: str = device.name
         board = device.board
-        self.max_restarts = int(max_restarts if max_restarts is not None
-                                else getattr(board, "max_restarts", DEFAULT_MAX_RESTARTS))
+        self.max_restarts = int(
+            max_restarts if max_restarts is not None else getattr(board, "max_restarts", DEFAULT_MAX_RESTARTS)
+        )
         self.events: Any = None  # an EventLog, set by the runner before each job
         self._event_job: str | None = None
         self.failures = 0  # consecutive failures, reset by any call that succeeds
@@ -272,7 +285,7 @@ class RecoveringDevice(Device):
             if self.max_restarts <= 0:
                 raise type(exc)(cause) from None
             if self.failures > self.max_restarts:
-                msg = (f"board '{self.inner.name}' quarantined after {self.failures} consecutive failures: {cause}")
+                msg = f"board '{self.inner.name}' quarantined after {self.failures} consecutive failures: {cause}"
                 self._quarantined = msg
                 self._event("quarantine", cause, sample_index=position, count=self.failures)
                 raise QuarantineError(msg) from None
@@ -283,8 +296,13 @@ class RecoveringDevice(Device):
             self._event(kind, cause, sample_index=position, count=self.failures)
             # Said where the user looks too (the CLI's stderr: logging's last-resort handler),
             # so a run that survived a fault never reads like a quiet one.
-            log.warning("hilbench: warning: %s: %s the board (%d of at most %d in a row)", cause,
-                        "resetting" if kind == "reset" else "restarting", self.failures, self.max_restarts)
+            log.warning(
+                "hilbench: warning: %s: %s the board (%d of at most %d in a row)",
+                cause,
+                "resetting" if kind == "reset" else "restarting",
+                self.failures,
+                self.max_restarts,
+            )
             try:
                 self.inner.restart_dut(cause)
                 self._retransmits_seen = self._frames_seen = 0

@@ -45,14 +45,18 @@ def serve_board(name: str | None, boards_file: Path, build: bool = True, model: 
     if board.kind == "mcu":
         _serve_mcu(board, model)
     elif board.kind != "emulated":
-        raise ConfigError(f"board '{board.name}' is kind \"{board.kind}\": `hilbench serve` runs emulated boards "
-                          "(kind = \"emulated\") and holds real ones (kind = \"mcu\") only")
+        raise ConfigError(
+            f"board '{board.name}' is kind \"{board.kind}\": `hilbench serve` runs emulated boards "
+            '(kind = "emulated") and holds real ones (kind = "mcu") only'
+        )
     elif board.protocol == "mlperf-tiny":
         _serve_emulated_mlperf(board, model, build)
     else:
         if model is not None:
-            raise ConfigError(f"--model {model}: board '{board.name}' speaks the hilbench protocol and its clients "
-                              "load their own models; --model is for boards with protocol = \"mlperf-tiny\"")
+            raise ConfigError(
+                f"--model {model}: board '{board.name}' speaks the hilbench protocol and its clients "
+                'load their own models; --model is for boards with protocol = "mlperf-tiny"'
+            )
         _serve_emulated(board, build)
 
 
@@ -61,8 +65,13 @@ def _serve_emulated(board: BoardConfig, build: bool) -> None:
 
     assert board.qemu is not None
     device = EmulatedDevice(board, build=build)
-    info = {"emulated": True, "board": board.name, "machine": board.qemu.machine,
-            "icount_shift": board.qemu.icount_shift, "clock_hz": board.clock_hz}
+    info = {
+        "emulated": True,
+        "board": board.name,
+        "machine": board.qemu.machine,
+        "icount_shift": board.qemu.icount_shift,
+        "clock_hz": board.clock_hz,
+    }
     _serve(board, device, device.start_board, info)
 
 
@@ -77,9 +86,15 @@ def _serve_emulated_mlperf(board: BoardConfig, model: Path | None, build: bool) 
         where = "--model" if model is not None else f"board '{board.name}' `model`"
         raise ModelError(f"{path}: no such model file ({where})")
     device = MlperfTinyDevice(board, model=path, build=build)
-    info = {"emulated": True, "board": board.name, "machine": board.qemu.machine,
-            "icount_shift": board.qemu.icount_shift, "clock_hz": board.clock_hz,
-            "protocol": "mlperf-tiny", "model": str(path)}
+    info = {
+        "emulated": True,
+        "board": board.name,
+        "machine": board.qemu.machine,
+        "icount_shift": board.qemu.icount_shift,
+        "clock_hz": board.clock_hz,
+        "protocol": "mlperf-tiny",
+        "model": str(path),
+    }
     _serve(board, device, device.start_board, info)
 
 
@@ -110,7 +125,8 @@ def _serve_mcu(board: BoardConfig, model: Path | None) -> None:
     if model is not None:
         raise NotImplementedFeature(
             f"--model {model}: board '{board.name}' is kind \"mcu\" and writing a model to a real board "
-            "(flashing) is not implemented yet; serve it without --model (its firmware has its model)")
+            "(flashing) is not implemented yet; serve it without --model (its firmware has its model)"
+        )
     port = board.port
     if not port:
         raise ConfigError(f"board '{board.name}' is kind \"mcu\" but has no `port` in boards.toml")

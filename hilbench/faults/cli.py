@@ -39,16 +39,28 @@ def parse_listen(listen: str) -> int | None:
         if raw.isdigit() and 0 <= int(raw) <= 65535:
             return int(raw)
         raise ConfigError(f"--listen '{listen}': PORT must be a number in 0..65535 (0: any free port)")
-    raise ConfigError(f"--listen '{listen}': expected pty, tcp or tcp:PORT (the proxy listens on 127.0.0.1 only)")
+    raise ConfigError(
+        f"--listen '{listen}': expected pty, tcp or tcp:PORT (the proxy listens on 127.0.0.1 only)"
+    )
 
 
-def build_injector(corrupt: str = "0", drop: str = "0", dup: str = "0", delay: str = "0", delay_ms: float = 0.0,
-                   disconnect_every: str = "0", disconnect_ms: float = 200.0, seed: int = 0) -> FaultInjector:
+def build_injector(
+    corrupt: str = "0",
+    drop: str = "0",
+    dup: str = "0",
+    delay: str = "0",
+    delay_ms: float = 0.0,
+    disconnect_every: str = "0",
+    disconnect_ms: float = 200.0,
+    seed: int = 0,
+) -> FaultInjector:
     """The injector the options describe; every bad value is one ConfigError naming its option."""
     from hilbench.faults.inject import FaultInjector, FaultSpec, parse_count, parse_rate
 
-    rates = {name: parse_rate(v, f"--{name}")
-             for name, v in (("corrupt", corrupt), ("drop", drop), ("dup", dup), ("delay", delay))}
+    rates = {
+        name: parse_rate(v, f"--{name}")
+        for name, v in (("corrupt", corrupt), ("drop", drop), ("dup", dup), ("delay", delay))
+    }
     every = parse_count(disconnect_every, "--disconnect-every")
     for option, ms in (("--delay-ms", delay_ms), ("--disconnect-ms", disconnect_ms)):
         if not math.isfinite(ms) or ms < 0:
@@ -57,10 +69,18 @@ def build_injector(corrupt: str = "0", drop: str = "0", dup: str = "0", delay: s
         raise ConfigError("--delay: a stall rate needs --delay-ms MS (how long each stall lasts)")
     if seed < 0:
         raise ConfigError(f"--seed {seed}: must be >= 0")
-    specs = [FaultSpec(corrupt=rates["corrupt"][d], drop=rates["drop"][d], dup=rates["dup"][d],
-                       delay=rates["delay"][d], delay_ms=float(delay_ms), disconnect_every=every[d],
-                       disconnect_ms=float(disconnect_ms))
-             for d in (0, 1)]
+    specs = [
+        FaultSpec(
+            corrupt=rates["corrupt"][d],
+            drop=rates["drop"][d],
+            dup=rates["dup"][d],
+            delay=rates["delay"][d],
+            delay_ms=float(delay_ms),
+            disconnect_every=every[d],
+            disconnect_ms=float(disconnect_ms),
+        )
+        for d in (0, 1)
+    ]
     return FaultInjector(specs[0], specs[1], seed=seed)
 
 
@@ -103,28 +123,64 @@ def run_proxy(to: str, listen: str, baudrate: int, injector: FaultInjector) -> N
 
 
 def proxy_command(
-    to: Annotated[str, typer.Option("--to", help="board side: serial device, pty or socket://127.0.0.1:PORT URL "
-                                                 "(loopback only)", metavar="PORT_OR_URL")],
-    listen: Annotated[str, typer.Option("--listen", help="host side: pty (a new pty, its path printed), tcp (any "
-                                                         "free port) or tcp:PORT, on 127.0.0.1",
-                                        metavar="pty|tcp[:PORT]")] = "pty",
-    corrupt: Annotated[str, typer.Option("--corrupt", help="bytes with one bit flipped: RATE or TO_BOARD,TO_HOST",
-                                         metavar="RATE")] = "0",
-    drop: Annotated[str, typer.Option("--drop", help="bytes dropped: RATE or TO_BOARD,TO_HOST",
-                                      metavar="RATE")] = "0",
-    dup: Annotated[str, typer.Option("--dup", help="bytes delivered twice: RATE or TO_BOARD,TO_HOST",
-                                     metavar="RATE")] = "0",
-    delay: Annotated[str, typer.Option("--delay", help="stalls per byte (with --delay-ms): RATE or TO_BOARD,TO_HOST",
-                                       metavar="RATE")] = "0",
-    delay_ms: Annotated[float, typer.Option("--delay-ms", help="length of each stall, ms", metavar="MS")] = 0.0,
-    disconnect_every: Annotated[str, typer.Option(
-        "--disconnect-every", metavar="BYTES",
-        help="cut the line after every N bytes of that direction: N or TO_BOARD,TO_HOST; 0 never")] = "0",
-    disconnect_ms: Annotated[float, typer.Option("--disconnect-ms", help="how long the line stays cut, ms",
-                                                 metavar="MS")] = 200.0,
-    seed: Annotated[int, typer.Option("--seed", help="random seed: the same seed injects the same faults "
-                                                     "at the same byte positions")] = 0,
-    baudrate: Annotated[int, typer.Option("--baudrate", help="board side baud rate (real serial ports)")] = 115200,
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="board side: serial device, pty or socket://127.0.0.1:PORT URL (loopback only)",
+            metavar="PORT_OR_URL",
+        ),
+    ],
+    listen: Annotated[
+        str,
+        typer.Option(
+            "--listen",
+            help="host side: pty (a new pty, its path printed), tcp (any "
+            "free port) or tcp:PORT, on 127.0.0.1",
+            metavar="pty|tcp[:PORT]",
+        ),
+    ] = "pty",
+    corrupt: Annotated[
+        str,
+        typer.Option(
+            "--corrupt", help="bytes with one bit flipped: RATE or TO_BOARD,TO_HOST", metavar="RATE"
+        ),
+    ] = "0",
+    drop: Annotated[
+        str, typer.Option("--drop", help="bytes dropped: RATE or TO_BOARD,TO_HOST", metavar="RATE")
+    ] = "0",
+    dup: Annotated[
+        str, typer.Option("--dup", help="bytes delivered twice: RATE or TO_BOARD,TO_HOST", metavar="RATE")
+    ] = "0",
+    delay: Annotated[
+        str,
+        typer.Option(
+            "--delay", help="stalls per byte (with --delay-ms): RATE or TO_BOARD,TO_HOST", metavar="RATE"
+        ),
+    ] = "0",
+    delay_ms: Annotated[
+        float, typer.Option("--delay-ms", help="length of each stall, ms", metavar="MS")
+    ] = 0.0,
+    disconnect_every: Annotated[
+        str,
+        typer.Option(
+            "--disconnect-every",
+            metavar="BYTES",
+            help="cut the line after every N bytes of that direction: N or TO_BOARD,TO_HOST; 0 never",
+        ),
+    ] = "0",
+    disconnect_ms: Annotated[
+        float, typer.Option("--disconnect-ms", help="how long the line stays cut, ms", metavar="MS")
+    ] = 200.0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="random seed: the same seed injects the same faults at the same byte positions"
+        ),
+    ] = 0,
+    baudrate: Annotated[
+        int, typer.Option("--baudrate", help="board side baud rate (real serial ports)")
+    ] = 115200,
 ) -> None:
     """Relay a board's serial link through injected faults (docs/faults.md)."""
     injector = build_injector(corrupt, drop, dup, delay, delay_ms, disconnect_every, disconnect_ms, seed)

@@ -52,12 +52,16 @@ class FaultSpec:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ConfigError(f"--{name}: fault rate must be a number between 0 and 1, not {v!r}")
         if self.corrupt + self.drop + self.dup > 1.0:
-            raise ConfigError(f"--corrupt + --drop + --dup: the rates add up to more than 1 "
-                              f"({self.corrupt} + {self.drop} + {self.dup})")
+            raise ConfigError(
+                f"--corrupt + --drop + --dup: the rates add up to more than 1 "
+                f"({self.corrupt} + {self.drop} + {self.dup})"
+            )
         for name in ("delay_ms", "disconnect_ms"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise ConfigError(f"--{name.replace('_', '-')}: must be a number of milliseconds >= 0, not {v!r}")
+                raise ConfigError(
+                    f"--{name.replace('_', '-')}: must be a number of milliseconds >= 0, not {v!r}"
+                )
         every = self.disconnect_every
         if isinstance(every, bool) or not isinstance(every, int) or every < 0:
             raise ConfigError(f"--disconnect-every: must be a whole number of bytes >= 0, not {every!r}")
@@ -65,7 +69,9 @@ class FaultSpec:
     @property
     def clean(self) -> bool:
         """True when this direction relays every byte as it came (no fault configured)."""
-        return not (self.corrupt or self.drop or self.dup or (self.delay and self.delay_ms) or self.disconnect_every)
+        return not (
+            self.corrupt or self.drop or self.dup or (self.delay and self.delay_ms) or self.disconnect_every
+        )
 
 
 @dataclass
@@ -182,7 +188,9 @@ def parse_rate(value: str, option: str) -> tuple[float, float]:
                 return (rates[0], rates[-1])
     except ValueError:
         pass
-    raise ConfigError(f"{option} '{value}': expected a rate between 0 and 1, or a TO_BOARD,TO_HOST pair of rates")
+    raise ConfigError(
+        f"{option} '{value}': expected a rate between 0 and 1, or a TO_BOARD,TO_HOST pair of rates"
+    )
 
 
 def parse_count(value: str, option: str) -> tuple[int, int]:
@@ -191,4 +199,6 @@ def parse_count(value: str, option: str) -> tuple[int, int]:
     if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
         counts = [int(p) for p in parts]
         return (counts[0], counts[-1])
-    raise ConfigError(f"{option} '{value}': expected a whole number of bytes >= 0, or a TO_BOARD,TO_HOST pair")
+    raise ConfigError(
+        f"{option} '{value}': expected a whole number of bytes >= 0, or a TO_BOARD,TO_HOST pair"
+    )

@@ -43,7 +43,9 @@ def check_loopback_url(url: str) -> None:
     except OSError as exc:
         raise ConfigError(f"--to {url}: cannot resolve host '{host}': {exc}") from None
     if not addrs or not all(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in addrs):
-        raise ConfigError(f"--to {url}: host '{host}' is not a loopback address (the proxy only relays on this machine)")
+        raise ConfigError(
+            f"--to {url}: host '{host}' is not a loopback address (the proxy only relays on this machine)"
+        )
 
 
 class _BoardSide:
@@ -193,8 +195,9 @@ class _TcpHost:
 class FaultProxy:
     """Relay host side <-> board side through a FaultInjector until stop()."""
 
-    def __init__(self, board_url: str, injector: FaultInjector, listen: int | None = None,
-                 baudrate: int = 115200) -> None:
+    def __init__(
+        self, board_url: str, injector: FaultInjector, listen: int | None = None, baudrate: int = 115200
+    ) -> None:
         self.injector = injector
         self.board = _BoardSide(board_url, baudrate)
         try:
@@ -215,12 +218,21 @@ class FaultProxy:
             ("board->host", self.board.read, Direction.TO_HOST, q_host),
         ]
         for name, read, direction, q in specs:
-            self._threads.append(threading.Thread(target=self._pump, args=(read, direction, q),
-                                                  name=f"proxy {name} reader", daemon=True))
-        self._threads.append(threading.Thread(target=self._drain, args=(q_board, self.board.write),
-                                              name="proxy board writer", daemon=True))
-        self._threads.append(threading.Thread(target=self._drain, args=(q_host, self.host.write),
-                                              name="proxy host writer", daemon=True))
+            self._threads.append(
+                threading.Thread(
+                    target=self._pump, args=(read, direction, q), name=f"proxy {name} reader", daemon=True
+                )
+            )
+        self._threads.append(
+            threading.Thread(
+                target=self._drain, args=(q_board, self.board.write), name="proxy board writer", daemon=True
+            )
+        )
+        self._threads.append(
+            threading.Thread(
+                target=self._drain, args=(q_host, self.host.write), name="proxy host writer", daemon=True
+            )
+        )
         for t in self._threads:
             t.start()
         return self

@@ -128,7 +128,9 @@ class RttEstimator:
 # Requests the DUT answers without computing (a copy or a lookup): before the first RTT
 # sample of such a kind its timeout is guessed from HELLO's round trip instead of the long
 # initial one, so a line that loses the first frames does not wait 2 s for each.
-CHEAP_TYPES = frozenset({0x02, 0x03, 0x05, 0x07, 0x09})  # MODEL_BEGIN, MODEL_DATA, SET_INPUT, GET_OUTPUT, RAW_ECHO
+CHEAP_TYPES = frozenset(
+    {0x02, 0x03, 0x05, 0x07, 0x09}
+)  # MODEL_BEGIN, MODEL_DATA, SET_INPUT, GET_OUTPUT, RAW_ECHO
 
 
 # The first guess of the line's time per byte comes from HELLO's round trip, which is too

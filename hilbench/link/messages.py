@@ -85,7 +85,9 @@ class _Reader:
     def string(self) -> str:
         (n,) = self.take("B")
         if self.pos + n > len(self.data):
-            raise PayloadError(f"{self.what}: string of {n} bytes at byte {self.pos - 1} runs past the payload")
+            raise PayloadError(
+                f"{self.what}: string of {n} bytes at byte {self.pos - 1} runs past the payload"
+            )
         raw = self.data[self.pos : self.pos + n]
         self.pos += n
         return raw.decode("ascii", errors="replace")
@@ -123,9 +125,24 @@ class Hello:
         name, version, git_hash, board, core = (r.string() for _ in range(5))
         flash_addr, flash_cap, input_cap = r.take("3I") if len(payload) - r.pos >= 12 else (0, 0, 0)
         return cls(
-            proto, TIMER_KINDS.get(timer_kind, f"unknown({timer_kind})"), max_payload, rx, arena, cap,
-            clock, timer_hz, caps, max_ops, name, version, git_hash, board, core,
-            flash_addr, flash_cap, input_cap,
+            proto,
+            TIMER_KINDS.get(timer_kind, f"unknown({timer_kind})"),
+            max_payload,
+            rx,
+            arena,
+            cap,
+            clock,
+            timer_hz,
+            caps,
+            max_ops,
+            name,
+            version,
+            git_hash,
+            board,
+            core,
+            flash_addr,
+            flash_cap,
+            input_cap,
         )
 
     def has(self, capability: int) -> bool:

@@ -29,7 +29,16 @@ from hilbench.link.transport import Transport
 log = logging.getLogger(__name__)
 
 # Responses that carry data must end a pipelined burst (docs/protocol.md §2).
-_DATA_BEARING = {Msg.HELLO, Msg.MODEL_END, Msg.INVOKE, Msg.GET_OUTPUT, Msg.RAW_ECHO, Msg.PROFILE, Msg.TENSOR, Msg.MODEL_FLASH}
+_DATA_BEARING = {
+    Msg.HELLO,
+    Msg.MODEL_END,
+    Msg.INVOKE,
+    Msg.GET_OUTPUT,
+    Msg.RAW_ECHO,
+    Msg.PROFILE,
+    Msg.TENSOR,
+    Msg.MODEL_FLASH,
+}
 # Before HELLO is answered only this much payload is allowed.
 _MIN_PAYLOAD = 256
 
@@ -78,13 +87,17 @@ class LinkStats:
 
     def losses(self) -> str:
         """How losses were noticed, and the sizes the link works at."""
-        return (f"{self.timeouts} timeouts, {self.naks} NAKs, {self.damaged} damaged responses; "
-                f"window {self.window}, payload {self.payload} B now, smallest {self.min_window} / {self.min_payload} B")
+        return (
+            f"{self.timeouts} timeouts, {self.naks} NAKs, {self.damaged} damaged responses; "
+            f"window {self.window}, payload {self.payload} B now, smallest {self.min_window} / {self.min_payload} B"
+        )
 
     def summary(self) -> str:
         """One line for a log or a benchmark."""
-        return (f"{self.retransmits} retransmitted of {self.frames} frames ({100 * self.retransmit_rate:.2f} %); "
-                + self.losses())
+        return (
+            f"{self.retransmits} retransmitted of {self.frames} frames ({100 * self.retransmit_rate:.2f} %); "
+            + self.losses()
+        )
 
 
 @dataclass
@@ -171,6 +184,7 @@ EventSink = Callable[[str, str, int], None]
 # Frames in a row without a loss before the link stops holding back a burst's last request.
 CAREFUL_FRAMES = 64
 
+
 # What _receive hands the engine besides a response.
 @dataclass(frozen=True)
 class _Nak:
@@ -234,7 +248,9 @@ class DutLink:
             sent = time.monotonic()
             reply = self._await(seq, min(retry_every, max(end - time.monotonic(), 0.01)), allow_boot=True)
             if reply is not None:
-                self._rto.set_hello(time.monotonic() - sent, fr.wire_size(0) + fr.wire_size(len(reply.payload)))
+                self._rto.set_hello(
+                    time.monotonic() - sent, fr.wire_size(0) + fr.wire_size(len(reply.payload))
+                )
                 break
             if time.monotonic() >= end:
                 raise LinkError(
@@ -280,7 +296,9 @@ class DutLink:
         reply = self.request(Msg.MODEL_FLASH, struct.pack("<II", len(model), zlib.crc32(model)))
         return ModelDesc.parse(reply.payload)
 
-    def set_input(self, data: bytes, index: int = 0, then: list[tuple[Msg, bytes]] | None = None) -> list[fr.Frame]:
+    def set_input(
+        self, data: bytes, index: int = 0, then: list[tuple[Msg, bytes]] | None = None
+    ) -> list[fr.Frame]:
         """Write an input tensor in chunks; `then` appends requests to the same burst."""
         chunks = Chunked(Msg.SET_INPUT, data, lambda off: struct.pack("<BxxxI", index, off), 8)
         return self.pipeline([chunks, *(then or [])])
@@ -325,13 +343,17 @@ class DutLink:
         ttype = 0
         while total is None or len(out) < total:
             until = 0xFFFF if (run_until is None or total is not None) else run_until
-            reply = self.request(Msg.TENSOR, struct.pack("<HHIH", index, until, len(out), max(1, self.payload_size - 8)))
+            reply = self.request(
+                Msg.TENSOR, struct.pack("<HHIH", index, until, len(out), max(1, self.payload_size - 8))
+            )
             if len(reply.payload) < 8:
                 raise LinkError(f"{self.transport.name}: TENSOR response of {len(reply.payload)} bytes")
             ttype, _, _, total = struct.unpack_from("<BBHI", reply.payload)
             chunk = reply.payload[8:]
             if not chunk and len(out) < total:
-                raise LinkError(f"{self.transport.name}: TENSOR returned no data at offset {len(out)} of {total}")
+                raise LinkError(
+                    f"{self.transport.name}: TENSOR returned no data at offset {len(out)} of {total}"
+                )
             out += chunk
         return ttype, bytes(out)
 
@@ -406,9 +428,15 @@ class DutLink:
                         f"({self.stats.retransmits} retransmitted of {self.stats.frames} frames in this session)"
                     )
                 self.stats.timeouts += 1
-                log.debug("%s: timeout of %s seq %d (work %d) after %.3f s, %d outstanding", self.transport.name,
-                          oldest.msg.name, oldest.seq, oldest.work, now - max(oldest.sent_at, oldest.resent_at),
-                          len(outstanding))
+                log.debug(
+                    "%s: timeout of %s seq %d (work %d) after %.3f s, %d outstanding",
+                    self.transport.name,
+                    oldest.msg.name,
+                    oldest.seq,
+                    oldest.work,
+                    now - max(oldest.sent_at, oldest.resent_at),
+                    len(outstanding),
+                )
                 backoff += 1
                 self._go_back(outstanding, source, backoff)
                 continue
@@ -461,8 +489,13 @@ class DutLink:
                 self._adapt(self._ctl.on_acked(acked))
         return [r for r in results if r is not None]
 
-    def _send_more(self, source: _Source, outstanding: deque[tuple[int, _Pending]],
-                   results: list[fr.Frame | None], backoff: int) -> None:
+    def _send_more(
+        self,
+        source: _Source,
+        outstanding: deque[tuple[int, _Pending]],
+        results: list[fr.Frame | None],
+        backoff: int,
+    ) -> None:
         """Put new frames on the wire while the window has room.
 
         While `careful`, a request after chunks (MODEL_END, INVOKE) waits until every chunk
@@ -470,8 +503,12 @@ class DutLink:
         are sent after everything outstanding (see _recut)."""
         window = self._ctl.window if self.adaptive else self.window
         while not source.done and len(outstanding) < window:
-            if (self.careful and outstanding and not source.next_is_chunk()
-                    and any(p.chunk is not None for _, p in outstanding)):
+            if (
+                self.careful
+                and outstanding
+                and not source.next_is_chunk()
+                and any(p.chunk is not None for _, p in outstanding)
+            ):
                 return
             msg, payload, chunk = source.take(self.payload_size)
             seq = self._next_seq()
@@ -526,7 +563,9 @@ class DutLink:
             remainders.append((item, off + keep, end))
         source.push_front(remainders)
 
-    def _ack_before(self, seq: int, outstanding: deque[tuple[int, _Pending]], results: list[fr.Frame | None]) -> None:
+    def _ack_before(
+        self, seq: int, outstanding: deque[tuple[int, _Pending]], results: list[fr.Frame | None]
+    ) -> None:
         """A NAK says the DUT executed everything up to `seq`: the outstanding frames
         before it are acknowledged (as a later response would, §2); `seq` itself is not,
         its response was lost and is replayed when it is sent again."""
@@ -562,10 +601,18 @@ class DutLink:
         st, ctl = self.stats, self._ctl
         full = ctl.window >= ctl.max_window and ctl.payload >= ctl.max_payload
         if self._episode is None and not full:
-            self._episode = {"retransmits": st.retransmits, "frames": st.frames, "adaptations": st.adaptations - 1,
-                             "min_window": ctl.window, "min_payload": ctl.payload}
-            self._emit(f"lost frames: shrank to window {ctl.window} (of {ctl.max_window}), "
-                       f"payload {ctl.payload} B (of {ctl.max_payload})", 1)
+            self._episode = {
+                "retransmits": st.retransmits,
+                "frames": st.frames,
+                "adaptations": st.adaptations - 1,
+                "min_window": ctl.window,
+                "min_payload": ctl.payload,
+            }
+            self._emit(
+                f"lost frames: shrank to window {ctl.window} (of {ctl.max_window}), "
+                f"payload {ctl.payload} B (of {ctl.max_payload})",
+                1,
+            )
         elif self._episode is not None:
             ep = self._episode
             ep["min_window"] = min(ep["min_window"], ctl.window)
@@ -578,11 +625,16 @@ class DutLink:
         if ep is None:
             return
         st, ctl = self.stats, self._ctl
-        how = (f"grew back to window {ctl.window}, payload {ctl.payload} B" if recovered
-               else f"still at window {ctl.window}, payload {ctl.payload} B")
-        self._emit(f"{how}; smallest window {ep['min_window']}, payload {ep['min_payload']} B; "
-                   f"{st.retransmits - ep['retransmits']} retransmitted of {st.frames - ep['frames']} frames",
-                   st.adaptations - ep["adaptations"])
+        how = (
+            f"grew back to window {ctl.window}, payload {ctl.payload} B"
+            if recovered
+            else f"still at window {ctl.window}, payload {ctl.payload} B"
+        )
+        self._emit(
+            f"{how}; smallest window {ep['min_window']}, payload {ep['min_payload']} B; "
+            f"{st.retransmits - ep['retransmits']} retransmitted of {st.frames - ep['frames']} frames",
+            st.adaptations - ep["adaptations"],
+        )
 
     def flush_events(self) -> None:
         """End of a job or session: report an adaptation episode that is still open."""

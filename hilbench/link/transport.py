@@ -79,8 +79,13 @@ class ProcessTransport:
         self.name = " ".join(argv)
         try:
             self._proc = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                bufsize=0, env=env, start_new_session=True,
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+                env=env,
+                start_new_session=True,
             )
         except OSError as exc:
             raise LinkError(f"cannot start {argv[0]}: {exc}") from None

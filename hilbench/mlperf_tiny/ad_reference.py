@@ -54,9 +54,13 @@ def score_file(
         raise DatasetError(f"{path}: windows have {windows.shape[1]} values, the model input takes {width}")
     q = quantize_windows(windows, inp.scale, inp.zero_point, inp.dtype)
     if run is None:
+
         def run(x: np.ndarray) -> np.ndarray:
             return interpreter.run(x)[0]
-    outs = np.stack([np.asarray(run(x)).reshape(-1) for x in q]) if len(q) else np.empty((0, width), inp.dtype)
+
+    outs = (
+        np.stack([np.asarray(run(x)).reshape(-1) for x in q]) if len(q) else np.empty((0, width), inp.dtype)
+    )
     ws = window_scores(outs, windows, outp.scale, outp.zero_point)
     return ADFileScore(Path(path), float(ws.mean()), ws, q, outs)
 
@@ -71,7 +75,9 @@ def is_anomaly_name(name: str) -> bool:
         return True
     if base.startswith("normal_"):
         return False
-    raise DatasetError(f"{name}: cannot tell normal from anomaly (name starts neither 'normal_' nor 'anomaly_')")
+    raise DatasetError(
+        f"{name}: cannot tell normal from anomaly (name starts neither 'normal_' nor 'anomaly_')"
+    )
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,15 @@ class MlperfTinyDut(Protocol):
 class MlperfTinyDevice(MlperfTinyDut):
     """Open with `open()` (or `with`); then `load(bytes)` + `infer(n, w)`."""
 
-    def __init__(self, board: BoardConfig, *, model: Path | None = None, sanitize: bool = False,
-                 build: bool = True, log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        board: BoardConfig,
+        *,
+        model: Path | None = None,
+        sanitize: bool = False,
+        build: bool = True,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self.board = board
         self.name = board.name
         self.model_path = model or (Path(board.model) if board.model else None)
@@ -111,8 +118,12 @@ class MlperfTinyDevice(MlperfTinyDut):
         if b.kind == "native":
             from hilbench.devices.native import NativeDevice
 
-            native = NativeDevice(b, sanitize=self._sanitize, build=self._build,
-                                  env={"HIL_FLASH_IMAGE": str(self._partition_file(model))})
+            native = NativeDevice(
+                b,
+                sanitize=self._sanitize,
+                build=self._build,
+                env={"HIL_FLASH_IMAGE": str(self._partition_file(model))},
+            )
             transport = native._start()
             self.firmware_sha256 = native.firmware_sha256
             return transport
@@ -130,10 +141,14 @@ class MlperfTinyDevice(MlperfTinyDut):
         assert emu.link is not None and emu.link.hello is not None
         hello = emu.link.hello
         if not hello.flash_model_capacity:
-            raise DeviceError(f"board '{self.name}': its firmware has no flash model partition for the MLPerf Tiny mode")
+            raise DeviceError(
+                f"board '{self.name}': its firmware has no flash model partition for the MLPerf Tiny mode"
+            )
         if not fits(model, hello.flash_model_capacity):
-            raise ModelError(f"{self.model_path}: {len(model):,} bytes do not fit the flash model partition of "
-                             f"board '{self.name}' ({hello.flash_model_capacity:,} B)")
+            raise ModelError(
+                f"{self.model_path}: {len(model):,} bytes do not fit the flash model partition of "
+                f"board '{self.name}' ({hello.flash_model_capacity:,} B)"
+            )
         transport = emu.restart_with_partition(partition_image(model), hello.flash_model_addr)
         self.firmware_sha256 = emu.firmware_sha256
         return transport
@@ -144,7 +159,9 @@ class MlperfTinyDevice(MlperfTinyDut):
         another client (`hilbench serve`). The pty stays open here so QEMU never drops
         guest output; close() stops QEMU and removes the temporary files."""
         if self.board.kind != "emulated":
-            raise DeviceError(f"board '{self.name}' is kind \"{self.board.kind}\": only an emulated board is started")
+            raise DeviceError(
+                f"board '{self.name}' is kind \"{self.board.kind}\": only an emulated board is started"
+            )
         try:
             self._held = self._start_emulated(self._model_bytes())
         except BaseException:
@@ -156,8 +173,12 @@ class MlperfTinyDevice(MlperfTinyDut):
     def open(self) -> DeviceInfo:
         try:
             transport = self._start()
-            self.link = MlperfTinyLink(transport, chunk_bytes=self.board.hex_chunk_bytes,
-                                       verify=self.board.verify_load, log=self._log)
+            self.link = MlperfTinyLink(
+                transport,
+                chunk_bytes=self.board.hex_chunk_bytes,
+                verify=self.board.verify_load,
+                log=self._log,
+            )
             self.link.sync(deadline_s=20.0)
             self.identity = self.link.identify()
         except BaseException:
@@ -182,10 +203,18 @@ class MlperfTinyDevice(MlperfTinyDut):
         """`qemu_icount` for hilbench's firmware under QEMU (one time base per board: a
         microsecond is clock_hz / 1e6 instructions), `dut_timer_us` otherwise."""
         if self.board.kind == "emulated" and hilbench_firmware:
-            return Timing(source=EMULATED_TIMING_SOURCE, cycles_per_tick=Fraction(self.board.clock_hz, 1_000_000),
-                          us_per_tick=Fraction(1), emulated=True)
-        return Timing(source=TIMING_SOURCE, cycles_per_tick=None, us_per_tick=Fraction(1),
-                      emulated=self.board.kind == "emulated")
+            return Timing(
+                source=EMULATED_TIMING_SOURCE,
+                cycles_per_tick=Fraction(self.board.clock_hz, 1_000_000),
+                us_per_tick=Fraction(1),
+                emulated=True,
+            )
+        return Timing(
+            source=TIMING_SOURCE,
+            cycles_per_tick=None,
+            us_per_tick=Fraction(1),
+            emulated=self.board.kind == "emulated",
+        )
 
     def describe(self) -> DeviceInfo:
         if self._info is None:

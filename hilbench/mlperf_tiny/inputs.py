@@ -47,8 +47,12 @@ class MlperfDataset:
     def model_input(self, vector: Vector, tensor: Any) -> bytes:
         """The model-input bytes the firmware makes of this vector (for the reference)."""
         if self.model_id == "ad01":
-            q = ad.quantize_windows(self.dataset.float_window(vector)[None], tensor.scale[0],
-                                    tensor.zero_point[0], np.dtype(tensor.dtype))
+            q = ad.quantize_windows(
+                self.dataset.float_window(vector)[None],
+                tensor.scale[0],
+                tensor.zero_point[0],
+                np.dtype(tensor.dtype),
+            )
             return q.tobytes()
         raw = self.dataset.read(vector)
         if self.model_id in ("vww01", "ic01") and tensor.dtype == "int8":
@@ -59,13 +63,17 @@ class MlperfDataset:
 def load_mlperf_dataset(root: str | Path, model_id: str, limit: int | None = None) -> MlperfDataset:
     """Read a dataset directory for benchmark `model_id`; one-line errors name the file at fault."""
     if model_id not in INPUT_BYTES:
-        raise DatasetError(f"{root}: the DUT reports model id '{model_id}', which has no MLPerf Tiny input format "
-                           f"(known: {', '.join(INPUT_BYTES)})")
+        raise DatasetError(
+            f"{root}: the DUT reports model id '{model_id}', which has no MLPerf Tiny input format "
+            f"(known: {', '.join(INPUT_BYTES)})"
+        )
     ds = load_dataset(root, limit=None if model_id == "ad01" else limit)
     what = f"MLPerf Tiny {model_id} input"
     if model_id == "ad01":
         if not ds.is_ad:
-            raise DatasetError(f"{root}: the DUT runs ad01, which takes AD feature files (*_hist_librosa.bin)")
+            raise DatasetError(
+                f"{root}: the DUT runs ad01, which takes AD feature files (*_hist_librosa.bin)"
+            )
         # Windows only: their float values are what is sent; the quantization given here is
         # never used (the firmware quantizes).
         ds = ds.for_ad_input(1.0, 0, "int8", ad.AD_WINDOW_SIZE, what)

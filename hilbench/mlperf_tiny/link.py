@@ -104,8 +104,16 @@ class MlperfStats:
 class MlperfTinyLink:
     """One MLPerf Tiny DUT over a Transport (serial port, QEMU pty, subprocess)."""
 
-    def __init__(self, transport: Transport, *, chunk_bytes: int | None = None, timeout_s: float = 5.0,
-                 retries: int = 3, verify: bool | None = None, log: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        chunk_bytes: int | None = None,
+        timeout_s: float = 5.0,
+        retries: int = 3,
+        verify: bool | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
         self.transport = transport
         self.chunk_bytes = chunk_bytes  # None: 31, or what a hilbench DUT's line buffer allows
         self.timeout_s = timeout_s
@@ -128,11 +136,13 @@ class MlperfTinyLink:
         """
         while True:
             if b"\x00" in self._buf:
-                self._buf = self._buf[self._buf.rindex(b"\x00") + 1:]
-                raise DutRestarted(f"{self.transport.name}: the DUT restarted (a hilbench BOOT frame arrived)")
+                self._buf = self._buf[self._buf.rindex(b"\x00") + 1 :]
+                raise DutRestarted(
+                    f"{self.transport.name}: the DUT restarted (a hilbench BOOT frame arrived)"
+                )
             nl = self._buf.find(b"\n")
             if nl >= 0:
-                raw, self._buf = self._buf[:nl], self._buf[nl + 1:]
+                raw, self._buf = self._buf[:nl], self._buf[nl + 1 :]
                 text = _NON_PRINTABLE.split(raw.rstrip(b"\r"))[-1].decode("ascii")
                 if self.log:
                     self.log(f"< {text}")
@@ -164,10 +174,14 @@ class MlperfTinyLink:
             line = self._line(deadline)
             if line is None:
                 got = f"; last line: {lines[-1]!r}" if lines else "; no answer at all"
-                raise LinkError(f"{self.transport.name}: no m-ready after `{command}%` within "
-                                f"{self.timeout_s if timeout_s is None else timeout_s:.1f} s{got}")
+                raise LinkError(
+                    f"{self.transport.name}: no m-ready after `{command}%` within "
+                    f"{self.timeout_s if timeout_s is None else timeout_s:.1f} s{got}"
+                )
             if line == "m-init-done":  # MLPerf Tiny firmware's boot banner: it restarted
-                raise DutRestarted(f"{self.transport.name}: the DUT restarted during `{command}%` (m-init-done)")
+                raise DutRestarted(
+                    f"{self.transport.name}: the DUT restarted during `{command}%` (m-init-done)"
+                )
             if line == "m-ready":
                 break
             if line.startswith("e-") and error is None:
@@ -192,8 +206,10 @@ class MlperfTinyLink:
             except (LinkError, MlperfTinyError) as exc:
                 last = exc
                 self._drain(0.2)
-        raise LinkError(f"{self.transport.name}: no MLPerf Tiny DUT answers `name%` within {deadline_s:.0f} s"
-                        + (f" ({last})" if last else ""))
+        raise LinkError(
+            f"{self.transport.name}: no MLPerf Tiny DUT answers `name%` within {deadline_s:.0f} s"
+            + (f" ({last})" if last else "")
+        )
 
     def _drain(self, quiet_s: float) -> None:
         """Drop whatever is in flight until the line has been quiet for quiet_s."""
@@ -210,7 +226,9 @@ class MlperfTinyLink:
         profile = _bracket(lines, "m-profile-")
         model = _bracket(lines, "m-model-")
         line_max = _bracket(lines, "m-hilbench-line-max-")
-        self.identity = Identity(name or "", profile or "", model, int(line_max) if line_max and line_max.isdigit() else None)
+        self.identity = Identity(
+            name or "", profile or "", model, int(line_max) if line_max and line_max.isdigit() else None
+        )
         return self.identity
 
     def effective_chunk(self) -> int:
@@ -228,7 +246,9 @@ class MlperfTinyLink:
         """`db load N%` + hex lines; loaded again (up to `retries` times) after an
         `e-[...]` or, when verifying, a read-back that differs."""
         if not 1 <= len(data) <= MAX_INPUT_BYTES:
-            raise HilbenchError(f"MLPerf Tiny input of {len(data)} bytes: the protocol takes 1..{MAX_INPUT_BYTES}")
+            raise HilbenchError(
+                f"MLPerf Tiny input of {len(data)} bytes: the protocol takes 1..{MAX_INPUT_BYTES}"
+            )
         verify = self.verify if self.verify is not None else bool(self.identity and self.identity.is_hilbench)
         last = ""
         for attempt in range(self.retries + 1):
@@ -241,13 +261,17 @@ class MlperfTinyLink:
                 back = self.read_buffer(len(data))
                 if back == data:
                     return
-                bad = next((i for i, (a, b) in enumerate(zip(back, data)) if a != b), min(len(back), len(data)))
+                bad = next(
+                    (i for i, (a, b) in enumerate(zip(back, data)) if a != b), min(len(back), len(data))
+                )
                 last = f"read-back differs at byte {bad} (sent {len(data)} bytes, read {len(back)})"
             except MlperfTinyError as exc:
                 last = exc.message
                 self._drain(0.2)  # e.g. the rest of a line cut short, answered separately
-        raise LinkError(f"{self.transport.name}: input of {len(data)} bytes not loaded after "
-                        f"{self.retries + 1} attempts; last: {last}")
+        raise LinkError(
+            f"{self.transport.name}: input of {len(data)} bytes not loaded after "
+            f"{self.retries + 1} attempts; last: {last}"
+        )
 
     def _load_once(self, data: bytes) -> None:
         lines = self.command(f"db load {len(data)}")
@@ -256,7 +280,7 @@ class MlperfTinyLink:
         chunk = self.effective_chunk()
         done = False
         for off in range(0, len(data), chunk):
-            lines = self.command("db " + data[off:off + chunk].hex())
+            lines = self.command("db " + data[off : off + chunk].hex())
             self.stats.db_lines += 1
             done = any(ln.startswith("m-load-done") for ln in lines)
         if not done:
@@ -268,7 +292,7 @@ class MlperfTinyLink:
         pairs: list[str] = []
         for ln in lines:
             if ln.startswith("m-buffer-"):
-                pairs += _HEX_PAIR.findall(ln[len("m-buffer-"):].replace("0x", ""))
+                pairs += _HEX_PAIR.findall(ln[len("m-buffer-") :].replace("0x", ""))
         return bytes.fromhex("".join(pairs[:n]))
 
     def infer(self, count: int, warmup: int | None = None) -> InferResult:
@@ -314,14 +338,14 @@ def _bracket(lines: list[str], prefix: str) -> str | None:
     """The text in [...] of the first line starting with prefix."""
     for ln in lines:
         if ln.startswith(prefix):
-            rest = ln[len(prefix):]
+            rest = ln[len(prefix) :]
             m = _BRACKET.search(rest)
             return m.group(1) if m else rest
     return None
 
 
 def _lap(line: str) -> int:
-    value = line[len("m-lap-us-"):].strip()
+    value = line[len("m-lap-us-") :].strip()
     if not value.isdigit():
         raise MlperfTinyError("infer", f"unreadable timer line {line!r}")
     return int(value) & 0xFFFF_FFFF

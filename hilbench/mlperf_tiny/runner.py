@@ -80,8 +80,10 @@ class _Reference:
         self.inp, self.out = self.info.inputs[0], self.info.outputs[0]
         expected = INPUT_BYTES[model_id] // (4 if model_id == "ad01" else 1)
         if self.inp.num_elements != expected:
-            raise ModelError(f"{model}: input of {self.inp.num_elements} values, but the DUT runs {model_id} "
-                             f"({expected} values): not the model on the board")
+            raise ModelError(
+                f"{model}: input of {self.inp.num_elements} values, but the DUT runs {model_id} "
+                f"({expected} values): not the model on the board"
+            )
         self.interp = ReferenceInterpreter(model.read_bytes(), name=str(model))
         self.scale = self.out.scale[0] if len(self.out.scale) == 1 else None
         self.zp = self.out.zero_point[0] if len(self.out.zero_point) == 1 else None
@@ -97,13 +99,26 @@ class _Reference:
         return np.clip(q, -128, 127).astype(np.int8).tobytes()
 
 
-def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | None = None,
-               results_dir: Path | None = None, windows: int = scoring.WINDOWS,
-               min_window_s: float | None = None, iterations: int | None = None, warmup: int | None = None,
-               limit: int | None = None, progress: Progress | None = None,
-               on_open: Callable[[DeviceInfo], None] | None = None, device: Any = None,
-               division: str = "open", submitter: str = "hilbench", submission: Path | None = None,
-               min_loop_s: float = scoring.MIN_LOOP_S) -> MlperfRun:
+def run_mlperf(
+    board: BoardConfig,
+    mode: str,
+    dataset: Path,
+    *,
+    model: Path | None = None,
+    results_dir: Path | None = None,
+    windows: int = scoring.WINDOWS,
+    min_window_s: float | None = None,
+    iterations: int | None = None,
+    warmup: int | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    on_open: Callable[[DeviceInfo], None] | None = None,
+    device: Any = None,
+    division: str = "open",
+    submitter: str = "hilbench",
+    submission: Path | None = None,
+    min_loop_s: float = scoring.MIN_LOOP_S,
+) -> MlperfRun:
     """Run one MLPerf Tiny mode on board; rows land in results/<run-id>/, the official
     session files in results/<run-id>/mlperf/ (hilbench.mlperf_tiny.session).
 
@@ -115,14 +130,17 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
     if mode == "energy":
         raise NotImplementedFeature(
             "--mlperf-tiny energy: not implemented yet; it arrives with the energy-monitor issue (an LPM01A or "
-            "JS220 driver); performance and accuracy work now")
+            "JS220 driver); performance and accuracy work now"
+        )
     if mode not in MODES:
         raise HilbenchError(f"--mlperf-tiny {mode}: unknown mode; use performance or accuracy")
     if division not in ("open", "closed"):
         raise HilbenchError(f"MLPerf Tiny division '{division}': the submission checker takes open or closed")
     if board.protocol != "mlperf-tiny":
-        raise HilbenchError(f"board '{board.name}' speaks the hilbench protocol; --mlperf-tiny needs a board with "
-                            "protocol = \"mlperf-tiny\" in boards.toml (docs/mlperf-tiny.md)")
+        raise HilbenchError(
+            f"board '{board.name}' speaks the hilbench protocol; --mlperf-tiny needs a board with "
+            'protocol = "mlperf-tiny" in boards.toml (docs/mlperf-tiny.md)'
+        )
     from hilbench.mlperf_tiny.device import MlperfTinyDevice
 
     model = model or (Path(board.model) if board.model else None)
@@ -144,9 +162,22 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
 
     def writer() -> RunWriter:
         if not writers:
-            writers.append(RunWriter(out.run_dir, {
-                "run_id": run_id, "started_at": started.isoformat(), "hilbench_version": __version__, "suite": None,
-                **process_fields(), "status": "running", "status_reason": None, "started_at_ts": started}, events))
+            writers.append(
+                RunWriter(
+                    out.run_dir,
+                    {
+                        "run_id": run_id,
+                        "started_at": started.isoformat(),
+                        "hilbench_version": __version__,
+                        "suite": None,
+                        **process_fields(),
+                        "status": "running",
+                        "status_reason": None,
+                        "started_at_ts": started,
+                    },
+                    events,
+                )
+            )
         return writers[0]
 
     out.sink = lambda rows: writer().add(rows)
@@ -161,10 +192,14 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
             model_id = dev.model_id
             out.model_id = model_id
             if not model_id:
-                raise HilbenchError(f"board '{board.name}': the DUT reports no model id (m-model-[...]) in profile%")
+                raise HilbenchError(
+                    f"board '{board.name}': the DUT reports no model id (m-model-[...]) in profile%"
+                )
             if model_id not in session_mod.BENCHMARK:
-                raise HilbenchError(f"board '{board.name}': model id '{model_id}' is no MLPerf Tiny benchmark the "
-                                    f"submission checker knows ({', '.join(session_mod.BENCHMARK)})")
+                raise HilbenchError(
+                    f"board '{board.name}': model id '{model_id}' is no MLPerf Tiny benchmark the "
+                    f"submission checker knows ({', '.join(session_mod.BENCHMARK)})"
+                )
             data = load_mlperf_dataset(dataset, model_id, limit=limit)
             ref = _Reference(model, model_id) if model is not None else None
             base = _base(run_id, started, info, board, model, model_id, data, ref)
@@ -172,15 +207,33 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
             truth = session_mod.truth_rows(data.dataset.root)
             if mode == "performance":
                 n, w = scoring.PERFORMANCE_INFER[model_id]
-                _performance(dev, data, base, out, sess, truth, windows, iterations or n,
-                             w if warmup is None else warmup, min_window_s, min_loop_s, progress)
+                _performance(
+                    dev,
+                    data,
+                    base,
+                    out,
+                    sess,
+                    truth,
+                    windows,
+                    iterations or n,
+                    w if warmup is None else warmup,
+                    min_window_s,
+                    min_loop_s,
+                    progress,
+                )
             else:
                 _accuracy(dev, data, base, out, sess, truth, ref, progress)
             out.lines = _results_lines(out, info, board, model_id, min_loop_s)
             system = session_mod.system_name(board.name)
             root = out.run_dir / session_mod.SESSION_DIR
-            out.session_dir = sess.write(root, division=division, submitter=submitter, system=system,
-                                         system_json=_system_json(board, info), results_lines=out.lines)
+            out.session_dir = sess.write(
+                root,
+                division=division,
+                submitter=submitter,
+                system=system,
+                system_json=_system_json(board, info),
+                results_lines=out.lines,
+            )
             out.session_root = root
             if submission is not None:
                 session_mod.copy_into(root, Path(submission))
@@ -194,55 +247,88 @@ def run_mlperf(board: BoardConfig, mode: str, dataset: Path, *, model: Path | No
         if complete or out.rows or writers:  # else nothing measured: no run directory
             wr = writer()
             if wr.rows < len(out.rows):  # performance windows of a loop that did not finish
-                wr.add(out.rows[wr.rows:])
-            wr.meta.update({
-                "finished_at": datetime.now(UTC).isoformat(), "host": platform.node(),
-                "mlperf_tiny": {"mode": mode, "model_id": out.model_id, "min_window_s": min_window_s,
-                                "windows": [w.__dict__ for w in out.windows], "results_txt": out.lines,
-                                "error": out.error,
-                                "session_dir": str(out.session_dir.relative_to(out.run_dir)) if out.session_dir else None},
-            })
+                wr.add(out.rows[wr.rows :])
+            wr.meta.update(
+                {
+                    "finished_at": datetime.now(UTC).isoformat(),
+                    "host": platform.node(),
+                    "mlperf_tiny": {
+                        "mode": mode,
+                        "model_id": out.model_id,
+                        "min_window_s": min_window_s,
+                        "windows": [w.__dict__ for w in out.windows],
+                        "results_txt": out.lines,
+                        "error": out.error,
+                        "session_dir": str(out.session_dir.relative_to(out.run_dir))
+                        if out.session_dir
+                        else None,
+                    },
+                }
+            )
             sig = signal_name(failure) if isinstance(failure, KeyboardInterrupt) else None
             if sig:
                 events.add("interrupted", sig)
-            reason = (f"interrupted by {sig}" if sig else f"{type(failure).__name__}: {failure}" if failure else None)
+            reason = (
+                f"interrupted by {sig}"
+                if sig
+                else f"{type(failure).__name__}: {failure}"
+                if failure
+                else None
+            )
             status = "complete" if complete else ("partial" if wr.rows else "failed")
             out.samples_file = wr.close(status, reason, interrupted=sig)
             out.meta = {k: v for k, v in wr.meta.items() if k != "started_at_ts"}
     return out
 
 
-def _results_lines(out: MlperfRun, info: DeviceInfo, board: BoardConfig, model_id: str,
-                   min_loop_s: float) -> list[str]:
+def _results_lines(
+    out: MlperfRun, info: DeviceInfo, board: BoardConfig, model_id: str, min_loop_s: float
+) -> list[str]:
     """results.txt: hilbench's facts (`hilbench:` lines) first, then the runner's lines."""
     now = datetime.now()
-    facts = [f"MLPerf Tiny {out.mode} mode: board {board.name}, DUT {info.firmware_name or '?'!r}, model {model_id}",
-             "timing: the DUT's own timer (m-lap-us)" + (
-                 "; EMULATED board: us are QEMU instruction counts at the board's nominal clock (qemu_icount), "
-                 "not silicon time" if info.timing.source == "qemu_icount" else
-                 "; EMULATED board: us of QEMU virtual time, not silicon time" if info.timing.emulated else "")]
+    facts = [
+        f"MLPerf Tiny {out.mode} mode: board {board.name}, DUT {info.firmware_name or '?'!r}, model {model_id}",
+        "timing: the DUT's own timer (m-lap-us)"
+        + (
+            "; EMULATED board: us are QEMU instruction counts at the board's nominal clock (qemu_icount), "
+            "not silicon time"
+            if info.timing.source == "qemu_icount"
+            else "; EMULATED board: us of QEMU virtual time, not silicon time"
+            if info.timing.emulated
+            else ""
+        ),
+    ]
     lines: list[str]
     if out.mode == "performance":
         if min_loop_s != scoring.MIN_LOOP_S:
-            facts.append(f"loop of windows checked against {min_loop_s:g} s of host wall time, not the runner's "
-                         f"{scoring.MIN_LOOP_S:g} s: not a compliant result")
+            facts.append(
+                f"loop of windows checked against {min_loop_s:g} s of host wall time, not the runner's "
+                f"{scoring.MIN_LOOP_S:g} s: not a compliant result"
+            )
         facts.append(f"loop of {len(out.windows)} windows took {out.loop_wall_s:.3f} s of host wall time")
         lines = scoring.performance_lines(out.windows, out.error, now)
     elif out.accuracy is not None:
         a = out.accuracy
-        facts.append(f"files {a.n}; tied at the top score: {a.tied}; "
-                     f"counting a tie as correct: {a.top1_ties_correct:.1f} %")
+        facts.append(
+            f"files {a.n}; tied at the top score: {a.tied}; "
+            f"counting a tie as correct: {a.top1_ties_correct:.1f} %"
+        )
         lines = scoring.accuracy_lines(a.top1, a.auc, now)
     else:
         assert out.ad is not None
         facts.append(f"files {len(out.ad.file_scores)}; segments {sum(out.ad.segments.values())}")
-        lines = scoring.accuracy_lines(out.ad.top1 if out.ad.top1 is not None else float("nan"), out.ad.auc, now)
+        lines = scoring.accuracy_lines(
+            out.ad.top1 if out.ad.top1 is not None else float("nan"), out.ad.auc, now
+        )
     return [scoring.prefixed(f, now, scoring.HILBENCH_TAG) for f in facts] + lines
 
 
 def _system_json(board: BoardConfig, info: DeviceInfo) -> dict[str, Any]:
-    kind = {"emulated": "emulated under QEMU (virtual time, not silicon)", "native": "host build (not an MCU)",
-            "mcu": "a physical board"}.get(board.kind, board.kind)
+    kind = {
+        "emulated": "emulated under QEMU (virtual time, not silicon)",
+        "native": "host build (not an MCU)",
+        "mcu": "a physical board",
+    }.get(board.kind, board.kind)
     return {
         "Status": "rdi",  # research, development or internal: hilbench cannot vouch for availability
         "Board Name": board.name,
@@ -254,21 +340,44 @@ def _system_json(board: BoardConfig, info: DeviceInfo) -> dict[str, Any]:
         "Inference Framework": info.runtime,
         "Software Libraries": None,
         "Software Notes": f"firmware {info.firmware_name or '?'}"
-                          + (f" sha256 {info.firmware_sha256}" if info.firmware_sha256 else ""),
+        + (f" sha256 {info.firmware_sha256}" if info.firmware_sha256 else ""),
     }
 
 
-def _base(run_id: str, started: datetime, info: DeviceInfo, board: BoardConfig, model: Path | None,
-          model_id: str, data: MlperfDataset, ref: _Reference | None) -> dict[str, Any]:
+def _base(
+    run_id: str,
+    started: datetime,
+    info: DeviceInfo,
+    board: BoardConfig,
+    model: Path | None,
+    model_id: str,
+    data: MlperfDataset,
+    ref: _Reference | None,
+) -> dict[str, Any]:
     return {
-        "run_id": run_id, "started_at": started, "host": platform.node(), "hilbench_version": __version__,
-        "suite": None, "job_id": f"{board.name}/{model.stem if model else model_id}/{data.dataset.name}/mlperf-tiny",
-        "board": info.board, "board_serial": info.board_serial, "device_kind": info.device_kind, "core": info.core,
-        "clock_hz": info.clock_hz, "firmware_name": info.firmware_name, "firmware_sha256": info.firmware_sha256,
-        "runtime": info.runtime, "model": model.name if model else model_id,
-        "model_sha256": ref.info.sha256 if ref else None, "dataset": data.dataset.name,
-        "dataset_sha256": data.dataset.sha256(), "timing_source": info.timing.source,
-        "emulated": info.timing.emulated, "energy_uj": None, "energy_source": None, "cycles": None,
+        "run_id": run_id,
+        "started_at": started,
+        "host": platform.node(),
+        "hilbench_version": __version__,
+        "suite": None,
+        "job_id": f"{board.name}/{model.stem if model else model_id}/{data.dataset.name}/mlperf-tiny",
+        "board": info.board,
+        "board_serial": info.board_serial,
+        "device_kind": info.device_kind,
+        "core": info.core,
+        "clock_hz": info.clock_hz,
+        "firmware_name": info.firmware_name,
+        "firmware_sha256": info.firmware_sha256,
+        "runtime": info.runtime,
+        "model": model.name if model else model_id,
+        "model_sha256": ref.info.sha256 if ref else None,
+        "dataset": data.dataset.name,
+        "dataset_sha256": data.dataset.sha256(),
+        "timing_source": info.timing.source,
+        "emulated": info.timing.emulated,
+        "energy_uj": None,
+        "energy_source": None,
+        "cycles": None,
     }
 
 
@@ -279,14 +388,29 @@ def _truth(truth: dict[str, dict[str, Any]], data: MlperfDataset, vec: Any) -> d
     if name in truth:
         return dict(truth[name])
     ad01 = data.model_id == "ad01"
-    return {"file": name, "classes": "2" if ad01 else str(CLASSES.get(data.model_id, "")),
-            "class": None if vec.label is None else str(vec.label),
-            "bytes_to_send": str(INPUT_BYTES["ad01"]) if ad01 else None, "stride": "512" if ad01 else None}
+    return {
+        "file": name,
+        "classes": "2" if ad01 else str(CLASSES.get(data.model_id, "")),
+        "class": None if vec.label is None else str(vec.label),
+        "bytes_to_send": str(INPUT_BYTES["ad01"]) if ad01 else None,
+        "stride": "512" if ad01 else None,
+    }
 
 
-def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRun, sess: Any,
-                 truth: dict[str, dict[str, Any]], n_windows: int, n: int, warmup: int,
-                 min_window_s: float | None, min_loop_s: float, progress: Progress | None) -> None:
+def _performance(
+    dev: Any,
+    data: MlperfDataset,
+    base: dict[str, Any],
+    out: MlperfRun,
+    sess: Any,
+    truth: dict[str, dict[str, Any]],
+    n_windows: int,
+    n: int,
+    warmup: int,
+    min_window_s: float | None,
+    min_loop_s: float,
+    progress: Progress | None,
+) -> None:
     """The runner's `loop 5: download, infer N W`: window i loads file i (AD: its first
     segment). With min_window_s, N grows until each window lasts that long on the DUT."""
     firsts: list[Any] = []
@@ -296,8 +420,10 @@ def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: Mlper
             seen.add(v.path)
             firsts.append(v)
     if len(firsts) < n_windows:
-        raise DatasetError(f"{data.dataset.root}: {len(firsts)} files, but performance mode loads file i in "
-                           f"window i (the official runner) and needs {n_windows}")
+        raise DatasetError(
+            f"{data.dataset.root}: {len(firsts)} files, but performance mode loads file i in "
+            f"window i (the official runner) and needs {n_windows}"
+        )
     if min_window_s:
         probe = dev.run(data.wire_bytes(firsts[0]), 1, 0)
         n = max(n, math.ceil(min_window_s * 1e6 / max(probe.elapsed_us, 1) * 1.05))
@@ -310,8 +436,10 @@ def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: Mlper
         if min_window_s and r.elapsed_us < min_window_s * 1e6:
             short += 1
             if short > 10:
-                raise HilbenchError(f"board '{base['board']}': {n} inferences took {r.elapsed_us} µs of DUT time, "
-                                    f"still below the {min_window_s:g} s window after 10 attempts")
+                raise HilbenchError(
+                    f"board '{base['board']}': {n} inferences took {r.elapsed_us} µs of DUT time, "
+                    f"still below the {min_window_s:g} s window after 10 attempts"
+                )
             n = max(n + 1, math.ceil(n * min_window_s * 1e6 / max(r.elapsed_us, 1) * 1.05))
             start, i = time.monotonic(), 0  # every window with the same N, as one yaml
             out.windows.clear()
@@ -321,13 +449,33 @@ def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: Mlper
             sess.windows_printed = 0
             continue
         w = scoring.Window(n, r.elapsed_us)
-        sess.step(_truth(truth, data, vec), 1 if data.model_id == "ad01" else None, 0,
-                  session_mod.infer_dict(r, "performance"))
-        out.rows.append(dict(base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=i,
-                             iteration=0, ticks=r.elapsed_us, latency_us=r.elapsed_us / n, prediction=None,
-                             correct=None, output_sha256=None, output=None, reference_output=None,
-                             max_abs_diff_vs_reference=None, bit_exact=None, score=None,
-                             output_text=r.results_text))
+        sess.step(
+            _truth(truth, data, vec),
+            1 if data.model_id == "ad01" else None,
+            0,
+            session_mod.infer_dict(r, "performance"),
+        )
+        out.rows.append(
+            dict(
+                base,
+                sample_id=vec.sample_id,
+                label=vec.label,
+                phase="measure",
+                window=i,
+                iteration=0,
+                ticks=r.elapsed_us,
+                latency_us=r.elapsed_us / n,
+                prediction=None,
+                correct=None,
+                output_sha256=None,
+                output=None,
+                reference_output=None,
+                max_abs_diff_vs_reference=None,
+                bit_exact=None,
+                score=None,
+                output_text=r.results_text,
+            )
+        )
         out.windows.append(w)
         i += 1
         if progress:
@@ -340,8 +488,16 @@ def _performance(dev: Any, data: MlperfDataset, base: dict[str, Any], out: Mlper
         sess.error("error 2")
 
 
-def _accuracy(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRun, sess: Any,
-              truth: dict[str, dict[str, Any]], ref: _Reference | None, progress: Progress | None) -> None:
+def _accuracy(
+    dev: Any,
+    data: MlperfDataset,
+    base: dict[str, Any],
+    out: MlperfRun,
+    sess: Any,
+    truth: dict[str, dict[str, Any]],
+    ref: _Reference | None,
+    progress: Progress | None,
+) -> None:
     """`infer 1 0` once per vector (AD: per window); rows as they arrive."""
     scores: list[tuple[float, ...]] = []
     labels: list[int] = []
@@ -356,13 +512,31 @@ def _accuracy(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRu
     for i, vec in enumerate(data.vectors):
         r = dev.run(data.wire_bytes(vec), 1, 0)
         values = r.results
-        sess.step(_truth(truth, data, vec), segments.get(vec.path) if is_ad else None,
-                  vec.window or 0, session_mod.infer_dict(r, "accuracy"))
+        sess.step(
+            _truth(truth, data, vec),
+            segments.get(vec.path) if is_ad else None,
+            vec.window or 0,
+            session_mod.infer_dict(r, "accuracy"),
+        )
         row: dict[str, Any] = dict(
-            base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=None, iteration=0,
-            ticks=r.elapsed_us, latency_us=float(r.elapsed_us), output_text=r.results_text, prediction=None,
-            correct=None, output=None, output_sha256=None, reference_output=None, max_abs_diff_vs_reference=None,
-            bit_exact=None, score=None)
+            base,
+            sample_id=vec.sample_id,
+            label=vec.label,
+            phase="measure",
+            window=None,
+            iteration=0,
+            ticks=r.elapsed_us,
+            latency_us=float(r.elapsed_us),
+            output_text=r.results_text,
+            prediction=None,
+            correct=None,
+            output=None,
+            output_sha256=None,
+            reference_output=None,
+            max_abs_diff_vs_reference=None,
+            bit_exact=None,
+            score=None,
+        )
         if is_ad:
             row["score"] = values[0]
             ad_scores.append((vec.path.name, vec.label, values[0]))
@@ -371,7 +545,9 @@ def _accuracy(dev: Any, data: MlperfDataset, base: dict[str, Any], out: MlperfRu
                 win = data.dataset.float_window(vec)
                 assert ref.scale is not None and ref.zp is not None  # an AD model's output is quantized
                 expect = float(window_scores(x[None], win[None], ref.scale, ref.zp)[0])
-                row["bit_exact"] = f"{expect:.3f}" == r.results_text.strip() or abs(expect - values[0]) <= 1.5e-3
+                row["bit_exact"] = (
+                    f"{expect:.3f}" == r.results_text.strip() or abs(expect - values[0]) <= 1.5e-3
+                )
         else:
             pred = int(np.argmax(values))
             row["prediction"] = pred

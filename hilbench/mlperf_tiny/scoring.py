@@ -112,7 +112,9 @@ def runner_auc(y_pred: np.ndarray, y_true: np.ndarray) -> float | None:
     not sum to 1), where the official runner would stop with a traceback."""
     try:
         if y_pred.shape[1] == 2:
-            return _binary_auc(y_pred[:, 1], y_true == np.max(y_true)) if len(np.unique(y_true)) == 2 else None
+            return (
+                _binary_auc(y_pred[:, 1], y_true == np.max(y_true)) if len(np.unique(y_true)) == 2 else None
+            )
         if y_pred.shape[1] == 1:  # AD: binary, y_true in {0, 1}
             return _binary_auc(y_pred[:, 0], y_true == 1) if len(np.unique(y_true)) == 2 else None
         # multi_class='ovr', average='macro': one-vs-rest AUC of each class, mean
@@ -129,7 +131,7 @@ def runner_auc(y_pred: np.ndarray, y_true: np.ndarray) -> float | None:
 def runner_accuracy(y_pred: np.ndarray, labels: np.ndarray) -> float:
     """`main.py` `calculate_accuracy`, statement for statement."""
     if y_pred.shape[1] == 1:
-        thresholds = np.amin(y_pred) + np.arange(0.0, 1.0, .01) * (np.amax(y_pred) - np.amin(y_pred))
+        thresholds = np.amin(y_pred) + np.arange(0.0, 1.0, 0.01) * (np.amax(y_pred) - np.amin(y_pred))
         accuracy = 0
         for threshold in thresholds:
             y_pred_binary = (y_pred > threshold).astype(int)
@@ -193,8 +195,9 @@ def ad_result(window_scores: Sequence[tuple[str, int | None, float]]) -> AdResul
         return AdResult(files, labels, None, None, {f: len(v) for f, v in per.items()})
     y_pred = np.asarray([[files[f]] for f in known], dtype=np.float64)
     y = np.asarray([int(labels[f]) for f in known], dtype=np.int64)  # type: ignore[arg-type]
-    return AdResult(files, labels, runner_auc(y_pred, y), runner_accuracy(y_pred, y),
-                    {f: len(v) for f, v in per.items()})
+    return AdResult(
+        files, labels, runner_auc(y_pred, y), runner_accuracy(y_pred, y), {f: len(v) for f, v in per.items()}
+    )
 
 
 # ---------------------------------------------------------------------- results.txt
@@ -204,18 +207,22 @@ def performance_lines(windows: Sequence[Window], error: str | None, now: datetim
     """What `summarize_result` writes to results.txt in performance mode."""
     lines: list[str] = []
     for i, w in enumerate(windows):
-        lines += [f"Performance results for window {i + 1}",
-                  f"    # Inferences : {w.count}",
-                  f"    Runtime: {w.elapsed_us / 1e6} sec.",
-                  f"    Throughput: {w.throughput} inf./sec."]
+        lines += [
+            f"Performance results for window {i + 1}",
+            f"    # Inferences : {w.count}",
+            f"    Runtime: {w.elapsed_us / 1e6} sec.",
+            f"    Throughput: {w.throughput} inf./sec.",
+        ]
         if w.elapsed_us / 1e6 > MIN_WINDOW_S:
             lines.append("    Runtime requirements have been met.")
     if error is not None:
         lines.append(prefixed(error, now))
     elif windows:
-        lines += [prefixed(RULE, now),
-                  prefixed(f"Median throughput is {median_throughput(windows):>10.3f} inf./sec.", now),
-                  prefixed(RULE, now)]
+        lines += [
+            prefixed(RULE, now),
+            prefixed(f"Median throughput is {median_throughput(windows):>10.3f} inf./sec.", now),
+            prefixed(RULE, now),
+        ]
     return lines
 
 
@@ -223,19 +230,30 @@ def accuracy_lines(top1: float, auc: float | None, now: datetime | None = None) 
     """What `summarize_result` writes in accuracy mode. Where roc_auc_score would raise (the
     runner stops with a traceback, no line at all), hilbench writes `AUC = n/a`, which the
     checker's AUC pattern does not match."""
-    return [prefixed(f"Top 1% = {top1:2.1f}", now),
-            prefixed(f"AUC = {auc:.3f}" if auc is not None else "AUC = n/a (roc_auc_score undefined here)", now)]
+    return [
+        prefixed(f"Top 1% = {top1:2.1f}", now),
+        prefixed(f"AUC = {auc:.3f}" if auc is not None else "AUC = n/a (roc_auc_score undefined here)", now),
+    ]
 
 
-def energy_lines(energies_uj: Sequence[float], seconds: Sequence[float], inferences: Sequence[int],
-                 total_j: Sequence[float]) -> list[str]:
+def energy_lines(
+    energies_uj: Sequence[float],
+    seconds: Sequence[float],
+    inferences: Sequence[int],
+    total_j: Sequence[float],
+) -> list[str]:
     """Reserved: what `print_energy_results` writes (energy mode arrives with the energy
     monitor); given per-trial energy/inference (µJ), elapsed s, inferences and total J."""
     lines = ["Power Edition Output"]
     for i, (e, t, n, tot) in enumerate(zip(energies_uj, seconds, inferences, total_j)):
         warn = "" if t >= 10.0 else "  <<<< below minimum duration"
-        lines += [f"Energy data for trial {i}", f"  Elapsed time  : {t}{warn}", f"  Inferences    : {n}",
-                  f"  Power         : {1e3 * tot / t:5.4f} mW.", f"  Total Energy  : {tot * 1e6:.3f} uJ",
-                  f"  Energy/Inf    : {e:.3f} uJ/inf"]
+        lines += [
+            f"Energy data for trial {i}",
+            f"  Elapsed time  : {t}{warn}",
+            f"  Inferences    : {n}",
+            f"  Power         : {1e3 * tot / t:5.4f} mW.",
+            f"  Total Energy  : {tot * 1e6:.3f} uJ",
+            f"  Energy/Inf    : {e:.3f} uJ/inf",
+        ]
     lines += [RULE, f"Median energy cost is {float(np.median(energies_uj)):5.4f} uJ/inf.", RULE]
     return lines

@@ -52,7 +52,9 @@ def truth_rows(root: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     with open(path, newline="") as f:
-        return {row["file"]: dict(row) for row in csv.DictReader(f, fieldnames=RUNNER_FIELDS) if row.get("file")}
+        return {
+            row["file"]: dict(row) for row in csv.DictReader(f, fieldnames=RUNNER_FIELDS) if row.get("file")
+        }
 
 
 @dataclass
@@ -65,23 +67,29 @@ class Session:
     log: list[str] = field(default_factory=list)
     windows_printed: int = 0
 
-    def step(self, truth: dict[str, Any], total_length: int | None, segment: int, infer: dict[str, Any]) -> None:
+    def step(
+        self, truth: dict[str, Any], total_length: int | None, segment: int, infer: dict[str, Any]
+    ) -> None:
         """One loop iteration: download + infer, logged as the runner prints them."""
         now = datetime.now()
         ts = now.strftime("%m%d.%H%M%S")
         n, w = infer["iterations"], infer["warmups"]
-        self.log += [f"{ts} ulp-mlperf: Loading file {truth.get('file')} segment {segment}",
-                     f"{ts} ulp-mlperf: Load complete.",
-                     f"Running inference with {w}/{n} (warmup/measured) iterations ...",
-                     "done"]
+        self.log += [
+            f"{ts} ulp-mlperf: Loading file {truth.get('file')} segment {segment}",
+            f"{ts} ulp-mlperf: Load complete.",
+            f"Running inference with {w}/{n} (warmup/measured) iterations ...",
+            "done",
+        ]
         el = infer.get("elapsed_time", 0)
         thr = n / (el / 1_000_000) if el > 0 else 0
         self.windows_printed += 1
-        self.log += [f"{ts} ulp-mlperf: Performance results for window {self.windows_printed}:",
-                     f"{ts} ulp-mlperf:   # Inferences : {n:>13}",
-                     f"{ts} ulp-mlperf:   Runtime      : {(el / 1_000_000 if el > 0 else 0):>10.3f} sec.",
-                     f"{ts} ulp-mlperf:   Throughput   : {thr:>10.3f} inf./sec.",
-                     f"{ts} ulp-mlperf:   m-results    : {infer['results']}"]
+        self.log += [
+            f"{ts} ulp-mlperf: Performance results for window {self.windows_printed}:",
+            f"{ts} ulp-mlperf:   # Inferences : {n:>13}",
+            f"{ts} ulp-mlperf:   Runtime      : {(el / 1_000_000 if el > 0 else 0):>10.3f} sec.",
+            f"{ts} ulp-mlperf:   Throughput   : {thr:>10.3f} inf./sec.",
+            f"{ts} ulp-mlperf:   m-results    : {infer['results']}",
+        ]
         entry = dict(truth)
         entry["total_length"] = total_length
         entry["infer"] = infer
@@ -94,8 +102,16 @@ class Session:
         letter = MODE_LETTER[self.mode]
         return [dict(e, mode=letter) for e in self.entries]
 
-    def write(self, root: Path, *, division: str, submitter: str, system: str, system_json: dict[str, Any],
-              results_lines: list[str]) -> Path:
+    def write(
+        self,
+        root: Path,
+        *,
+        division: str,
+        submitter: str,
+        system: str,
+        system_json: dict[str, Any],
+        results_lines: list[str],
+    ) -> Path:
         """Write the session under root/<division>/...; returns the session directory."""
         if self.model_id not in BENCHMARK:
             raise ValueError(f"no MLPerf Tiny benchmark directory for model id {self.model_id!r}")
@@ -120,9 +136,15 @@ def copy_into(session_root: Path, submission: Path) -> None:
 
 def infer_dict(r: Any, mode: str) -> dict[str, Any]:
     """`_ScriptInferStep`'s `infer` entry for one InferResult (hilbench.mlperf_tiny.link)."""
-    d: dict[str, Any] = {"results": list(r.results), "start_time": r.t0_us, "end_time": r.t1_us,
-                         "elapsed_time": r.elapsed_us, "total_inferences": r.results_lines,
-                         "iterations": r.count, "warmups": r.warmup}
+    d: dict[str, Any] = {
+        "results": list(r.results),
+        "start_time": r.t0_us,
+        "end_time": r.t1_us,
+        "elapsed_time": r.elapsed_us,
+        "total_inferences": r.results_lines,
+        "iterations": r.count,
+        "warmups": r.warmup,
+    }
     if mode == "performance":
         d["throughput"] = scoring.Window(r.count, r.elapsed_us).throughput
     return d

@@ -178,8 +178,7 @@ def _translate_enum(op: str, field: str, value: str) -> int:
         if members is not None:
             if value not in members:
                 raise ModelError(
-                    f"{op}: option {field}={value!r} is not a {enum_name} "
-                    f"(one of {', '.join(members)})"
+                    f"{op}: option {field}={value!r} is not a {enum_name} (one of {', '.join(members)})"
                 )
             return members[value]
     owners = [name for name, members in enums.items() if value in members]
@@ -308,9 +307,7 @@ class ModelBuilder:
             if len(zps) == 1 and len(scales) > 1:
                 zps = zps * len(scales)
             if len(zps) != len(scales):
-                raise ModelError(
-                    f"tensor {name!r}: {len(scales)} scales but {len(zps)} zero points"
-                )
+                raise ModelError(f"tensor {name!r}: {len(scales)} scales but {len(zps)} zero points")
             if len(scales) > 1:
                 if not 0 <= quantized_dimension < len(shape_list):
                     raise ModelError(
@@ -326,9 +323,7 @@ class ModelBuilder:
         if data is not None:
             buffer = len(self._buffers)
             self._buffers.append(_tensor_bytes(name, shape_list, dtype, data))
-        self._tensors.append(
-            _Tensor(name, shape_list, dtype, scales, zps, quantized_dimension, buffer)
-        )
+        self._tensors.append(_Tensor(name, shape_list, dtype, scales, zps, quantized_dimension, buffer))
         return len(self._tensors) - 1
 
     # -- ops ---------------------------------------------------------------------------
@@ -368,8 +363,7 @@ class ModelBuilder:
         else:
             opt_type, opt_obj = _options_object(op, union, options or {})
         self._ops.append(
-            _Op(op, code, version, [int(i) for i in inputs], [int(o) for o in outputs],
-                opt_type, opt_obj)
+            _Op(op, code, version, [int(i) for i in inputs], [int(o) for o in outputs], opt_type, opt_obj)
         )
         return len(self._ops) - 1
 

@@ -24,10 +24,26 @@ SUPPORTED_SCHEMA_VERSION = 3
 
 # Byte width of each TensorType (by schema member name); None: variable size (STRING).
 _DTYPE_SIZE: dict[str, int | None] = {
-    "float32": 4, "float16": 2, "float64": 8, "bfloat16": 2,
-    "int32": 4, "uint8": 1, "int64": 8, "string": None, "bool": 1, "int16": 2,
-    "complex64": 8, "int8": 1, "resource": None, "variant": None, "uint32": 4,
-    "uint64": 8, "complex128": 16, "uint16": 2, "int4": 1, "int2": 1,
+    "float32": 4,
+    "float16": 2,
+    "float64": 8,
+    "bfloat16": 2,
+    "int32": 4,
+    "uint8": 1,
+    "int64": 8,
+    "string": None,
+    "bool": 1,
+    "int16": 2,
+    "complex64": 8,
+    "int8": 1,
+    "resource": None,
+    "variant": None,
+    "uint32": 4,
+    "uint64": 8,
+    "complex128": 16,
+    "uint16": 2,
+    "int4": 1,
+    "int2": 1,
 }
 
 
@@ -156,8 +172,7 @@ def check_flatbuffer(data: bytes, label: str) -> None:
     ident = bytes(data[4:8])
     if ident != FILE_IDENTIFIER:
         raise ModelError(
-            f"{label}: not a TFLite flatbuffer (file identifier {ident!r}, "
-            f"expected {FILE_IDENTIFIER!r})"
+            f"{label}: not a TFLite flatbuffer (file identifier {ident!r}, expected {FILE_IDENTIFIER!r})"
         )
     (root,) = struct.unpack_from("<I", data, 0)
     if root < 8 or root + 4 > n:
@@ -172,9 +187,7 @@ def check_flatbuffer(data: bytes, label: str) -> None:
         )
     vt_size, table_size = struct.unpack_from("<HH", data, vtable)
     if vt_size < 4 or vt_size % 2 or vtable + vt_size > n or root + table_size > n:
-        raise ModelError(
-            f"{label}: truncated or corrupt: {n} bytes, root table does not fit in the file"
-        )
+        raise ModelError(f"{label}: truncated or corrupt: {n} bytes, root table does not fit in the file")
 
 
 def parse_model(data: bytes, label: str) -> Any:
@@ -253,8 +266,10 @@ def _model_info(model: Any, data: bytes, label: str) -> ModelInfo:
         scale = tuple(float(s) for s in q.scale) if q is not None and q.scale is not None else ()
         zp = tuple(int(z) for z in q.zeroPoint) if q is not None and q.zeroPoint is not None else ()
         buf = buffers[t.buffer] if t.buffer < len(buffers) else None
-        is_const = t.buffer != 0 and buf is not None and (
-            (buf.data is not None and len(buf.data) > 0) or buf.size > 0
+        is_const = (
+            t.buffer != 0
+            and buf is not None
+            and ((buf.data is not None and len(buf.data) > 0) or buf.size > 0)
         )
         tname = t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else (t.name or "")
         tensors.append(

@@ -31,7 +31,9 @@ class LayerCheck:
     max_abs_diff: float
 
 
-def check_layers(link: LayerInspection, info: ModelInfo, reference: object, vector: bytes) -> list[LayerCheck]:
+def check_layers(
+    link: LayerInspection, info: ModelInfo, reference: object, vector: bytes
+) -> list[LayerCheck]:
     """Compare every operator's outputs for one input vector.
 
     `reference` is a hilbench.models.reference.ReferenceInterpreter created with

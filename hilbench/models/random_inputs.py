@@ -60,9 +60,12 @@ def input_range(info: ModelInfo, tensor: TensorInfo) -> InputRange:
         if out.dtype in _INT_DTYPES and len(out.scale) == 1 and len(out.zero_point) == 1 and out.scale[0] > 0:
             ii = np.iinfo(np.dtype(_INT_DTYPES[out.dtype]))
             s, zp = out.scale[0], out.zero_point[0]
-            return InputRange(tensor, (ii.min - zp) * s, (ii.max - zp) * s,
-                              f"the {out.dtype} range of QUANTIZE op {op.index} "
-                              f"(scale {s:g}, zero point {zp})")
+            return InputRange(
+                tensor,
+                (ii.min - zp) * s,
+                (ii.max - zp) * s,
+                f"the {out.dtype} range of QUANTIZE op {op.index} (scale {s:g}, zero point {zp})",
+            )
     lo, hi = FLOAT_DEFAULT_RANGE
     return InputRange(tensor, lo, hi, f"default [{lo:g}, {hi:g}]: no QUANTIZE op reads it")
 

@@ -142,8 +142,7 @@ class ReferenceInterpreter:
             from tflite_micro.python.tflite_micro import runtime
         except ImportError as exc:
             raise ModelError(
-                f"{self.label}: the reference interpreter needs tflite-micro "
-                "(pip install tflite-micro)"
+                f"{self.label}: the reference interpreter needs tflite-micro (pip install tflite-micro)"
             ) from exc
         config = (
             runtime.InterpreterConfig.kPreserveAllTensors
@@ -197,9 +196,7 @@ class ReferenceInterpreter:
         if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
             inputs = tuple(inputs[0])
         if len(inputs) != len(self.inputs):
-            raise ModelError(
-                f"{self.label}: model has {len(self.inputs)} inputs, got {len(inputs)}"
-            )
+            raise ModelError(f"{self.label}: model has {len(self.inputs)} inputs, got {len(inputs)}")
         for i, (value, det) in enumerate(zip(inputs, self.inputs)):
             arr = self._as_input(i, value, det)
             try:
@@ -232,13 +229,11 @@ class ReferenceInterpreter:
         arr = np.asarray(value)
         if arr.dtype != det.dtype.newbyteorder("="):
             raise ModelError(
-                f"{self.label}: input {i} ({det.name!r}) needs dtype {det.dtype.name}, "
-                f"got {arr.dtype.name}"
+                f"{self.label}: input {i} ({det.name!r}) needs dtype {det.dtype.name}, got {arr.dtype.name}"
             )
         if arr.size != int(np.prod(det.shape)):
             raise ModelError(
-                f"{self.label}: input {i} ({det.name!r}) needs shape {list(det.shape)}, "
-                f"got {list(arr.shape)}"
+                f"{self.label}: input {i} ({det.name!r}) needs shape {list(det.shape)}, got {list(arr.shape)}"
             )
         return np.ascontiguousarray(arr.reshape(det.shape))
 

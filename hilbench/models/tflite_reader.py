@@ -141,8 +141,11 @@ class _Reader:
         if off == 0:
             return None
         if off + width > t.size:
-            raise self.fail(f"{t.path}.{name}", t.pos + off,
-                            f"field of {width} bytes lies outside its table ({t.size} bytes)")
+            raise self.fail(
+                f"{t.path}.{name}",
+                t.pos + off,
+                f"field of {width} bytes lies outside its table ({t.size} bytes)",
+            )
         return t.pos + off
 
     def scalar(self, t: _Table, slot: int, name: str, st: struct.Struct, default: int) -> int:
@@ -171,8 +174,9 @@ class _Reader:
         length = self.unpack(_U32, target, f"{t.path}.{name}")
         start = target + 4
         if length * elem > self.n - start:
-            raise self.fail(f"{t.path}.{name}", target,
-                            f"vector of {length} x {elem} bytes runs past the end of the file")
+            raise self.fail(
+                f"{t.path}.{name}", target, f"vector of {length} x {elem} bytes runs past the end of the file"
+            )
         return start, length
 
     def scalars(self, t: _Table, slot: int, name: str, fmt: str) -> list[int] | list[float] | None:
@@ -185,7 +189,7 @@ class _Reader:
 
     def raw(self, t: _Table, slot: int, name: str) -> bytes | None:
         v = self.vector(t, slot, name, 1)
-        return None if v is None else bytes(self.data[v[0]:v[0] + v[1]])
+        return None if v is None else bytes(self.data[v[0] : v[0] + v[1]])
 
     def tables(self, t: _Table, slot: int, name: str) -> list[_Table]:
         v = self.vector(t, slot, name, 4)
@@ -211,12 +215,14 @@ def read_model(data: bytes, label: str) -> ModelT:
     root = r.table_at(r.unpack(_U32, 0, "root offset"), "model")
     model = ModelT(version=r.scalar(root, 0, "version", _U32, 0))
     for oc in r.tables(root, 1, "operator_codes"):
-        model.operatorCodes.append(OperatorCodeT(
-            deprecatedBuiltinCode=r.scalar(oc, 0, "deprecated_builtin_code", _I8, 0),
-            customCode=r.raw(oc, 1, "custom_code"),
-            version=r.scalar(oc, 2, "version", _I32, 1),
-            builtinCode=r.scalar(oc, 3, "builtin_code", _I32, 0),
-        ))
+        model.operatorCodes.append(
+            OperatorCodeT(
+                deprecatedBuiltinCode=r.scalar(oc, 0, "deprecated_builtin_code", _I8, 0),
+                customCode=r.raw(oc, 1, "custom_code"),
+                version=r.scalar(oc, 2, "version", _I32, 1),
+                builtinCode=r.scalar(oc, 3, "builtin_code", _I32, 0),
+            )
+        )
     for sg in r.tables(root, 2, "subgraphs"):
         sub = SubGraphT(
             inputs=r.scalars(sg, 1, "inputs", "i"),  # type: ignore[arg-type]
@@ -234,25 +240,31 @@ def read_model(data: bytes, label: str) -> ModelT:
                     zeroPoint=r.scalars(qt, 3, "zero_point", "q"),  # type: ignore[arg-type]
                     quantizedDimension=r.scalar(qt, 6, "quantized_dimension", _I32, 0),
                 )
-            sub.tensors.append(TensorT(
-                shape=r.scalars(t, 0, "shape", "i"),  # type: ignore[arg-type]
-                type=r.scalar(t, 1, "type", _I8, 0),
-                buffer=r.scalar(t, 2, "buffer", _U32, 0),
-                name=r.raw(t, 3, "name"),
-                quantization=quant,
-            ))
+            sub.tensors.append(
+                TensorT(
+                    shape=r.scalars(t, 0, "shape", "i"),  # type: ignore[arg-type]
+                    type=r.scalar(t, 1, "type", _I8, 0),
+                    buffer=r.scalar(t, 2, "buffer", _U32, 0),
+                    name=r.raw(t, 3, "name"),
+                    quantization=quant,
+                )
+            )
         for op in r.tables(sg, 3, "operators"):
-            sub.operators.append(OperatorT(
-                opcodeIndex=r.scalar(op, 0, "opcode_index", _U32, 0),
-                inputs=r.scalars(op, 1, "inputs", "i"),  # type: ignore[arg-type]
-                outputs=r.scalars(op, 2, "outputs", "i"),  # type: ignore[arg-type]
-            ))
+            sub.operators.append(
+                OperatorT(
+                    opcodeIndex=r.scalar(op, 0, "opcode_index", _U32, 0),
+                    inputs=r.scalars(op, 1, "inputs", "i"),  # type: ignore[arg-type]
+                    outputs=r.scalars(op, 2, "outputs", "i"),  # type: ignore[arg-type]
+                )
+            )
         model.subgraphs.append(sub)
     model.description = r.raw(root, 3, "description")
     for b in r.tables(root, 4, "buffers"):
-        model.buffers.append(BufferT(
-            data=r.raw(b, 0, "data"),
-            offset=r.scalar(b, 1, "offset", _U64, 0),
-            size=r.scalar(b, 2, "size", _U64, 0),
-        ))
+        model.buffers.append(
+            BufferT(
+                data=r.raw(b, 0, "data"),
+                offset=r.scalar(b, 1, "offset", _U64, 0),
+                size=r.scalar(b, 2, "size", _U64, 0),
+            )
+        )
     return model

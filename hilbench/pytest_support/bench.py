@@ -109,20 +109,34 @@ def build_result(result: Any) -> BenchResult:
     pct = _f(s.get("bit_exact_pct"))
     lat = Latency(
         n=int(s.get("n") or 0),
-        median_us=_f(s.get("latency_us_median")) or 0.0, mean_us=_f(s.get("latency_us_mean")) or 0.0,
-        p90_us=_f(s.get("latency_us_p90")) or 0.0, p99_us=_f(s.get("latency_us_p99")) or 0.0,
-        min_us=_f(s.get("latency_us_min")) or 0.0, max_us=_f(s.get("latency_us_max")) or 0.0,
-        cv=_f(s.get("latency_us_cv")) or 0.0, median_cycles=_f(s.get("cycles_median")),
-        cold_us=_f(s.get("cold_latency_us")), timing_source=str(s.get("timing_source") or ""),
+        median_us=_f(s.get("latency_us_median")) or 0.0,
+        mean_us=_f(s.get("latency_us_mean")) or 0.0,
+        p90_us=_f(s.get("latency_us_p90")) or 0.0,
+        p99_us=_f(s.get("latency_us_p99")) or 0.0,
+        min_us=_f(s.get("latency_us_min")) or 0.0,
+        max_us=_f(s.get("latency_us_max")) or 0.0,
+        cv=_f(s.get("latency_us_cv")) or 0.0,
+        median_cycles=_f(s.get("cycles_median")),
+        cold_us=_f(s.get("cold_latency_us")),
+        timing_source=str(s.get("timing_source") or ""),
         emulated=bool(s.get("emulated")),
     )
     return BenchResult(
-        run_id=result.run_id, run_dir=result.run_dir, board=out.job.board.name, model=job_meta["model"],
-        dataset=job_meta["dataset"], latency=lat,
+        run_id=result.run_id,
+        run_dir=result.run_dir,
+        board=out.job.board.name,
+        model=job_meta["model"],
+        dataset=job_meta["dataset"],
+        latency=lat,
         accuracy=Accuracy(top1=_f(s.get("top1")), top5=_f(s.get("top5")), n=acc_n),
-        bit_exact=pct == 100.0, bit_exact_pct=pct, max_abs_diff_lsb=_f(s.get("max_abs_diff_lsb")),
-        arena_used=out.arena_used, firmware_sha256=job_meta.get("firmware_sha256"),
-        model_sha256=job_meta["model_sha256"], summary=s, rows=result.rows,
+        bit_exact=pct == 100.0,
+        bit_exact_pct=pct,
+        max_abs_diff_lsb=_f(s.get("max_abs_diff_lsb")),
+        arena_used=out.arena_used,
+        firmware_sha256=job_meta.get("firmware_sha256"),
+        model_sha256=job_meta["model_sha256"],
+        summary=s,
+        rows=result.rows,
     )
 
 
@@ -136,9 +150,15 @@ def baseline_tag(nodeid: str, model: str, dataset: str) -> str:
 class HilBench:
     """The callable a test gets as `hil_bench`."""
 
-    def __init__(self, board: Any, nodeid: str, results_dir: Path | None, baseline: bool,
-                 sessions: Callable[[], list[DutSession]],
-                 record: Callable[[str, Any], None]) -> None:
+    def __init__(
+        self,
+        board: Any,
+        nodeid: str,
+        results_dir: Path | None,
+        baseline: bool,
+        sessions: Callable[[], list[DutSession]],
+        record: Callable[[str, Any], None],
+    ) -> None:
         self.board = board
         self.nodeid = nodeid
         self.results_dir = results_dir
@@ -147,9 +167,18 @@ class HilBench:
         self._record = record
         self.runs: list[BenchResult] = []
 
-    def __call__(self, model: str | Path | None = None, dataset: str | Path | None = None, *,
-                 limit: int | None = None, warmup: int = 1, repeat: int = 1, profile: bool = False,
-                 windows: int = 0, label: str | None = None) -> BenchResult:
+    def __call__(
+        self,
+        model: str | Path | None = None,
+        dataset: str | Path | None = None,
+        *,
+        limit: int | None = None,
+        warmup: int = 1,
+        repeat: int = 1,
+        profile: bool = False,
+        windows: int = 0,
+        label: str | None = None,
+    ) -> BenchResult:
         """Benchmark `model` (default: the demo model) on `dataset` (default: the demo
         vectors; required with a model of your own) on this test's board."""
         import pytest
@@ -157,18 +186,29 @@ class HilBench:
         from hilbench.config import MeasureConfig
         from hilbench.errors import HilbenchError
         from hilbench.runner.bench import run_jobs
-        from hilbench.runner.progress import LineProgress
         from hilbench.runner.job import Job
+        from hilbench.runner.progress import LineProgress
 
         if model is None:
             from hilbench import demo
 
             model, dataset = demo.DEMO_MODEL, dataset or demo.DEMO_DATASET
         elif dataset is None:
-            raise ValueError("hil_bench(model=...) needs dataset= too (a vector directory, MLPerf Tiny layout)")
+            raise ValueError(
+                "hil_bench(model=...) needs dataset= too (a vector directory, MLPerf Tiny layout)"
+            )
         measure = MeasureConfig(windows=windows)
-        job = Job(self.board, Path(model), Path(dataset), label=label, limit=limit, warmup=warmup,
-                  repeat=repeat, measure=measure, profile=profile)
+        job = Job(
+            self.board,
+            Path(model),
+            Path(dataset),
+            label=label,
+            limit=limit,
+            warmup=warmup,
+            repeat=repeat,
+            measure=measure,
+            profile=profile,
+        )
         self._record("board", self.board.name)
         # A real board has one serial port: this process's idle dut on it steps aside.
         if self.board.kind == "mcu":
@@ -181,14 +221,18 @@ class HilBench:
                 prebuild(self.board)
                 # progress lines on stderr, as `hilbench run` prints them in a log (shown with -s
                 # or in a failed test's captured stderr)
-                run = run_jobs([job], self.results_dir, suite=f"pytest:{self.nodeid}", jobs_progress=LineProgress())
+                run = run_jobs(
+                    [job], self.results_dir, suite=f"pytest:{self.nodeid}", jobs_progress=LineProgress()
+                )
             except HilbenchError as exc:
                 pytest.fail(f"hil_bench on {self.board.name}: {exc}", pytrace=False)
         finally:
             lock.release()
         out = run.outcomes[0]
         if out.status != "ok":
-            pytest.fail(f"hil_bench on {self.board.name}: {out.error_kind or ''} error: {out.error}", pytrace=False)
+            pytest.fail(
+                f"hil_bench on {self.board.name}: {out.error_kind or ''} error: {out.error}", pytrace=False
+            )
         result = build_result(run)
         self._record("firmware_sha256", result.firmware_sha256)
         self._record("model_sha256", result.model_sha256)
@@ -201,8 +245,8 @@ class HilBench:
     def _compare(self, result: BenchResult) -> None:
         import pytest
 
-        from hilbench.results.comparison import compare_runs
         from hilbench.locks import BoardLock
+        from hilbench.results.comparison import compare_runs
         from hilbench.results.tags import read_tags, set_tag
 
         tag = baseline_tag(self.nodeid, result.model, result.dataset)
@@ -218,10 +262,17 @@ class HilBench:
                 set_tag(tag, result.run_id, self.results_dir)
         self._record("baseline_run_id", result.baseline_run_id)
         if result.regressions:
-            lines = [f"{v.metric} {v.effect:+.2%} ({v.method}): {v.detail}" if v.effect is not None
-                     else f"{v.metric}: {v.detail}" for v in result.regressions]
-            pytest.fail(f"hil_bench on {result.board}: regressed against baseline run {result.baseline_run_id}: "
-                        + "; ".join(lines), pytrace=False)
+            lines = [
+                f"{v.metric} {v.effect:+.2%} ({v.method}): {v.detail}"
+                if v.effect is not None
+                else f"{v.metric}: {v.detail}"
+                for v in result.regressions
+            ]
+            pytest.fail(
+                f"hil_bench on {result.board}: regressed against baseline run {result.baseline_run_id}: "
+                + "; ".join(lines),
+                pytrace=False,
+            )
 
 
 def _default_results() -> Path:

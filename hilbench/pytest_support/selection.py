@@ -63,8 +63,10 @@ def requirement_from_markers(markers: Iterable[Any], where: str) -> Requirement:
             kwargs.setdefault("board", args[0])
         unknown = sorted(set(kwargs) - set(MARKER_KEYS))
         if unknown:
-            raise ValueError(f"{where}: @pytest.mark.hil got unknown argument(s) {', '.join(unknown)} "
-                             f"(known: {', '.join(MARKER_KEYS)})")
+            raise ValueError(
+                f"{where}: @pytest.mark.hil got unknown argument(s) {', '.join(unknown)} "
+                f"(known: {', '.join(MARKER_KEYS)})"
+            )
         for key, value in kwargs.items():
             merged.setdefault(key, value)
     for key in ("min_ram", "min_flash"):
@@ -154,8 +156,15 @@ class Selection:
     reason: str | None  # why no board matched (when `boards` is empty)
 
 
-def select(boards: Mapping[str, Any], req: Requirement, *, cli_board: str | None, emulate: bool,
-           boards_path: Any, availability: dict[str, str | None] | None = None) -> Selection:
+def select(
+    boards: Mapping[str, Any],
+    req: Requirement,
+    *,
+    cli_board: str | None,
+    emulate: bool,
+    boards_path: Any,
+    availability: dict[str, str | None] | None = None,
+) -> Selection:
     """The boards a test with requirement `req` runs on, or why there are none."""
     cache = availability if availability is not None else {}
     head = "no board matches " + (f"--hil-board={cli_board!r} and " if cli_board else "") + req.describe()

@@ -16,7 +16,6 @@ its model loaded again.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,10 @@ from typing import Any
 from hilbench.locks import BoardLock, lock_key, lock_timeout
 
 # Sessions of this process that are open now (and so hold their board's lock).
-_OPEN: dict[int, "DutSession"] = {}
+_OPEN: dict[int, DutSession] = {}
 
 
-def acquire_board(board: Any, owner: str, keep: "DutSession | None" = None) -> BoardLock:
+def acquire_board(board: Any, owner: str, keep: DutSession | None = None) -> BoardLock:
     """The board's lock, held; if another process has it, close this process's idle
     sessions on other boards first (so we never wait while holding a board)."""
     lock = BoardLock(lock_key(board), owner=owner)
@@ -108,7 +107,9 @@ class DutSession:
         self.lock = acquire_board(self.board, self.owner, keep=self)
         try:
             prebuild(self.board)
-            options = {"build": False} if self.board.kind in ("emulated", "native") and not self.board.image else {}
+            options = (
+                {"build": False} if self.board.kind in ("emulated", "native") and not self.board.image else {}
+            )
             device = make_device(self.board, **options)
             self.info = device.open()
             self.device = device

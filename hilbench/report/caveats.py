@@ -14,15 +14,22 @@ def emulated_note(timing_source: str | None, clocks: str | None = None) -> str:
     """A sentence for figures measured on an emulated board; `clocks` e.g. "25 MHz"."""
     if timing_source in (None, "qemu_icount"):
         at = f" at the board's nominal clock ({clocks})" if clocks else " at the board's nominal clock"
-        return (f"emulated ({timing_source or 'qemu_icount'}): cycles are QEMU instruction counts (-icount shift=0, "
-                f"one instruction = one cycle) and times are those counts{at}; exact and repeatable, not silicon time")
-    return (f"emulated ({timing_source}): the DUT's own timer running on QEMU's virtual time (-icount shift=0: one "
-            f"instruction = 1 ns); exact and repeatable, not silicon time")
+        return (
+            f"emulated ({timing_source or 'qemu_icount'}): cycles are QEMU instruction counts (-icount shift=0, "
+            f"one instruction = one cycle) and times are those counts{at}; exact and repeatable, not silicon time"
+        )
+    return (
+        f"emulated ({timing_source}): the DUT's own timer running on QEMU's virtual time (-icount shift=0: one "
+        f"instruction = 1 ns); exact and repeatable, not silicon time"
+    )
 
 
 def emulated_short(timing_source: str | None, clocks: str | None = None) -> str:
     """The same in a few words, for chart captions."""
     if timing_source in (None, "qemu_icount"):
-        return ("emulated: QEMU instruction counts (qemu_icount)" + (f" at the nominal {clocks}" if clocks else "")
-                + ", not silicon time")
+        return (
+            "emulated: QEMU instruction counts (qemu_icount)"
+            + (f" at the nominal {clocks}" if clocks else "")
+            + ", not silicon time"
+        )
     return f"emulated: the DUT's timer ({timing_source}) on QEMU virtual time, not silicon time"

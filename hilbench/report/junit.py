@@ -38,15 +38,26 @@ def _props(parent: ET.Element, props: dict[str, object]) -> None:
         ET.SubElement(el, "property", name=str(k), value=str(v))
 
 
-def write_junit(path: Path, suite: str, cases: list[Case], properties: dict[str, object] | None = None) -> Path:
+def write_junit(
+    path: Path, suite: str, cases: list[Case], properties: dict[str, object] | None = None
+) -> Path:
     failures = sum(1 for c in cases if c.failure)
     errors = sum(1 for c in cases if c.error)
-    root = ET.Element("testsuites", name="hilbench", tests=str(len(cases)), failures=str(failures),
-                      errors=str(errors))
-    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(cases)), failures=str(failures),
-                       errors=str(errors), skipped="0", time="0",
-                       timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-                       hostname=socket.gethostname())
+    root = ET.Element(
+        "testsuites", name="hilbench", tests=str(len(cases)), failures=str(failures), errors=str(errors)
+    )
+    ts = ET.SubElement(
+        root,
+        "testsuite",
+        name=suite,
+        tests=str(len(cases)),
+        failures=str(failures),
+        errors=str(errors),
+        skipped="0",
+        time="0",
+        timestamp=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        hostname=socket.gethostname(),
+    )
     _props(ts, properties or {})
     for c in cases:
         tc = ET.SubElement(ts, "testcase", classname=c.classname, name=c.name, time="0")
@@ -69,7 +80,16 @@ def junit_cases(verdicts: list[Verdict], extra: dict[str, Any] | None = None) ->
         props.update(extra or {})
         failure = None
         if v.regressed:
-            failure = f"regressed: {v.metric} {v.effect:+.2%} ({v.method})" if v.effect is not None else "regressed"
-        cases.append(Case(classname=f"{v.board}.{v.model}", name=v.metric, properties=props, failure=failure,
-                          detail=v.detail))
+            failure = (
+                f"regressed: {v.metric} {v.effect:+.2%} ({v.method})" if v.effect is not None else "regressed"
+            )
+        cases.append(
+            Case(
+                classname=f"{v.board}.{v.model}",
+                name=v.metric,
+                properties=props,
+                failure=failure,
+                detail=v.detail,
+            )
+        )
     return cases

@@ -23,8 +23,10 @@ def _cell(s: Any) -> str:
 
 
 def _table(header: list[str], rows: list[list[Any]], right: set[int] = frozenset()) -> list[str]:  # type: ignore[assignment]
-    out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"]
+    out = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|",
+    ]
     out += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
     return out
 
@@ -32,8 +34,10 @@ def _table(header: list[str], rows: list[list[Any]], right: set[int] = frozenset
 def _front_point(p: dict[str, Any]) -> str:
     star = "\\*" if p["emulated"] else ""
     arena = f", {fmt(p['arena'], '{:,.0f}')} B" if num(p["arena"]) is not None else ""
-    return (f"**{p['board']} · {stem(p['model'])}** ({fmt(p['latency_ms'], '{:,.3f}')} ms{star}, "
-            f"{p['accuracy_name']} {pct(p['accuracy'])}{arena})")
+    return (
+        f"**{p['board']} · {stem(p['model'])}** ({fmt(p['latency_ms'], '{:,.3f}')} ms{star}, "
+        f"{p['accuracy_name']} {pct(p['accuracy'])}{arena})"
+    )
 
 
 def render_markdown(rep: Report, html_path: str | Path | None = None) -> str:
@@ -50,7 +54,9 @@ def render_markdown(rep: Report, html_path: str | Path | None = None) -> str:
     if m.get("suite"):
         bits.append(f"suite **{m['suite']}**")
     if m.get("git_commit"):
-        bits.append(f"commit `{str(m['git_commit'])[:12]}{'+dirty' if str(m['git_commit']).endswith('+dirty') else ''}`")
+        bits.append(
+            f"commit `{str(m['git_commit'])[:12]}{'+dirty' if str(m['git_commit']).endswith('+dirty') else ''}`"
+        )
     if m.get("host"):
         bits.append(f"host `{m['host']}`")
     bits.append(f"{len(rep.combos)} board × model × dataset")
@@ -59,11 +65,47 @@ def render_markdown(rep: Report, html_path: str | Path | None = None) -> str:
     if rep.combos:
         rows = summary_rows(rep)
         lines += _table(
-            ["board", "model", "dataset", "n", "median", "mean", "min", "max", "p95", "p99", "inf/s",
-             "median cycles", "timing", "accuracy", "bit-exact", "arena", "energy"],
-            [[r["board"], r["model"], r["dataset"], r["n"], r["median"], r["mean"], r["min"], r["max"], r["p95"],
-              r["p99"], r["throughput"], r["cycles"], r["source"], r["accuracy"], r["bit_exact"], r["arena"],
-              r["energy"]] for r in rows],
+            [
+                "board",
+                "model",
+                "dataset",
+                "n",
+                "median",
+                "mean",
+                "min",
+                "max",
+                "p95",
+                "p99",
+                "inf/s",
+                "median cycles",
+                "timing",
+                "accuracy",
+                "bit-exact",
+                "arena",
+                "energy",
+            ],
+            [
+                [
+                    r["board"],
+                    r["model"],
+                    r["dataset"],
+                    r["n"],
+                    r["median"],
+                    r["mean"],
+                    r["min"],
+                    r["max"],
+                    r["p95"],
+                    r["p99"],
+                    r["throughput"],
+                    r["cycles"],
+                    r["source"],
+                    r["accuracy"],
+                    r["bit_exact"],
+                    r["arena"],
+                    r["energy"],
+                ]
+                for r in rows
+            ],
             right={3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16},
         )
         constant = [c.constant_line for c in rep.combos if c.constant_line]
@@ -82,13 +124,26 @@ def render_markdown(rep: Report, html_path: str | Path | None = None) -> str:
     if rep.baseline:
         vr = verdict_rows(rep)
         bad = [v for v in vr if v["verdict"] in ("regressed", "inconclusive")]
-        title = f"#### Compared with `{rep.baseline}`" + (f" ({rep.baseline_ref})" if rep.baseline_ref != rep.baseline else "")
+        title = f"#### Compared with `{rep.baseline}`" + (
+            f" ({rep.baseline_ref})" if rep.baseline_ref != rep.baseline else ""
+        )
         lines += [title, ""]
         counts = {k: sum(v["verdict"] == k for v in vr) for k in ICON}
         lines.append(" · ".join(f"{ICON[k]} {n} {k}" for k, n in counts.items() if n) or "no verdicts")
         lines.append("")
-        vt = [[ICON[v["verdict"]] + " " + v["verdict"], v["board"], v["model"], v["metric"], v["baseline"],
-               v["candidate"], v["effect"], v["method"]] for v in vr]
+        vt = [
+            [
+                ICON[v["verdict"]] + " " + v["verdict"],
+                v["board"],
+                v["model"],
+                v["metric"],
+                v["baseline"],
+                v["candidate"],
+                v["effect"],
+                v["method"],
+            ]
+            for v in vr
+        ]
         header = ["verdict", "board", "model", "metric", "baseline", "this run", "effect", "method"]
         if bad:
             lines += _table(header, [r for r, v in zip(vt, vr) if v in bad], right={4, 5, 6})
@@ -106,7 +161,9 @@ def render_markdown(rep: Report, html_path: str | Path | None = None) -> str:
         if single:
             fronts.append(f"- `{ds}`: {single.split(': ', 1)[1]}")
         elif pts:
-            fronts.append(f"- `{ds}`: " + ", ".join(_front_point(p) for p in sorted(pts, key=lambda p: p["latency_ms"])))
+            fronts.append(
+                f"- `{ds}`: " + ", ".join(_front_point(p) for p in sorted(pts, key=lambda p: p["latency_ms"]))
+            )
     if fronts:
         lines += ["#### Device choice: Pareto front of accuracy vs latency", ""] + fronts + [""]
 

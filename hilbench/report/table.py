@@ -34,26 +34,61 @@ def latency_table(summary: pd.DataFrame, title: str = "latency per inference (µ
     µs, and the throughput, inferences/s = 1e6 / mean µs, in the time of the row's timing
     source (marked * when emulated: at the nominal clock, not silicon time)."""
     t = Table(title=title, title_justify="left")
-    for col in ("board", "model", "n", "min", "mean", "median", "p90", "p95", "p99", "max", "inf/s", "timing source"):
+    for col in (
+        "board",
+        "model",
+        "n",
+        "min",
+        "mean",
+        "median",
+        "p90",
+        "p95",
+        "p99",
+        "max",
+        "inf/s",
+        "timing source",
+    ):
         t.add_column(col, justify="left" if col in ("board", "model", "timing source") else "right")
     for r in summary.to_dict("records"):
         mark = "*" if r.get("emulated") else ""
-        us = [_num(r.get(f"latency_us_{k}"), "{:,.1f}") + mark for k in ("min", "mean", "median", "p90", "p95", "p99", "max")]
+        us = [
+            _num(r.get(f"latency_us_{k}"), "{:,.1f}") + mark
+            for k in ("min", "mean", "median", "p90", "p95", "p99", "max")
+        ]
         tp = r.get("throughput_per_s")
-        t.add_row(str(r["board"]), str(r["model"]), str(int(r["n"])), *us,
-                  _num(tp, "{:,.1f}") + ("" if _missing(tp) else mark), str(r["timing_source"]))
-    t.caption = ("inf/s: inferences per second, 1e6 / mean µs, in the timing source's time"
-                 + ("; * emulated: at the board's nominal clock, not silicon time"
-                    if any(bool(r.get("emulated")) for r in summary.to_dict("records")) else ""))
+        t.add_row(
+            str(r["board"]),
+            str(r["model"]),
+            str(int(r["n"])),
+            *us,
+            _num(tp, "{:,.1f}") + ("" if _missing(tp) else mark),
+            str(r["timing_source"]),
+        )
+    t.caption = "inf/s: inferences per second, 1e6 / mean µs, in the timing source's time" + (
+        "; * emulated: at the board's nominal clock, not silicon time"
+        if any(bool(r.get("emulated")) for r in summary.to_dict("records"))
+        else ""
+    )
     t.caption_justify = "left"
     return t
 
 
 def results_table(summary: pd.DataFrame, title: str = "hilbench results") -> Table:
     t = Table(title=title, title_justify="left")
-    for col, just in [("board", "left"), ("model", "left"), ("n", "right"), ("median cycles", "right"),
-                      ("p90", "right"), ("p99", "right"), ("CV", "right"), ("median µs", "right"),
-                      ("timing source", "left"), ("accuracy", "right"), ("bit-exact", "right"), ("MAC/cycle", "right")]:
+    for col, just in [
+        ("board", "left"),
+        ("model", "left"),
+        ("n", "right"),
+        ("median cycles", "right"),
+        ("p90", "right"),
+        ("p99", "right"),
+        ("CV", "right"),
+        ("median µs", "right"),
+        ("timing source", "left"),
+        ("accuracy", "right"),
+        ("bit-exact", "right"),
+        ("MAC/cycle", "right"),
+    ]:
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     notes: set[str] = set()
     for r in summary.to_dict("records"):
@@ -65,11 +100,18 @@ def results_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
             notes.add("host_clock: microseconds of the host CPU, not of any device")
         top1 = _accuracy_cell(r, notes)
         t.add_row(
-            str(r["board"]), str(r["model"]), str(int(r["n"])),
-            _num(r.get("cycles_median")) + mark, _num(r.get("cycles_p90")) + mark, _num(r.get("cycles_p99")) + mark,
-            _num(r.get("cycles_cv") if not _missing(r.get("cycles_cv")) else r.get("latency_us_cv"), "{:.2%}"),
+            str(r["board"]),
+            str(r["model"]),
+            str(int(r["n"])),
+            _num(r.get("cycles_median")) + mark,
+            _num(r.get("cycles_p90")) + mark,
+            _num(r.get("cycles_p99")) + mark,
+            _num(
+                r.get("cycles_cv") if not _missing(r.get("cycles_cv")) else r.get("latency_us_cv"), "{:.2%}"
+            ),
             _num(r.get("latency_us_median"), "{:,.1f}") + mark,
-            str(r["timing_source"]), top1,
+            str(r["timing_source"]),
+            top1,
             _num(r.get("bit_exact_pct"), "{:.1f} %"),
             _num(r.get("mac_per_cycle"), "{:.3f}"),
         )
@@ -113,21 +155,37 @@ def layers_table(layers: list[dict], title: str = "per-layer profile (one infere
     for r in layers:
         cyc = r.get("cycles")
         t.add_row(
-            str(r["op_index"]), r["op_name"], _num(r["macs"]), _num(cyc), _num(r["latency_us"], "{:,.1f}"),
+            str(r["op_index"]),
+            r["op_name"],
+            _num(r["macs"]),
+            _num(cyc),
+            _num(r["latency_us"], "{:,.1f}"),
             f"{100 * r['ticks'] / total:.1f} %",
             _num(r["macs"] / cyc if cyc and r["macs"] else None, "{:.3f}"),
         )
     if layers and layers[0].get("emulated"):
-        t.caption = "cycles: QEMU instruction counts (qemu_icount); µs at the board's nominal clock; not silicon time"
+        t.caption = (
+            "cycles: QEMU instruction counts (qemu_icount); µs at the board's nominal clock; not silicon time"
+        )
         t.caption_justify = "left"
     return t
 
 
 def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
     t = Table(title=title, title_justify="left")
-    cols = [("run", "left"), ("board", "left"), ("model", "left"), ("n", "right"), ("median cycles", "right"),
-            ("median ms", "right"), ("source", "left"), ("top-1", "right"), ("bit-exact", "right"),
-            ("arena B", "right"), ("commit", "left")]
+    cols = [
+        ("run", "left"),
+        ("board", "left"),
+        ("model", "left"),
+        ("n", "right"),
+        ("median cycles", "right"),
+        ("median ms", "right"),
+        ("source", "left"),
+        ("top-1", "right"),
+        ("bit-exact", "right"),
+        ("arena B", "right"),
+        ("commit", "left"),
+    ]
     for c, j in cols:
         t.add_column(c, justify=j)  # type: ignore[arg-type]
     for r in df.to_dict("records"):
@@ -135,8 +193,11 @@ def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
         commit = r.get("git_commit")
         t.add_row(
             str(r["run_id"]) + ("" if r.get("status") in (None, "complete") else f" ({r['status']})"),
-            str(r["board"]), str(r["model"]), str(int(r["n"])),
-            _num(r.get("cycles_median")) + mark, _num(r.get("latency_ms"), "{:,.3f}") + mark,
+            str(r["board"]),
+            str(r["model"]),
+            str(int(r["n"])),
+            _num(r.get("cycles_median")) + mark,
+            _num(r.get("latency_ms"), "{:,.3f}") + mark,
             str(r.get("timing_source")),
             _num(None if r.get("top1") is None or pd.isna(r.get("top1")) else 100 * r["top1"], "{:.1f} %"),
             _num(r.get("bit_exact_pct"), "{:.1f} %"),
@@ -144,8 +205,10 @@ def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
             (str(commit)[:12] if isinstance(commit, str) else "-"),
         )
     if any(df.get("emulated", pd.Series(dtype=bool)).fillna(False)):
-        t.caption = ("* emulated: QEMU instruction counts (qemu_icount, ms at the board's nominal clock) or a DUT "
-                     "timer on QEMU virtual time (dut_timer_us); not silicon time")
+        t.caption = (
+            "* emulated: QEMU instruction counts (qemu_icount, ms at the board's nominal clock) or a DUT "
+            "timer on QEMU virtual time (dut_timer_us); not silicon time"
+        )
         t.caption_justify = "left"
     return t
 
@@ -153,8 +216,10 @@ def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
 def confusion_table(rec: dict) -> Table:
     """Confusion matrix of one board x model: rows are true labels, columns predictions."""
     cm = rec["confusion_matrix"]
-    t = Table(title=f"confusion matrix: {rec['board']} / {rec['model']} (rows true, columns predicted)",
-              title_justify="left")
+    t = Table(
+        title=f"confusion matrix: {rec['board']} / {rec['model']} (rows true, columns predicted)",
+        title_justify="left",
+    )
     t.add_column("true", justify="right")
     for j in range(len(cm)):
         t.add_column(str(j), justify="right")
@@ -168,15 +233,30 @@ def confusion_table(rec: dict) -> Table:
 
 def verdict_table(verdicts: list[Verdict], title: str) -> Table:
     t = Table(title=title, title_justify="left")
-    for col, j in [("board", "left"), ("model", "left"), ("metric", "left"), ("baseline", "right"),
-                   ("candidate", "right"), ("effect", "right"), ("p", "right"), ("method", "left"), ("verdict", "left")]:
+    for col, j in [
+        ("board", "left"),
+        ("model", "left"),
+        ("metric", "left"),
+        ("baseline", "right"),
+        ("candidate", "right"),
+        ("effect", "right"),
+        ("p", "right"),
+        ("method", "left"),
+        ("verdict", "left"),
+    ]:
         t.add_column(col, justify=j)  # type: ignore[arg-type]
     style = {"regressed": "bold red", "improved": "green", "unchanged": "", "inconclusive": "yellow"}
     for v in verdicts:
         t.add_row(
-            v.board or "", v.model or "", v.metric, _fmt_verdict(v.baseline), _fmt_verdict(v.candidate),
-            "-" if v.effect is None else f"{v.effect:+.2%}", "-" if v.p_value is None else f"{v.p_value:.2g}",
-            v.method, f"[{style.get(v.verdict, '')}]{v.verdict}[/]" if style.get(v.verdict) else v.verdict,
+            v.board or "",
+            v.model or "",
+            v.metric,
+            _fmt_verdict(v.baseline),
+            _fmt_verdict(v.candidate),
+            "-" if v.effect is None else f"{v.effect:+.2%}",
+            "-" if v.p_value is None else f"{v.p_value:.2g}",
+            v.method,
+            f"[{style.get(v.verdict, '')}]{v.verdict}[/]" if style.get(v.verdict) else v.verdict,
         )
     return t
 

@@ -45,6 +45,17 @@ def compare_runs(baseline: str, candidate: str, results_dir: Any = None, **optio
 
 
 __all__ = [
-    "COLUMNS", "JOB_SCHEMA", "LAYER_SCHEMA", "SCHEMA", "compare_runs", "default_results_dir", "history", "load",
-    "load_layers", "load_meta", "new_run_id", "summarize", "write_run",
+    "COLUMNS",
+    "JOB_SCHEMA",
+    "LAYER_SCHEMA",
+    "SCHEMA",
+    "compare_runs",
+    "default_results_dir",
+    "history",
+    "load",
+    "load_layers",
+    "load_meta",
+    "new_run_id",
+    "summarize",
+    "write_run",
 ]

@@ -88,4 +88,6 @@ class EventLog:
 
     def table(self) -> pa.Table:
         rows = self.rows()
-        return pa.Table.from_pylist([{k: r.get(k) for k in EVENT_SCHEMA.names} for r in rows], schema=EVENT_SCHEMA)
+        return pa.Table.from_pylist(
+            [{k: r.get(k) for k in EVENT_SCHEMA.names} for r in rows], schema=EVENT_SCHEMA
+        )

@@ -20,10 +20,31 @@ from hilbench.results.store import JOBS, RunEntry, default_results_dir, scan_run
 # Columns a --where filter may use (all from the aggregate below; computed from the samples at
 # query time, so a new column here needs no migration of stored runs).
 HISTORY_COLUMNS = [
-    "run_id", "status", "started_at", "suite", "board", "model", "dataset", "timing_source", "emulated", "n",
-    "cycles_median", "cycles_p90", "latency_us_median", "latency_ms", "latency_us_mean", "latency_us_p95",
-    "throughput_per_s", "top1", "bit_exact_pct",
-    "arena_used", "macs", "mac_per_cycle", "git_commit", "firmware_sha256", "model_sha256",
+    "run_id",
+    "status",
+    "started_at",
+    "suite",
+    "board",
+    "model",
+    "dataset",
+    "timing_source",
+    "emulated",
+    "n",
+    "cycles_median",
+    "cycles_p90",
+    "latency_us_median",
+    "latency_ms",
+    "latency_us_mean",
+    "latency_us_p95",
+    "throughput_per_s",
+    "top1",
+    "bit_exact_pct",
+    "arena_used",
+    "macs",
+    "mac_per_cycle",
+    "git_commit",
+    "firmware_sha256",
+    "model_sha256",
 ]
 
 
@@ -35,14 +56,21 @@ def _query(runs: list[RunEntry]) -> str:
     samples = _sql_list([str(f) for e in runs for f in e.files])
     jobs_files = [str(e.path / JOBS) for e in runs if (e.path / JOBS).is_file()]
     have_jobs = bool(jobs_files)
-    job_join = f"""
+    job_join = (
+        f"""
         LEFT JOIN (SELECT run_id, board, model, dataset, any_value(arena_used) AS arena_used,
                           any_value(macs) AS macs, any_value(git_commit) AS git_commit
                    FROM read_parquet({_sql_list(jobs_files)}, union_by_name = true)
                    GROUP BY run_id, board, model, dataset) j
-        USING (run_id, board, model, dataset)""" if have_jobs else ""
-    job_cols = "j.arena_used, j.macs, j.git_commit" if have_jobs else \
-        "NULL::BIGINT AS arena_used, NULL::BIGINT AS macs, NULL::VARCHAR AS git_commit"
+        USING (run_id, board, model, dataset)"""
+        if have_jobs
+        else ""
+    )
+    job_cols = (
+        "j.arena_used, j.macs, j.git_commit"
+        if have_jobs
+        else "NULL::BIGINT AS arena_used, NULL::BIGINT AS macs, NULL::VARCHAR AS git_commit"
+    )
     return f"""
         WITH s AS (
             SELECT * FROM read_parquet({samples}, union_by_name = true) WHERE phase = 'measure'
@@ -104,4 +132,6 @@ def history(
         return con.execute(sql, params).df()
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
-        raise HilbenchError(f"history query failed: {first} (columns: {', '.join(HISTORY_COLUMNS)})") from None
+        raise HilbenchError(
+            f"history query failed: {first} (columns: {', '.join(HISTORY_COLUMNS)})"
+        ) from None

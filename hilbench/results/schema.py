@@ -102,7 +102,10 @@ JOB_SCHEMA = pa.schema(
         ("arena_used", pa.int64()),
         ("n_ops", pa.int64()),
         ("macs", pa.int64()),
-        ("output_dtype", pa.string()),  # numpy dtype of output 0 ("int8", "uint8", "float32"): how to read `output`
+        (
+            "output_dtype",
+            pa.string(),
+        ),  # numpy dtype of output 0 ("int8", "uint8", "float32"): how to read `output`
         ("status", pa.string()),
         ("error", pa.string()),
         ("git_commit", pa.string()),

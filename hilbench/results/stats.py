@@ -52,8 +52,11 @@ def latency_stats(values: Iterable[float] | np.ndarray | pd.Series) -> LatencySt
     Nulls / NaN (a sample with no timing) are dropped and not counted in ``n``; an
     infinite value is an error, not a sample.
     """
-    s = values if isinstance(values, pd.Series) else pd.Series(
-        values if isinstance(values, np.ndarray) else list(values), dtype=object)
+    s = (
+        values
+        if isinstance(values, pd.Series)
+        else pd.Series(values if isinstance(values, np.ndarray) else list(values), dtype=object)
+    )
     x = pd.to_numeric(s, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     x = x[~np.isnan(x)]
     if np.isinf(x).any():
@@ -130,8 +133,10 @@ def unwrap_counter(raw_ticks_sequence: Iterable[int] | np.ndarray, bits: int = 3
     mask = _mask(bits)
     if bits > 63:
         raise ValueError("unwrap_counter: counters up to 63 bits (int64 result)")
-    raw = np.asarray(list(raw_ticks_sequence) if not isinstance(raw_ticks_sequence, np.ndarray)
-                     else raw_ticks_sequence, dtype=np.int64)
+    raw = np.asarray(
+        list(raw_ticks_sequence) if not isinstance(raw_ticks_sequence, np.ndarray) else raw_ticks_sequence,
+        dtype=np.int64,
+    )
     if raw.ndim != 1:
         raise ValueError("unwrap_counter: expected a 1-D sequence of readings")
     _check_range(raw, mask)
@@ -167,9 +172,9 @@ JOB_KEYS = ["job_id", "board", "model"]
 class Phases:
     """Rows of a run split three ways (each keeps the original index and columns)."""
 
-    warmup: pd.DataFrame   # phase == "warmup"
-    cold: pd.DataFrame     # first measured row of each job_id x board x model
-    steady: pd.DataFrame   # every other measured row
+    warmup: pd.DataFrame  # phase == "warmup"
+    cold: pd.DataFrame  # first measured row of each job_id x board x model
+    steady: pd.DataFrame  # every other measured row
 
 
 def phase_labels(df: pd.DataFrame) -> pd.Series:
@@ -195,8 +200,9 @@ def phase_labels(df: pd.DataFrame) -> pd.Series:
     if measured.empty:
         return labels
     pos = pd.Series(np.arange(len(df)), index=df.index)[phase == "measure"]
-    order = measured.assign(_pos=pos.to_numpy()).sort_values(["iteration", "_pos"], kind="mergesort",
-                                                             na_position="last")
+    order = measured.assign(_pos=pos.to_numpy()).sort_values(
+        ["iteration", "_pos"], kind="mergesort", na_position="last"
+    )
     first_pos = order.groupby(JOB_KEYS, dropna=False, sort=False)["_pos"].first().to_numpy()
     is_measure = (phase == "measure").to_numpy()
     lab = labels.to_numpy(copy=True)

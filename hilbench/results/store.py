@@ -87,7 +87,9 @@ def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 
 def layers_to_table(layers: list[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist([{k: r.get(k) for k in LAYER_SCHEMA.names} for r in layers], schema=LAYER_SCHEMA)
+    return pa.Table.from_pylist(
+        [{k: r.get(k) for k in LAYER_SCHEMA.names} for r in layers], schema=LAYER_SCHEMA
+    )
 
 
 def jobs_to_table(jobs: list[dict[str, Any]]) -> pa.Table:
@@ -95,7 +97,10 @@ def jobs_to_table(jobs: list[dict[str, Any]]) -> pa.Table:
 
 
 def write_run(
-    run_dir: Path, rows: list[dict[str, Any]], meta: dict[str, Any], complete: bool,
+    run_dir: Path,
+    rows: list[dict[str, Any]],
+    meta: dict[str, Any],
+    complete: bool,
     layers: list[dict[str, Any]] | None = None,
     jobs: list[dict[str, Any]] | None = None,
 ) -> Path:
@@ -113,8 +118,9 @@ def write_run(
     table = rows_to_table(rows)
     target = run_dir / (SAMPLES if complete else PARTIAL)
     atomic_write(target, lambda p: pq.write_table(table, p))
-    meta = dict(meta, status="complete" if complete else "failed", samples=len(rows),
-                samples_file=target.name)
+    meta = dict(
+        meta, status="complete" if complete else "failed", samples=len(rows), samples_file=target.name
+    )
     write_json(run_dir / RUN_META, meta)
     return target
 
@@ -179,7 +185,9 @@ def read_meta(d: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise DamagedRun(f"{path}: not found") from None
     except json.JSONDecodeError as exc:
-        raise DamagedRun(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise DamagedRun(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DamagedRun(f"{path}: unreadable ({_first_line(exc)})") from None
     if not isinstance(meta, dict):
@@ -198,8 +206,10 @@ def load(run_id: str, results_dir: str | Path | None = None, partial: bool = Fal
     if not partial:
         status, reason = effective_status(read_meta(d)) if (d / RUN_META).is_file() else ("complete", "")
         if status != "complete" or files[0].name == PARTIAL:
-            raise HilbenchError(f"{d}: the run did not finish ({status}{': ' + reason if reason else ''}): "
-                                "pass partial=True for what it measured")
+            raise HilbenchError(
+                f"{d}: the run did not finish ({status}{': ' + reason if reason else ''}): "
+                "pass partial=True for what it measured"
+            )
     return read_samples(d).to_pandas()
 
 
@@ -312,8 +322,9 @@ def _looks_like_run(d: Path) -> bool:
     return any((d / n).exists() for n in (RUN_META, SAMPLES, PARTIAL, BATCHES))
 
 
-def scan_runs(results_dir: str | Path | None = None,
-              warn: Callable[[str], None] | None = None) -> list[RunEntry]:
+def scan_runs(
+    results_dir: str | Path | None = None, warn: Callable[[str], None] | None = None
+) -> list[RunEntry]:
     """Every readable run in the store, oldest first; each damaged one is reported by
     `warn` in one line and left out."""
     from hilbench.results.notices import warn as default_warn

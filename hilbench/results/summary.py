@@ -72,8 +72,14 @@ def ad_file_scores(rows: pd.DataFrame) -> pd.DataFrame:
     for f, g in r.assign(_file=files, _k=order).groupby("_file", sort=False):
         g = g.sort_values("_k", kind="stable")
         lab = g["label"].dropna()
-        out.append({"file": f, "label": int(lab.iloc[0]) if len(lab) else None, "windows": len(g),
-                    "score": float(np.mean(g["score"].to_numpy(dtype=np.float64)))})
+        out.append(
+            {
+                "file": f,
+                "label": int(lab.iloc[0]) if len(lab) else None,
+                "windows": len(g),
+                "score": float(np.mean(g["score"].to_numpy(dtype=np.float64))),
+            }
+        )
     df = pd.DataFrame(out, columns=cols)
     df["label"] = pd.Series([o["label"] for o in out], dtype=object)  # 1, 0 or None (not NaN)
     return df
@@ -108,7 +114,9 @@ def is_ad_rows(rows: pd.DataFrame) -> bool:
     return "score" in rows and bool(rows["score"].notna().any())
 
 
-def summarize_group(g: pd.DataFrame, macs: int | None = None, output_dtype: str | None = None) -> dict[str, Any]:
+def summarize_group(
+    g: pd.DataFrame, macs: int | None = None, output_dtype: str | None = None
+) -> dict[str, Any]:
     """Every summary figure of one board x model x dataset."""
     measured = g[g["phase"] == "measure"]
     cyc = latency_stats(measured["cycles"])
@@ -120,7 +128,8 @@ def summarize_group(g: pd.DataFrame, macs: int | None = None, output_dtype: str 
         **{f"latency_us_{k}": v for k, v in us.to_dict().items() if k != "n"},
         # inferences/s from the mean latency, in the unit of `timing_source` (trtexec's throughput)
         "throughput_per_s": throughput_per_s(us.mean),
-        "cold_cycles": first["cycles"], "cold_latency_us": first["latency_us"],
+        "cold_cycles": first["cycles"],
+        "cold_latency_us": first["latency_us"],
         "clock_hz": int(first["clock_hz"]),
         "macs": macs,
         "mac_per_cycle": (macs / cyc.median) if macs and cyc.n and cyc.median > 0 else None,
@@ -132,20 +141,35 @@ def summarize_group(g: pd.DataFrame, macs: int | None = None, output_dtype: str 
         out.update(top1=None, **ad_summary(acc))
     elif outs is not None and len(labelled) and _has_predictions(labelled):
         ncls = outs.shape[1]
-        cs = classification_summary(outs, labelled["label"].astype(int).to_numpy(), ncls,
-                                    ks=tuple(k for k in (1, 5) if k < ncls))
-        out.update(top1=cs.top1, top1_ties_any=cs.topk_ties_any.get(1), top5=cs.topk.get(5),
-                   top1_tied=cs.top1_tied, confusion_matrix=cs.confusion_matrix.tolist(), num_classes=ncls)
+        cs = classification_summary(
+            outs, labelled["label"].astype(int).to_numpy(), ncls, ks=tuple(k for k in (1, 5) if k < ncls)
+        )
+        out.update(
+            top1=cs.top1,
+            top1_ties_any=cs.topk_ties_any.get(1),
+            top5=cs.topk.get(5),
+            top1_tied=cs.top1_tied,
+            confusion_matrix=cs.confusion_matrix.tolist(),
+            num_classes=ncls,
+        )
     else:
         correct = labelled["correct"].dropna() if len(labelled) else pd.Series(dtype=bool)
         out.update(top1=float(correct.mean()) if len(correct) else None)
     ref_rows = acc[acc["reference_output"].notna()] if "reference_output" in acc else acc.iloc[0:0]
-    d, r = ((_outputs(ref_rows["output"], output_dtype), _outputs(ref_rows["reference_output"], output_dtype))
-            if len(ref_rows) else (None, None))
+    d, r = (
+        (_outputs(ref_rows["output"], output_dtype), _outputs(ref_rows["reference_output"], output_dtype))
+        if len(ref_rows)
+        else (None, None)
+    )
     if d is not None and r is not None and d.shape == r.shape:
         f = fidelity(d, r)
-        out.update(bit_exact_pct=f.bit_exact_pct, max_abs_diff_lsb=f.max_abs_diff_lsb, rmse_lsb=f.rmse_lsb,
-                   cosine_similarity=f.cosine_similarity, top1_agreement=f.top1_agreement)
+        out.update(
+            bit_exact_pct=f.bit_exact_pct,
+            max_abs_diff_lsb=f.max_abs_diff_lsb,
+            rmse_lsb=f.rmse_lsb,
+            cosine_similarity=f.cosine_similarity,
+            top1_agreement=f.top1_agreement,
+        )
     else:
         exact = acc["bit_exact"].dropna()
         out.update(bit_exact_pct=100.0 * float(exact.mean()) if len(exact) else None)
@@ -167,6 +191,12 @@ def summarize(df: pd.DataFrame, jobs: pd.DataFrame | None = None) -> pd.DataFram
     rows = []
     for key, g in df.groupby(GROUP, dropna=False, sort=False):
         k = dict(zip(GROUP, key))
-        rows.append({**k, **summarize_group(g, macs.get((k["board"], k["model"])),
-                                            dtypes.get((k["board"], k["model"], k["dataset"])))})
+        rows.append(
+            {
+                **k,
+                **summarize_group(
+                    g, macs.get((k["board"], k["model"])), dtypes.get((k["board"], k["model"], k["dataset"]))
+                ),
+            }
+        )
     return pd.DataFrame(rows)

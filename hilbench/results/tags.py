@@ -65,12 +65,19 @@ def _require_complete(root: Path, run_id: str, role: str) -> None:
     except DamagedRun as exc:
         raise HilbenchError(f"{exc}: run {run_id} cannot be the {role}") from None
     if not entry.complete:
-        raise HilbenchError(f"run {run_id} is {entry.describe()}: not complete, so it cannot be the {role}"
-                            + (f" (finish it with `hilbench run --resume {run_id}`)" if entry.status == "partial" else ""))
+        raise HilbenchError(
+            f"run {run_id} is {entry.describe()}: not complete, so it cannot be the {role}"
+            + (f" (finish it with `hilbench run --resume {run_id}`)" if entry.status == "partial" else "")
+        )
 
 
-def resolve(ref: str, results_dir: str | Path | None = None, exclude: str | None = None,
-            role: str = "baseline", warn: Callable[[str], None] | None = None) -> str:
+def resolve(
+    ref: str,
+    results_dir: str | Path | None = None,
+    exclude: str | None = None,
+    role: str = "baseline",
+    warn: Callable[[str], None] | None = None,
+) -> str:
     """A complete run's id from a run id, a tag, or `last` (the newest complete run but
     `exclude`; each newer run passed over is named by `warn`)."""
     from hilbench.results.notices import warn as default_warn

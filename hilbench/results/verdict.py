@@ -106,19 +106,19 @@ class Verdict:
     model: str | None = None
     metric: str = ""
     unit: str = ""
-    baseline: float | None = None     # summary of the baseline (median, rate or value)
-    candidate: float | None = None    # same summary of the candidate
-    effect: float | None = None       # candidate / baseline - 1 (positive = larger)
+    baseline: float | None = None  # summary of the baseline (median, rate or value)
+    candidate: float | None = None  # same summary of the candidate
+    effect: float | None = None  # candidate / baseline - 1 (positive = larger)
     higher_is_better: bool = False
-    ci_low: float | None = None       # CI of `effect`, when computed
+    ci_low: float | None = None  # CI of `effect`, when computed
     ci_high: float | None = None
-    p_value: float | None = None      # None when no test applies (exact comparisons)
-    verdict: str = "inconclusive"     # one of VERDICTS
-    method: str = ""                  # mann-whitney+bootstrap, exact-threshold, exact-count, fisher-exact
+    p_value: float | None = None  # None when no test applies (exact comparisons)
+    verdict: str = "inconclusive"  # one of VERDICTS
+    method: str = ""  # mann-whitney+bootstrap, exact-threshold, exact-count, fisher-exact
     detail: str = ""
     n_baseline: int | None = None
     n_candidate: int | None = None
-    min_effect: float | None = None   # the relative threshold the verdict was judged against
+    min_effect: float | None = None  # the relative threshold the verdict was judged against
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -182,7 +182,9 @@ def _labels(board: str | None, model: str | None, metric: str, unit: str) -> dic
     return dict(board=board, model=model, metric=metric, unit=unit)
 
 
-def _decide(p: float, worse: float, ci_worse: tuple[float, float] | None, m: float, alpha: float) -> tuple[str, str]:
+def _decide(
+    p: float, worse: float, ci_worse: tuple[float, float] | None, m: float, alpha: float
+) -> tuple[str, str]:
     """The decision table of the module docstring (``worse`` and the CI signed positive = worse)."""
     if p < alpha:
         if worse >= m:
@@ -191,16 +193,26 @@ def _decide(p: float, worse: float, ci_worse: tuple[float, float] | None, m: flo
             return "improved", f"significant (p={p:.2g} < {alpha:g}) and at least the {m:.1%} minimum effect"
         if ci_worse is not None and -m < ci_worse[0] and ci_worse[1] < m:
             return "unchanged", f"significant (p={p:.2g}) but the CI lies within +-{m:.1%}"
-        return "inconclusive", (f"significant (p={p:.2g}) but smaller than {m:.1%} and the CI reaches past "
-                                f"+-{m:.1%}: collect more samples")
+        return "inconclusive", (
+            f"significant (p={p:.2g}) but smaller than {m:.1%} and the CI reaches past "
+            f"+-{m:.1%}: collect more samples"
+        )
     if abs(worse) < m:
         return "unchanged", f"no significant change (p={p:.2g} >= {alpha:g})"
-    return "inconclusive", (f"observed change of at least {m:.1%} but not significant (p={p:.2g} >= {alpha:g}): "
-                            "collect more samples")
+    return "inconclusive", (
+        f"observed change of at least {m:.1%} but not significant (p={p:.2g} >= {alpha:g}): "
+        "collect more samples"
+    )
 
 
-def bootstrap_ratio_ci(base: np.ndarray, cand: np.ndarray, *, n_boot: int = DEFAULT_N_BOOT,
-                       level: float = DEFAULT_CI_LEVEL, seed: int = 0) -> tuple[float, float]:
+def bootstrap_ratio_ci(
+    base: np.ndarray,
+    cand: np.ndarray,
+    *,
+    n_boot: int = DEFAULT_N_BOOT,
+    level: float = DEFAULT_CI_LEVEL,
+    seed: int = 0,
+) -> tuple[float, float]:
     """Percentile bootstrap CI of ``median(cand) / median(base) - 1``: each side resampled
     independently with replacement, ``n_boot`` times; deterministic for a seed.
 
@@ -221,7 +233,9 @@ def bootstrap_ratio_ci(base: np.ndarray, cand: np.ndarray, *, n_boot: int = DEFA
         mb = _resampled_medians(rng, np.sort(base), k)
         mc = _resampled_medians(rng, np.sort(cand), k)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratios[start:start + k] = np.where(mb == 0, np.where(mc == 0, 0.0, np.sign(mc) * np.inf), mc / mb - 1.0)
+            ratios[start : start + k] = np.where(
+                mb == 0, np.where(mc == 0, 0.0, np.sign(mc) * np.inf), mc / mb - 1.0
+            )
     tail = (1.0 - level) / 2.0
     lo, hi = np.quantile(ratios, [tail, 1.0 - tail])
     return float(lo), float(hi)
@@ -253,23 +267,41 @@ def _mannwhitney_p(base: np.ndarray, cand: np.ndarray) -> float:
 
 
 def compare_samples(
-    base: Sequence[float] | np.ndarray, cand: Sequence[float] | np.ndarray, *,
-    higher_is_better: bool = False, min_effect: float = DEFAULT_MIN_EFFECT, alpha: float = DEFAULT_ALPHA,
-    n_boot: int = DEFAULT_N_BOOT, seed: int = 0, ci_level: float = DEFAULT_CI_LEVEL,
+    base: Sequence[float] | np.ndarray,
+    cand: Sequence[float] | np.ndarray,
+    *,
+    higher_is_better: bool = False,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    alpha: float = DEFAULT_ALPHA,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = 0,
+    ci_level: float = DEFAULT_CI_LEVEL,
     min_samples: int = MIN_SAMPLES,
-    board: str | None = None, model: str | None = None, metric: str = "", unit: str = "",
+    board: str | None = None,
+    model: str | None = None,
+    metric: str = "",
+    unit: str = "",
 ) -> Verdict:
     """Verdict for noisy samples (real-board timings, metered energy); see the module
     docstring for the rule and the noise model it is calibrated for. NaNs are dropped.
     ``baseline`` / ``candidate`` are the medians."""
     b, c = _values(base, "baseline"), _values(cand, "candidate")
-    common = dict(_labels(board, model, metric, unit), higher_is_better=higher_is_better,
-                  method="mann-whitney+bootstrap", n_baseline=int(b.size), n_candidate=int(c.size),
-                  min_effect=min_effect)
+    common = dict(
+        _labels(board, model, metric, unit),
+        higher_is_better=higher_is_better,
+        method="mann-whitney+bootstrap",
+        n_baseline=int(b.size),
+        n_candidate=int(c.size),
+        min_effect=min_effect,
+    )
     if b.size == 0 or c.size == 0:
-        return Verdict(**common, baseline=float(np.median(b)) if b.size else None,
-                       candidate=float(np.median(c)) if c.size else None, verdict="inconclusive",
-                       detail=f"no samples (baseline n={b.size}, candidate n={c.size})")
+        return Verdict(
+            **common,
+            baseline=float(np.median(b)) if b.size else None,
+            candidate=float(np.median(c)) if c.size else None,
+            verdict="inconclusive",
+            detail=f"no samples (baseline n={b.size}, candidate n={c.size})",
+        )
     mb, mc = float(np.median(b)), float(np.median(c))
     effect = _rel(mb, mc)
     lo, hi = bootstrap_ratio_ci(b, c, n_boot=n_boot, level=ci_level, seed=seed)
@@ -280,16 +312,34 @@ def compare_samples(
         ci_w = (_worse(hi, higher_is_better), _worse(lo, higher_is_better))
         ci_w = (min(ci_w), max(ci_w))
         verdict, why = _decide(p, _worse(effect, higher_is_better), ci_w, min_effect, alpha)
-    detail = (f"median {mb:.6g} -> {mc:.6g} ({_pct(effect)}, {ci_level:.0%} CI {_pct(lo)} .. {_pct(hi)}), "
-              f"n={b.size}/{c.size}: {why}")
-    return Verdict(**common, baseline=mb, candidate=mc, effect=effect, ci_low=lo, ci_high=hi, p_value=p,
-                   verdict=verdict, detail=detail)
+    detail = (
+        f"median {mb:.6g} -> {mc:.6g} ({_pct(effect)}, {ci_level:.0%} CI {_pct(lo)} .. {_pct(hi)}), "
+        f"n={b.size}/{c.size}: {why}"
+    )
+    return Verdict(
+        **common,
+        baseline=mb,
+        candidate=mc,
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        verdict=verdict,
+        detail=detail,
+    )
 
 
 def compare_deterministic(
-    base_values: Sequence[float] | np.ndarray, cand_values: Sequence[float] | np.ndarray, *,
-    threshold: float = DEFAULT_EMULATED_THRESHOLD, higher_is_better: bool = False, abs_tolerance: float = 0.0,
-    board: str | None = None, model: str | None = None, metric: str = "", unit: str = "",
+    base_values: Sequence[float] | np.ndarray,
+    cand_values: Sequence[float] | np.ndarray,
+    *,
+    threshold: float = DEFAULT_EMULATED_THRESHOLD,
+    higher_is_better: bool = False,
+    abs_tolerance: float = 0.0,
+    board: str | None = None,
+    model: str | None = None,
+    metric: str = "",
+    unit: str = "",
 ) -> Verdict:
     """Exact comparison of the medians of deterministic values (emulated instruction
     counts): unchanged when ``abs(effect) <= threshold`` or the medians differ by at most
@@ -297,42 +347,80 @@ def compare_deterministic(
     regressed. No test, so ``p_value`` is None. A side whose values are not all equal is
     noted in ``detail`` (such data is noisy and belongs to :func:`compare_samples`)."""
     b, c = _values(base_values, "baseline"), _values(cand_values, "candidate")
-    common = dict(_labels(board, model, metric, unit), higher_is_better=higher_is_better,
-                  method="exact-threshold", n_baseline=int(b.size), n_candidate=int(c.size), min_effect=threshold)
+    common = dict(
+        _labels(board, model, metric, unit),
+        higher_is_better=higher_is_better,
+        method="exact-threshold",
+        n_baseline=int(b.size),
+        n_candidate=int(c.size),
+        min_effect=threshold,
+    )
     if b.size == 0 or c.size == 0:
-        return Verdict(**common, baseline=float(np.median(b)) if b.size else None,
-                       candidate=float(np.median(c)) if c.size else None, verdict="inconclusive",
-                       detail=f"no values (baseline n={b.size}, candidate n={c.size})")
+        return Verdict(
+            **common,
+            baseline=float(np.median(b)) if b.size else None,
+            candidate=float(np.median(c)) if c.size else None,
+            verdict="inconclusive",
+            detail=f"no values (baseline n={b.size}, candidate n={c.size})",
+        )
     mb, mc = float(np.median(b)), float(np.median(c))
     verdict, effect, why = _exact(mb, mc, threshold, abs_tolerance, higher_is_better)
-    notes = [f"{name} not constant ({a.min():.6g} .. {a.max():.6g})"
-             for name, a in (("baseline", b), ("candidate", c)) if a.min() != a.max()]
+    notes = [
+        f"{name} not constant ({a.min():.6g} .. {a.max():.6g})"
+        for name, a in (("baseline", b), ("candidate", c))
+        if a.min() != a.max()
+    ]
     detail = f"median {mb:.6g} -> {mc:.6g} ({_pct(effect)}): {why}" + "".join(f"; {n}" for n in notes)
     return Verdict(**common, baseline=mb, candidate=mc, effect=effect, verdict=verdict, detail=detail)
 
 
 def compare_scalar(
-    base: float | None, cand: float | None, *, higher_is_better: bool = False, threshold: float = 0.0,
+    base: float | None,
+    cand: float | None,
+    *,
+    higher_is_better: bool = False,
+    threshold: float = 0.0,
     abs_tolerance: float = 0.0,
-    board: str | None = None, model: str | None = None, metric: str = "", unit: str = "",
+    board: str | None = None,
+    model: str | None = None,
+    metric: str = "",
+    unit: str = "",
 ) -> Verdict:
     """One number a side (arena bytes, flash size): unchanged when ``abs(effect) <=
     threshold`` (or the difference is at most ``abs_tolerance``), else improved / regressed.
     A missing side (None / NaN) is inconclusive."""
-    common = dict(_labels(board, model, metric, unit), higher_is_better=higher_is_better,
-                  method="exact-threshold", min_effect=threshold)
+    common = dict(
+        _labels(board, model, metric, unit),
+        higher_is_better=higher_is_better,
+        method="exact-threshold",
+        min_effect=threshold,
+    )
     missing = [n for n, v in (("baseline", base), ("candidate", cand)) if v is None or math.isnan(float(v))]
     if missing:
-        return Verdict(**common, baseline=None if base is None else float(base),
-                       candidate=None if cand is None else float(cand), verdict="inconclusive",
-                       detail=f"no {' or '.join(missing)} value")
+        return Verdict(
+            **common,
+            baseline=None if base is None else float(base),
+            candidate=None if cand is None else float(cand),
+            verdict="inconclusive",
+            detail=f"no {' or '.join(missing)} value",
+        )
     b, c = float(base), float(cand)  # type: ignore[arg-type]
     verdict, effect, why = _exact(b, c, threshold, abs_tolerance, higher_is_better)
-    return Verdict(**common, baseline=b, candidate=c, effect=effect, verdict=verdict, n_baseline=1, n_candidate=1,
-                   detail=f"{b:.6g} -> {c:.6g} ({_pct(effect)}): {why}")
+    return Verdict(
+        **common,
+        baseline=b,
+        candidate=c,
+        effect=effect,
+        verdict=verdict,
+        n_baseline=1,
+        n_candidate=1,
+        detail=f"{b:.6g} -> {c:.6g} ({_pct(effect)}): {why}",
+    )
 
 
-def _exact(b: float, c: float, threshold: float, abs_tolerance: float, higher_is_better: bool) -> tuple[str, float, str]:
+def _exact(
+    b: float, c: float, threshold: float, abs_tolerance: float, higher_is_better: bool
+) -> tuple[str, float, str]:
     effect = _rel(b, c)
     if b == c:
         return "unchanged", effect, "identical"
@@ -346,9 +434,19 @@ def _exact(b: float, c: float, threshold: float, abs_tolerance: float, higher_is
 
 
 def compare_counts(
-    base_correct: int, base_n: int, cand_correct: int, cand_n: int, *, exact: bool = True,
-    alpha: float = DEFAULT_ALPHA, min_effect: float = DEFAULT_MIN_EFFECT, ci_level: float = DEFAULT_CI_LEVEL,
-    board: str | None = None, model: str | None = None, metric: str = "accuracy", unit: str = "fraction",
+    base_correct: int,
+    base_n: int,
+    cand_correct: int,
+    cand_n: int,
+    *,
+    exact: bool = True,
+    alpha: float = DEFAULT_ALPHA,
+    min_effect: float = DEFAULT_MIN_EFFECT,
+    ci_level: float = DEFAULT_CI_LEVEL,
+    board: str | None = None,
+    model: str | None = None,
+    metric: str = "accuracy",
+    unit: str = "fraction",
 ) -> Verdict:
     """Accuracy (correct out of n; higher is better). ``baseline`` / ``candidate`` are the
     rates, ``effect`` the relative change of the rate.
@@ -362,21 +460,39 @@ def compare_counts(
     for name, k, n in (("baseline", base_correct, base_n), ("candidate", cand_correct, cand_n)):
         if n < 0 or not 0 <= k <= max(n, 0):
             raise ValueError(f"compare_counts: {name} correct={k} out of n={n}")
-    common = dict(_labels(board, model, metric, unit), higher_is_better=True, n_baseline=int(base_n),
-                  n_candidate=int(cand_n), method="exact-count" if exact else "fisher-exact")
+    common = dict(
+        _labels(board, model, metric, unit),
+        higher_is_better=True,
+        n_baseline=int(base_n),
+        n_candidate=int(cand_n),
+        method="exact-count" if exact else "fisher-exact",
+    )
     if base_n == 0 or cand_n == 0:
-        return Verdict(**common, baseline=base_correct / base_n if base_n else None,
-                       candidate=cand_correct / cand_n if cand_n else None, verdict="inconclusive",
-                       detail=f"no samples (baseline n={base_n}, candidate n={cand_n})")
+        return Verdict(
+            **common,
+            baseline=base_correct / base_n if base_n else None,
+            candidate=cand_correct / cand_n if cand_n else None,
+            verdict="inconclusive",
+            detail=f"no samples (baseline n={base_n}, candidate n={cand_n})",
+        )
     rb, rc = base_correct / base_n, cand_correct / cand_n
     effect = _rel(rb, rc)
-    counts = f"{base_correct}/{base_n} ({rb:.2%}) -> {cand_correct}/{cand_n} ({rc:.2%}), {100 * (rc - rb):+.2f} pp"
+    counts = (
+        f"{base_correct}/{base_n} ({rb:.2%}) -> {cand_correct}/{cand_n} ({rc:.2%}), {100 * (rc - rb):+.2f} pp"
+    )
     if exact:
         same = base_correct * cand_n == cand_correct * base_n
         verdict = "unchanged" if same else ("improved" if rc > rb else "regressed")
         note = "" if base_n == cand_n else "; different sample counts"
-        return Verdict(**common, baseline=rb, candidate=rc, effect=effect, verdict=verdict, min_effect=0.0,
-                       detail=f"{counts}: exact comparison ({'same' if same else 'changed'} rate){note}")
+        return Verdict(
+            **common,
+            baseline=rb,
+            candidate=rc,
+            effect=effect,
+            verdict=verdict,
+            min_effect=0.0,
+            detail=f"{counts}: exact comparison ({'same' if same else 'changed'} rate){note}",
+        )
     from scipy.stats import fisher_exact, norm
 
     table = [[base_correct, base_n - base_correct], [cand_correct, cand_n - cand_correct]]
@@ -390,17 +506,33 @@ def compare_counts(
     se = math.sqrt(max(1 / c - 1 / n2 + 1 / a - 1 / n1, 0.0))
     lo, hi = math.exp(log_rr - z * se) - 1.0, math.exp(log_rr + z * se) - 1.0
     verdict, why = _decide(p, -effect, (-hi, -lo), min_effect, alpha)
-    return Verdict(**common, baseline=rb, candidate=rc, effect=effect, ci_low=lo, ci_high=hi, p_value=p,
-                   verdict=verdict, min_effect=min_effect,
-                   detail=f"{counts} ({_pct(effect)}, {ci_level:.0%} CI {_pct(lo)} .. {_pct(hi)}): {why}")
+    return Verdict(
+        **common,
+        baseline=rb,
+        candidate=rc,
+        effect=effect,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        verdict=verdict,
+        min_effect=min_effect,
+        detail=f"{counts} ({_pct(effect)}, {ci_level:.0%} CI {_pct(lo)} .. {_pct(hi)}): {why}",
+    )
 
 
 # --------------------------------------------------------------------------- calibration
 
 
 def simulated_timings(
-    rng: np.random.Generator, n: int, *, shift: float = 0.0, cv: float = 0.04, outlier_rate: float = 0.02,
-    outlier_slowdown: tuple[float, float] = (1.2, 1.5), drift: float = 0.0, center: float = 1000.0,
+    rng: np.random.Generator,
+    n: int,
+    *,
+    shift: float = 0.0,
+    cv: float = 0.04,
+    outlier_rate: float = 0.02,
+    outlier_slowdown: tuple[float, float] = (1.2, 1.5),
+    drift: float = 0.0,
+    center: float = 1000.0,
 ) -> np.ndarray:
     """Samples from the noise model the verdict defaults are calibrated for: ``center *
     (1 + shift)`` times lognormal jitter of coefficient of variation ``cv`` (median-

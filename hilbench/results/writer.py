@@ -18,7 +18,6 @@ between those steps loses and duplicates nothing.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -30,7 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from hilbench.envvars import flush_rows as env_flush_rows, flush_seconds as env_flush_seconds
+from hilbench.envvars import flush_rows as env_flush_rows
+from hilbench.envvars import flush_seconds as env_flush_seconds
 from hilbench.results.events import EVENTS, EventLog
 from hilbench.results.store import (
     BATCHES,
@@ -56,18 +56,25 @@ DEFAULT_FLUSH_SECONDS = 2.0
 class RunWriter:
     """The one writer of a run directory (thread-safe: boards run in parallel)."""
 
-    def __init__(self, run_dir: Path, meta: dict[str, Any], events: EventLog,
-                 jobs_meta: Callable[[], list[dict[str, Any]]] | None = None,
-                 layers: list[dict[str, Any]] | None = None,
-                 flush_rows: int | None = None, flush_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        meta: dict[str, Any],
+        events: EventLog,
+        jobs_meta: Callable[[], list[dict[str, Any]]] | None = None,
+        layers: list[dict[str, Any]] | None = None,
+        flush_rows: int | None = None,
+        flush_seconds: float | None = None,
+    ) -> None:
         self.dir = run_dir
         self.meta = meta
         self.events = events
         self.jobs_meta = jobs_meta
         self.layers: list[dict[str, Any]] = list(layers or [])
         self.flush_rows = int(flush_rows or env_flush_rows(DEFAULT_FLUSH_ROWS))
-        self.flush_seconds = float(flush_seconds if flush_seconds is not None
-                                   else env_flush_seconds(DEFAULT_FLUSH_SECONDS))
+        self.flush_seconds = float(
+            flush_seconds if flush_seconds is not None else env_flush_seconds(DEFAULT_FLUSH_SECONDS)
+        )
         (run_dir / BATCHES).mkdir(parents=True, exist_ok=True)
         existing = batch_files(run_dir)
         self._seq = (int(existing[-1].stem.split("-")[1]) + 1) if existing else 0
@@ -125,9 +132,18 @@ class RunWriter:
             jobs = self.jobs_meta()
             self.meta["jobs"] = jobs
             if jobs:
-                jt = jobs_to_table([dict(j, run_id=self.meta.get("run_id"), started_at=self.meta.get("started_at_ts"),
-                                         suite=self.meta.get("suite"), git_commit=self.meta.get("git_commit"))
-                                    for j in jobs])
+                jt = jobs_to_table(
+                    [
+                        dict(
+                            j,
+                            run_id=self.meta.get("run_id"),
+                            started_at=self.meta.get("started_at_ts"),
+                            suite=self.meta.get("suite"),
+                            git_commit=self.meta.get("git_commit"),
+                        )
+                        for j in jobs
+                    ]
+                )
                 atomic_write(self.dir / JOBS, lambda p: pq.write_table(jt, p))
         self.meta["samples"] = self.rows_written
         write_json(self.dir / RUN_META, {k: v for k, v in self.meta.items() if k != "started_at_ts"})

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from hilbench import __version__
 from hilbench.config import BoardsFile, Suite, load_boards
 from hilbench.devices import DeviceInfo, make_device
 from hilbench.devices.recovery import with_recovery
-from hilbench.locks import physical_board_lock
 from hilbench.errors import DatasetError, HilbenchError, ModelError
+from hilbench.locks import physical_board_lock
 from hilbench.results import new_run_id
 from hilbench.results.events import EventLog
 from hilbench.results.store import default_results_dir, read_samples
@@ -104,25 +104,44 @@ def jobs_for_request(req: BenchRequest) -> list[Job]:
         if req.dataset is None:
             raise HilbenchError("--model given without --dataset: say which vectors to run")
         model, dataset = req.model, req.dataset
-    return [Job(board, model, dataset, limit=req.limit, warmup=req.warmup, repeat=req.repeat, profile=req.profile)]
+    return [
+        Job(board, model, dataset, limit=req.limit, warmup=req.warmup, repeat=req.repeat, profile=req.profile)
+    ]
 
 
 def jobs_for_suite(suite: Suite, boards: BoardsFile) -> list[Job]:
     return [
-        Job(boards.get(b), m.model, m.dataset, label=m.label, limit=m.limit, warmup=suite.warmup,
-            repeat=suite.repeat, measure=suite.measure, profile=suite.profile)
-        for b in suite.boards for m in suite.models
+        Job(
+            boards.get(b),
+            m.model,
+            m.dataset,
+            label=m.label,
+            limit=m.limit,
+            warmup=suite.warmup,
+            repeat=suite.repeat,
+            measure=suite.measure,
+            profile=suite.profile,
+        )
+        for b in suite.boards
+        for m in suite.models
     ]
 
 
 def git_commit(cwd: Path | None = None) -> str | None:
     """The user's working-directory commit (with +dirty), if there is a repository."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -134,9 +153,11 @@ class _Cancelled(Exception):
 
 def _also(first: Callable[[int], None], then: Callable[[int], None]) -> Callable[[int], None]:
     """One progress tick to the run's total and to the job's own progress."""
+
     def tick(n: int) -> None:
         first(n)
         then(n)
+
     return tick
 
 
@@ -168,24 +189,39 @@ def close_abandoned(record: RunRecord, exc: BaseException) -> None:
     if sig:
         record.events.add("interrupted", sig)
     reason = f"interrupted by {sig}" if sig else f"hilbench stopped: {type(exc).__name__}: {exc}"
-    record.writer.close("partial" if record.writer.rows else "failed", reason,
-                        finished_at=datetime.now(timezone.utc).isoformat(), interrupted=sig)
+    record.writer.close(
+        "partial" if record.writer.rows else "failed",
+        reason,
+        finished_at=datetime.now(UTC).isoformat(),
+        interrupted=sig,
+    )
     if sig:
         exc.hilbench_run = (record.run_id, record.writer.rows)  # type: ignore[attr-defined]
 
 
-def new_record(prepared: list[PreparedJob], results_dir: Path | None, suite: str | None,
-               holder: list[RunRecord] | None = None) -> RunRecord:
+def new_record(
+    prepared: list[PreparedJob],
+    results_dir: Path | None,
+    suite: str | None,
+    holder: list[RunRecord] | None = None,
+) -> RunRecord:
     """Create the run directory: run.json says `running`, with the plan (resume reads it)."""
     remove_stale_qemu_dirs()
     run_id = new_run_id()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     run_dir = Path(results_dir or default_results_dir()) / run_id
     meta: dict[str, Any] = {
-        "run_id": run_id, "started_at": started.isoformat(), "hilbench_version": __version__, "suite": suite,
-        "git_commit": git_commit(), **process_fields(), "status": "running", "status_reason": None,
+        "run_id": run_id,
+        "started_at": started.isoformat(),
+        "hilbench_version": __version__,
+        "suite": suite,
+        "git_commit": git_commit(),
+        **process_fields(),
+        "status": "running",
+        "status_reason": None,
         "plan": {"version": PLAN_VERSION, "suite": suite, "jobs": [job_plan(p) for p in prepared]},
-        "jobs": [], "started_at_ts": started,
+        "jobs": [],
+        "started_at_ts": started,
     }
     events = EventLog(run_id)
     writer = RunWriter(run_dir, meta, events)
@@ -228,8 +264,13 @@ def execute_run(
 ) -> RunResult:
     """Run the jobs of a record (new or resumed) and close it with a truthful status."""
     run_id, writer, events = record.run_id, record.writer, record.events
-    base = {"run_id": run_id, "started_at": record.started, "host": platform.node(),
-            "hilbench_version": __version__, "suite": suite}
+    base = {
+        "run_id": run_id,
+        "started_at": record.started,
+        "host": platform.node(),
+        "hilbench_version": __version__,
+        "suite": suite,
+    }
     todo = [p for p in prepared if p.job.job_id not in record.finished]
     total = sum(remaining(p, record.done.get(p.job.job_id, set())) for p in todo)
     done = [0]
@@ -284,19 +325,36 @@ def execute_run(
                 _attach_events(device, events, p.job.job_id)
                 before = record.firmware.get(p.job.job_id)
                 if before and dev.firmware_sha256 and before != dev.firmware_sha256:
-                    fail(p, HilbenchError(
-                        f"{p.job.job_id}: board {dev.board} now runs firmware {dev.firmware_sha256[:12]}, its rows "
-                        f"were measured with {before[:12]}: resuming would mix two firmwares; start a new run"))
+                    fail(
+                        p,
+                        HilbenchError(
+                            f"{p.job.job_id}: board {dev.board} now runs firmware {dev.firmware_sha256[:12]}, its rows "
+                            f"were measured with {before[:12]}: resuming would mix two firmwares; start a new run"
+                        ),
+                    )
                     continue
                 key = p.job.job_id
                 job_tick: Callable[[int], None] = tick
                 if jobs_progress:
-                    jobs_progress.start(key, job_label(p.job.board.name, p.job.label or p.job.model.stem),
-                                        remaining(p, record.done.get(key, set())), note=p.job.dataset.name)
+                    jobs_progress.start(
+                        key,
+                        job_label(p.job.board.name, p.job.label or p.job.model.stem),
+                        remaining(p, record.done.get(key, set())),
+                        note=p.job.dataset.name,
+                    )
                     job_tick = _also(tick, functools.partial(jobs_progress.advance, key))
                 try:
-                    execute(device, dev, p, base, sink, out, job_tick, done=record.done.get(p.job.job_id),
-                            profiled=p.job.job_id in record.profiled)
+                    execute(
+                        device,
+                        dev,
+                        p,
+                        base,
+                        sink,
+                        out,
+                        job_tick,
+                        done=record.done.get(p.job.job_id),
+                        profiled=p.job.job_id in record.profiled,
+                    )
                     if out.layers:
                         writer.add_layers(out.layers)
                     out.status = "ok"
@@ -343,8 +401,12 @@ def execute_run(
         status, reason = final_status(outs, len(record.finished), writer.rows, stopped_by)
         if crash and status == "complete":
             status = "partial" if writer.rows else "failed"
-        samples_file = writer.close(status, crash or reason,
-                                    finished_at=datetime.now(timezone.utc).isoformat(), interrupted=stopped_by)
+        samples_file = writer.close(
+            status,
+            crash or reason,
+            finished_at=datetime.now(UTC).isoformat(),
+            interrupted=stopped_by,
+        )
         meta = {k: v for k, v in writer.meta.items() if k != "started_at_ts"}
     rows = session_rows
     if record.resumed:
@@ -367,19 +429,35 @@ def _fail(out: JobOutcome, exc: HilbenchError) -> None:
 def _job_meta(p: PreparedJob, o: JobOutcome) -> dict[str, Any]:
     d = o.device
     return {
-        "job_id": p.job.job_id, "board": p.job.board.name, "device_kind": d.device_kind if d else p.job.board.kind,
-        "model": p.job.model.name, "model_path": str(p.job.model), "model_sha256": p.info.sha256,
-        "dataset": p.dataset.name, "dataset_path": str(p.job.dataset), "dataset_sha256": p.dataset_sha256,
-        "firmware_sha256": d.firmware_sha256 if d else None, "timing_source": d.timing.source if d else None,
-        "emulated": d.timing.emulated if d else None, "arena_used": o.arena_used, "n_ops": o.n_ops,
-        "macs": p.info.total_macs, "output_dtype": np.dtype(p.out_dtype).name, "status": o.status, "error": o.error, "error_kind": o.error_kind,
+        "job_id": p.job.job_id,
+        "board": p.job.board.name,
+        "device_kind": d.device_kind if d else p.job.board.kind,
+        "model": p.job.model.name,
+        "model_path": str(p.job.model),
+        "model_sha256": p.info.sha256,
+        "dataset": p.dataset.name,
+        "dataset_path": str(p.job.dataset),
+        "dataset_sha256": p.dataset_sha256,
+        "firmware_sha256": d.firmware_sha256 if d else None,
+        "timing_source": d.timing.source if d else None,
+        "emulated": d.timing.emulated if d else None,
+        "arena_used": o.arena_used,
+        "n_ops": o.n_ops,
+        "macs": p.info.total_macs,
+        "output_dtype": np.dtype(p.out_dtype).name,
+        "status": o.status,
+        "error": o.error,
+        "error_kind": o.error_kind,
     }
 
 
-def run_benchmark(req: BenchRequest, progress: Progress | None = None,
-                  on_open: Callable[[DeviceInfo], None] | None = None) -> RunResult:
+def run_benchmark(
+    req: BenchRequest, progress: Progress | None = None, on_open: Callable[[DeviceInfo], None] | None = None
+) -> RunResult:
     """One job from command-line flags; its error (if any) is raised as one line."""
-    result = run_jobs(jobs_for_request(req), req.results_dir, suite=req.suite, progress=progress, on_open=on_open)
+    result = run_jobs(
+        jobs_for_request(req), req.results_dir, suite=req.suite, progress=progress, on_open=on_open
+    )
     if result.errors:
         out = result.errors[0]
         raise (ModelError if out.error_kind == "input" else HilbenchError)(out.error or "job failed")

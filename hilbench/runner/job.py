@@ -44,7 +44,7 @@ class Job:
     limit: int | None = None
     warmup: int = 1
     repeat: int = 1
-    measure: MeasureConfig = MeasureConfig()
+    measure: MeasureConfig = field(default_factory=MeasureConfig)
     profile: bool = True
 
     @property
@@ -97,8 +97,12 @@ def prepare(job: Job) -> PreparedJob:
     dataset = load_dataset(job.dataset, limit=job.limit)
     in_t, out_t = info.inputs[0], info.outputs[0]
     dataset = dataset.for_model_input(in_t, f"{job.model.name} input {list(in_t.shape)} {in_t.dtype}")
-    if dataset.is_ad and (out_t.dtype not in ("int8", "uint8") or len(out_t.scale) != 1 or len(out_t.zero_point) != 1
-                          or out_t.num_elements != in_t.num_elements):
+    if dataset.is_ad and (
+        out_t.dtype not in ("int8", "uint8")
+        or len(out_t.scale) != 1
+        or len(out_t.zero_point) != 1
+        or out_t.num_elements != in_t.num_elements
+    ):
         raise ModelError(
             f"{job.model}: output {list(out_t.shape)} {out_t.dtype} cannot score AD windows "
             f"(needs a quantized int8/uint8 output of {in_t.num_elements} values, one scale and zero point)"
@@ -107,8 +111,9 @@ def prepare(job: Job) -> PreparedJob:
 
     model_bytes = job.model.read_bytes()
     reference = ReferenceInterpreter(model_bytes, name=str(job.model))
-    return PreparedJob(job, info, model_bytes, dataset, dataset.sha256(), reference,
-                       np.dtype(_NP.get(out_t.dtype, "u1")))
+    return PreparedJob(
+        job, info, model_bytes, dataset, dataset.sha256(), reference, np.dtype(_NP.get(out_t.dtype, "u1"))
+    )
 
 
 def _ad_score(pj: PreparedJob, vec: Any, got: np.ndarray) -> float | None:
@@ -134,8 +139,12 @@ Key = tuple  # (phase, sample_id, iteration, window): one plan position of a job
 def row_key(row: dict[str, Any]) -> Key:
     """The plan position a row measured; `hilbench run --resume` skips positions that have one."""
     w = row.get("window")
-    return (row.get("phase"), row.get("sample_id"), int(row.get("iteration") or 0),
-            None if w is None or w != w else int(w))
+    return (
+        row.get("phase"),
+        row.get("sample_id"),
+        int(row.get("iteration") or 0),
+        None if w is None or w != w else int(w),
+    )
 
 
 class RowSink(Protocol):
@@ -152,9 +161,17 @@ class ListSink:
         self.rows.extend(rows)
 
 
-def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
-            rows: list[dict[str, Any]] | RowSink, outcome: JobOutcome, progress: Progress | None = None,
-            done: set[Key] | None = None, profiled: bool = False) -> None:
+def execute(
+    device: Any,
+    dev: DeviceInfo,
+    pj: PreparedJob,
+    base: dict[str, Any],
+    rows: list[dict[str, Any]] | RowSink,
+    outcome: JobOutcome,
+    progress: Progress | None = None,
+    done: set[Key] | None = None,
+    profiled: bool = False,
+) -> None:
     """Load the model on an open device and measure; rows go to `rows` as they arrive.
 
     `done` holds the plan positions an interrupted run already measured (resume): they
@@ -168,17 +185,32 @@ def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
     desc = device.load_model(pj.model_bytes, source=str(job.model))
     outcome.arena_used, outcome.n_ops = desc.arena_used, desc.n_ops
     base = dict(
-        base, job_id=job.job_id, board=dev.board, board_serial=dev.board_serial, device_kind=dev.device_kind,
-        core=dev.core, clock_hz=dev.clock_hz, firmware_name=dev.firmware_name,
-        firmware_sha256=dev.firmware_sha256, runtime=dev.runtime, model=job.model.name,
-        model_sha256=pj.info.sha256, dataset=pj.dataset.name, dataset_sha256=pj.dataset_sha256,
-        timing_source=dev.timing.source, emulated=dev.timing.emulated, energy_uj=None, energy_source=None,
+        base,
+        job_id=job.job_id,
+        board=dev.board,
+        board_serial=dev.board_serial,
+        device_kind=dev.device_kind,
+        core=dev.core,
+        clock_hz=dev.clock_hz,
+        firmware_name=dev.firmware_name,
+        firmware_sha256=dev.firmware_sha256,
+        runtime=dev.runtime,
+        model=job.model.name,
+        model_sha256=pj.info.sha256,
+        dataset=pj.dataset.name,
+        dataset_sha256=pj.dataset_sha256,
+        timing_source=dev.timing.source,
+        emulated=dev.timing.emulated,
+        energy_uj=None,
+        energy_source=None,
     )
     ds = pj.dataset
     plan = [("warmup", i, ds.vectors[0]) for i in range(job.warmup)]
     plan += [("measure", it, v) for v in ds.vectors for it in range(job.repeat)]
     todo = [(ph, it, v) for ph, it, v in plan if (ph, v.sample_id, it, None) not in done]
-    windows_left = any(("measure", ds.vectors[0].sample_id, 0, w) not in done for w in range(job.measure.windows))
+    windows_left = any(
+        ("measure", ds.vectors[0].sample_id, 0, w) not in done for w in range(job.measure.windows)
+    )
     if done and (todo or windows_left) and not any(ph == "warmup" for ph, _, _ in todo):
         for _ in range(job.warmup):  # warm the fresh device; these rows exist already
             device.run(ds.read(ds.vectors[0]))
@@ -191,18 +223,35 @@ def execute(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any],
         ref = refs[vec.sample_id]
         got = np.frombuffer(sample.output, dtype=pj.out_dtype)
         same_size = got.size == ref.size
-        diff = int(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))) if same_size and got.size else None
+        diff = (
+            int(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64))))
+            if same_size and got.size
+            else None
+        )
         pred = _predict(got, ds.num_classes)
-        sink.add([dict(
-            base, sample_id=vec.sample_id, label=vec.label, phase=phase, window=None, iteration=iteration,
-            ticks=sample.ticks, cycles=dev.timing.cycles(sample.ticks), latency_us=dev.timing.micros(sample.ticks),
-            prediction=pred,
-            correct=(pred == vec.label) if (pred is not None and vec.label is not None) else None,
-            output_sha256=hashlib.sha256(sample.output).hexdigest(), output=sample.output,
-            reference_output=ref.tobytes(), max_abs_diff_vs_reference=diff,
-            bit_exact=bool(same_size and np.array_equal(got, ref)),
-            score=_ad_score(pj, vec, got),
-        )])
+        sink.add(
+            [
+                dict(
+                    base,
+                    sample_id=vec.sample_id,
+                    label=vec.label,
+                    phase=phase,
+                    window=None,
+                    iteration=iteration,
+                    ticks=sample.ticks,
+                    cycles=dev.timing.cycles(sample.ticks),
+                    latency_us=dev.timing.micros(sample.ticks),
+                    prediction=pred,
+                    correct=(pred == vec.label) if (pred is not None and vec.label is not None) else None,
+                    output_sha256=hashlib.sha256(sample.output).hexdigest(),
+                    output=sample.output,
+                    reference_output=ref.tobytes(),
+                    max_abs_diff_vs_reference=diff,
+                    bit_exact=bool(same_size and np.array_equal(got, ref)),
+                    score=_ad_score(pj, vec, got),
+                )
+            ]
+        )
         if progress:
             progress(1)
     _windows(device, dev, pj, base, sink, progress, done)
@@ -216,14 +265,27 @@ def remaining(pj: PreparedJob, done: set[Key]) -> int:
         return pj.planned
     job = pj.job
     n = sum((("warmup", pj.dataset.vectors[0].sample_id, i, None) not in done) for i in range(job.warmup))
-    n += sum((("measure", v.sample_id, it, None) not in done) for v in pj.dataset.vectors for it in range(job.repeat))
+    n += sum(
+        (("measure", v.sample_id, it, None) not in done)
+        for v in pj.dataset.vectors
+        for it in range(job.repeat)
+    )
     sid = pj.dataset.vectors[0].sample_id
-    n += sum((("measure", sid, 0, w) not in done) for w in range(job.measure.windows)) * job.measure.inferences
+    n += (
+        sum((("measure", sid, 0, w) not in done) for w in range(job.measure.windows)) * job.measure.inferences
+    )
     return n
 
 
-def _windows(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any], sink: RowSink,
-             progress: Progress | None, done: set[Key]) -> None:
+def _windows(
+    device: Any,
+    dev: DeviceInfo,
+    pj: PreparedJob,
+    base: dict[str, Any],
+    sink: RowSink,
+    progress: Progress | None,
+    done: set[Key],
+) -> None:
     """MLPerf Tiny style performance windows on vector 0: each at least N inferences and
     at least T seconds of the DUT's own time (never the host's)."""
     m = pj.job.measure
@@ -236,19 +298,41 @@ def _windows(device: Any, dev: DeviceInfo, pj: PreparedJob, base: dict[str, Any]
             continue
         ticks: list[int] = []
         while len(ticks) < m.inferences or dev.timing.micros(sum(ticks)) < m.min_seconds * 1e6:
-            batch = device.run_many(data, max(1, m.inferences - len(ticks)) if len(ticks) < m.inferences else m.inferences)
+            batch = device.run_many(
+                data, max(1, m.inferences - len(ticks)) if len(ticks) < m.inferences else m.inferences
+            )
             ticks += batch
             if progress and len(ticks) <= m.inferences:
                 progress(len(batch))
-        sink.add([dict(
-            base, sample_id=vec.sample_id, label=vec.label, phase="measure", window=w, iteration=i,
-            ticks=t, cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t), prediction=None,
-            correct=None, output_sha256=None, output=None, reference_output=None,
-            max_abs_diff_vs_reference=None, bit_exact=None, score=None,
-        ) for i, t in enumerate(ticks)])
+        sink.add(
+            [
+                dict(
+                    base,
+                    sample_id=vec.sample_id,
+                    label=vec.label,
+                    phase="measure",
+                    window=w,
+                    iteration=i,
+                    ticks=t,
+                    cycles=dev.timing.cycles(t),
+                    latency_us=dev.timing.micros(t),
+                    prediction=None,
+                    correct=None,
+                    output_sha256=None,
+                    output=None,
+                    reference_output=None,
+                    max_abs_diff_vs_reference=None,
+                    bit_exact=None,
+                    score=None,
+                )
+                for i, t in enumerate(ticks)
+            ]
+        )
 
 
-def _profile_rows(device: Any, vector: bytes, info: ModelInfo, base: dict[str, Any], dev: DeviceInfo) -> list[dict[str, Any]]:
+def _profile_rows(
+    device: Any, vector: bytes, info: ModelInfo, base: dict[str, Any], dev: DeviceInfo
+) -> list[dict[str, Any]]:
     """Per-operator ticks of one inference (PROFILE), outside any timed INVOKE."""
     profile = getattr(device, "profile", None)
     ticks = profile(vector) if profile else None
@@ -256,7 +340,14 @@ def _profile_rows(device: Any, vector: bytes, info: ModelInfo, base: dict[str, A
         return []
     keep = ("run_id", "job_id", "board", "model", "model_sha256", "timing_source", "emulated", "clock_hz")
     return [
-        dict({k: base[k] for k in keep}, op_index=op.index, op_name=op.name, macs=op.macs, ticks=t,
-             cycles=dev.timing.cycles(t), latency_us=dev.timing.micros(t))
+        dict(
+            {k: base[k] for k in keep},
+            op_index=op.index,
+            op_name=op.name,
+            macs=op.macs,
+            ticks=t,
+            cycles=dev.timing.cycles(t),
+            latency_us=dev.timing.micros(t),
+        )
         for op, t in zip(info.ops, ticks)
     ]

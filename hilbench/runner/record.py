@@ -31,11 +31,20 @@ PLAN_VERSION = 1
 def job_plan(p: PreparedJob) -> dict[str, Any]:
     j = p.job
     return {
-        "job_id": j.job_id, "board": j.board.name, "board_config": j.board.model_dump(mode="json"),
-        "model_path": str(j.model.resolve()), "model_sha256": p.info.sha256,
-        "dataset_path": str(j.dataset.resolve()), "dataset_sha256": p.dataset_sha256,
-        "label": j.label, "limit": j.limit, "warmup": j.warmup, "repeat": j.repeat,
-        "measure": j.measure.model_dump(mode="json"), "profile": j.profile, "planned": p.planned,
+        "job_id": j.job_id,
+        "board": j.board.name,
+        "board_config": j.board.model_dump(mode="json"),
+        "model_path": str(j.model.resolve()),
+        "model_sha256": p.info.sha256,
+        "dataset_path": str(j.dataset.resolve()),
+        "dataset_sha256": p.dataset_sha256,
+        "label": j.label,
+        "limit": j.limit,
+        "warmup": j.warmup,
+        "repeat": j.repeat,
+        "measure": j.measure.model_dump(mode="json"),
+        "profile": j.profile,
+        "planned": p.planned,
     }
 
 
@@ -61,7 +70,9 @@ class RunRecord:
     resumed: bool = False
 
 
-def final_status(outcomes: list[JobOutcome], finished: int, rows: int, signal: str | None) -> tuple[str, str | None]:
+def final_status(
+    outcomes: list[JobOutcome], finished: int, rows: int, signal: str | None
+) -> tuple[str, str | None]:
     """(status, reason) when a run ends; see the module docstring."""
     failed = [o for o in outcomes if o.status == "error"]
     pending = [o for o in outcomes if o.status not in ("ok", "error")]
