@@ -546,6 +546,9 @@ def _register_proxy() -> None:
 
 
 _register_proxy()
+from hilbench.flash.cli import flash_command  # noqa: E402 - light: the flashers load when it runs
+
+app.command("flash")(handle_errors(flash_command))
 
 
 @app.command()

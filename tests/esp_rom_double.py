@@ -18,7 +18,8 @@ docs), so esptool itself, unchanged, is what talks to it:
   ASCII hex digits as the ROM does (the stub answers 16 raw bytes);
 - any other op: status 1, error 0x05 ("received message is invalid"), as the ROM.
 
-`mode="garbage"` makes it spew noise instead (a port at the wrong baud rate or with a
+`stuck_bit=ADDR` models a worn flash cell (bit 0 at ADDR reads 0 whatever is written), so
+a test can show the MD5 verify catches a bad write. `mode="garbage"` makes it spew noise instead (a port at the wrong baud rate or with a
 running application on it); `mode="silent"` reads and never answers.
 """
 
@@ -67,9 +68,10 @@ class RomState:
 class EspRomDouble:
     """Run with `with EspRomDouble() as rom:`; esptool opens `rom.port`."""
 
-    def __init__(self, mode: str = "rom") -> None:
+    def __init__(self, mode: str = "rom", stuck_bit: int | None = None) -> None:
         assert mode in ("rom", "silent", "garbage")
         self.mode = mode
+        self.stuck_bit = stuck_bit  # a flash address whose bit 0 stays 0 (a worn cell): verify must catch it
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)  # no echo, no line discipline until esptool's pyserial opens it
         self.port = os.ttyname(self.slave)
@@ -183,6 +185,8 @@ class EspRomDouble:
                 return
             addr = st.erase_begin + seq * st.block_size
             st.flash[addr : addr + length] = block
+            if self.stuck_bit is not None and addr <= self.stuck_bit < addr + length:
+                st.flash[self.stuck_bit] &= 0xFE
             st.writes.append((addr, length))
             self._send(op)
         elif op == OP_FLASH_END:
