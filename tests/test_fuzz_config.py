@@ -26,12 +26,13 @@ SETTINGS = settings(max_examples=200, deadline=None,
 
 BOARD_KEYS = ["kind", "description", "core", "clock_hz", "ram_bytes", "flash_bytes", "features",
               "firmware", "image", "defines", "model_store", "qemu", "port", "baudrate", "flasher",
-              "serial_number", "protocol", "model", "hex_chunk_bytes", "verify_load", "bogus"]
+              "serial_number", "protocol", "model", "hex_chunk_bytes", "verify_load", "flash", "chip", "target",
+              "bogus"]
 QEMU_KEYS = ["binary", "machine", "cpu", "icount_shift", "extra_args"]
 SUITE_KEYS = ["name", "board", "models", "warmup", "repeat", "seed", "profile", "measure", "bogus"]
 ENTRY_KEYS = ["model", "dataset", "name", "limit", "bogus"]
 WORDS = ["emulated", "native", "mcu", "litert", "remote", "ram", "flash", "auto", "hilbench",
-         "mlperf-tiny", "pyocd", "none", "mps2-an386", "cortex-m4f", "x.tflite", "", "a\x00b",
+         "mlperf-tiny", "pyocd", "esptool", "none", "mps2-an386", "cortex-m4f", "x.tflite", "", "a\x00b",
          "../../etc", "/abs/path"]
 
 scalars = st.one_of(

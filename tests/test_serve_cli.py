@@ -56,8 +56,8 @@ def test_serve_mlperf_board_model_from_boards_toml(tmp_path: Path) -> None:
 
 def test_serve_real_board_refuses_what_needs_flashing(tmp_path: Path) -> None:
     r = run_cli("serve", "--board", "bench-mcu", "--boards",
-                boards_file(tmp_path, mcu("/dev/null", 'flasher = "pyocd"\n')), timeout=60)
-    line = assert_one_line_error(r, "[boards.bench-mcu] key 'flasher'", "'pyocd'", "not implemented yet")
+                boards_file(tmp_path, mcu("/dev/null", 'flasher = "gdb"\n')), timeout=60)
+    line = assert_one_line_error(r, "[boards.bench-mcu] key 'flasher'", "'gdb'", "not implemented yet")
     r = run_cli("serve", "--board", "bench-mcu", "--model", "kws.tflite", "--boards",
                 boards_file(tmp_path, mcu("/dev/null")), timeout=60)
     assert_one_line_error(r, "--model kws.tflite", "board 'bench-mcu'", "not implemented")
