@@ -79,7 +79,7 @@ class EspRomDouble:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="esp-rom-double", daemon=True)
 
-    def __enter__(self) -> "EspRomDouble":
+    def __enter__(self) -> EspRomDouble:
         self._thread.start()
         return self
 

@@ -8,19 +8,24 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("esptool", reason="esptool is in the `boards` extra: pip install -e .[boards]")
 
-from hilbench.config.flash import FlashConfig  # noqa: E402
-from hilbench.flash.base import FlashError, Flasher  # noqa: E402
-from hilbench.flash.esptool import EsptoolFlasher  # noqa: E402
-from tests.clihelp import assert_one_line_error, run_cli  # noqa: E402
-from tests.esp_rom_double import OP_FLASH_BEGIN, OP_FLASH_DATA, OP_FLASH_END, OP_SPI_FLASH_MD5, EspRomDouble  # noqa: E402
+from hilbench.config.flash import FlashConfig
+from hilbench.flash.base import Flasher, FlashError
+from hilbench.flash.esptool import EsptoolFlasher
+from tests.clihelp import assert_one_line_error, run_cli
+from tests.esp_rom_double import OP_FLASH_BEGIN, OP_FLASH_DATA, OP_FLASH_END, OP_SPI_FLASH_MD5, EspRomDouble
 
 ADDR = 0x10000
-PTY_OPTS = dict(before="no-reset", after="no-reset")  # a pty has no DTR/RTS to reset the chip with
+
+
+def pty_opts(**kw: Any) -> FlashConfig:
+    """A pty has no DTR/RTS to reset the chip with: connect to the loader as it is."""
+    return FlashConfig(before="no-reset", after="no-reset", **kw)
 
 
 @pytest.fixture
@@ -33,13 +38,15 @@ def image(tmp_path: Path) -> Path:
 def test_flash_writes_verifies_and_then_skips(image: Path) -> None:
     data = image.read_bytes()
     with EspRomDouble() as rom:
-        flasher = EsptoolFlasher("esp32c3-devkit", rom.port, FlashConfig(**PTY_OPTS, timeout_s=30))
+        flasher = EsptoolFlasher("esp32c3-devkit", rom.port, pty_opts(timeout_s=30))
         assert isinstance(flasher, Flasher)
         result = flasher.flash(image, ADDR)
         st = rom.state
         assert (result.skipped, result.verified, result.address) == (False, True, ADDR)
         assert bytes(st.flash[ADDR : ADDR + len(data)]) == data
-        assert st.flash[ADDR + len(data) : ADDR + len(data) + 1] == b"\xff"  # padded with 0xFF, as esptool does
+        assert (
+            st.flash[ADDR + len(data) : ADDR + len(data) + 1] == b"\xff"
+        )  # padded with 0xFF, as esptool does
         assert st.ops.count(OP_FLASH_DATA) == 4 and OP_FLASH_BEGIN in st.ops
         # write_flash's verify: an MD5 of exactly the written region after the last block
         last_data = len(st.ops) - 1 - st.ops[::-1].index(OP_FLASH_DATA)
@@ -65,7 +72,7 @@ def test_a_bad_write_fails_the_md5_verify(tmp_path: Path) -> None:
     image = tmp_path / "ones.bin"
     image.write_bytes(b"\xff" * 2048)
     with EspRomDouble(stuck_bit=ADDR + 1500) as rom:
-        flasher = EsptoolFlasher("c3", rom.port, FlashConfig(**PTY_OPTS, timeout_s=30))
+        flasher = EsptoolFlasher("c3", rom.port, pty_opts(timeout_s=30))
         with pytest.raises(FlashError) as err:
             flasher.flash(image, ADDR, force=True)
         line = str(err.value)
@@ -77,11 +84,12 @@ def test_elf_image_is_refused_with_the_fix(tmp_path: Path) -> None:
     elf = tmp_path / "hilbench-dut.elf"
     elf.write_bytes(b"\x7fELF" + bytes(60))
     with pytest.raises(FlashError, match=r"board 'c3'.*ELF file.*elf2image"):
-        EsptoolFlasher("c3", "/dev/null", FlashConfig(**PTY_OPTS)).flash(elf)
+        EsptoolFlasher("c3", "/dev/null", pty_opts()).flash(elf)
 
 
-@pytest.mark.parametrize("mode, needle", [("silent", "No serial data received"),
-                                          ("garbage", "Failed to connect")])
+@pytest.mark.parametrize(
+    "mode, needle", [("silent", "No serial data received"), ("garbage", "Failed to connect")]
+)
 def test_nothing_or_garbage_on_the_port_is_one_clear_line(image: Path, mode: str, needle: str) -> None:
     with EspRomDouble(mode) as rom:
         flasher = EsptoolFlasher("esp32c3-devkit", rom.port, FlashConfig(timeout_s=30))
@@ -124,6 +132,8 @@ flash = {{ chip = "esp32c3", before = "no-reset", after = "no-reset", address = 
         assert "verified" in r.stdout and r.stderr.strip() == ""
         assert bytes(rom.state.flash[ADDR : ADDR + image.stat().st_size]) == image.read_bytes()
         r = run_cli("flash", "--board", "c3", "--boards", str(boards), str(image), env=env, timeout=120)
-        assert r.code == 0 and "already on the board (esptool); write skipped" in r.stdout, r.stdout + r.stderr
+        assert r.code == 0 and "already on the board (esptool); write skipped" in r.stdout, (
+            r.stdout + r.stderr
+        )
         r = run_cli("flash", "--board", "c3", "--boards", str(boards), str(tmp_path / "nope.bin"), env=env)
         assert_one_line_error(r, "board 'c3'", "no image file", "nope.bin")

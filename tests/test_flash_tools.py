@@ -20,13 +20,17 @@ from pydantic import ValidationError
 
 from hilbench.config.boards import BoardConfig
 from hilbench.config.flash import FlashConfig
-from hilbench.flash.base import FlashError, Flasher
+from hilbench.flash.base import Flasher, FlashError
 from hilbench.flash.bossac import BossacFlasher
 from hilbench.flash.openocd import OpenocdFlasher
 from tests.clihelp import assert_one_line_error, run_cli
 
-needs_bossac = pytest.mark.skipif(shutil.which("bossac") is None, reason="bossac not installed: apt-get install bossa-cli")
-needs_openocd = pytest.mark.skipif(shutil.which("openocd") is None, reason="openocd not installed: apt-get install openocd")
+needs_bossac = pytest.mark.skipif(
+    shutil.which("bossac") is None, reason="bossac not installed: apt-get install bossa-cli"
+)
+needs_openocd = pytest.mark.skipif(
+    shutil.which("openocd") is None, reason="openocd not installed: apt-get install openocd"
+)
 
 
 class PtyPeer:
@@ -95,10 +99,13 @@ def test_bossac_touches_1200_then_runs_with_the_arduino_arguments(peer: PtyPeer,
 @needs_bossac
 def test_bossac_forced_write_arguments_with_offset(peer: PtyPeer, image: Path) -> None:
     flasher = BossacFlasher("mkr", peer.port, FlashConfig(address=0x2000, touch_1200=False, timeout_s=20))
-    with pytest.raises(FlashError, match=rf"board 'mkr': bossac on {peer.port}: No device found on {peer.port}$"):
+    with pytest.raises(
+        FlashError, match=rf"board 'mkr': bossac on {peer.port}: No device found on {peer.port}$"
+    ):
         flasher.flash(image, force=True)
     assert [r.argv[1:] for r in flasher.runs] == [
-        ("-d", f"--port={peer.port}", "-U", "-i", "--offset=0x2000", "-e", "-w", "-v", str(image), "-R")]
+        ("-d", f"--port={peer.port}", "-U", "-i", "--offset=0x2000", "-e", "-w", "-v", str(image), "-R")
+    ]
     assert termios.B1200 not in peer.speeds  # touch_1200 = false: no touch
 
 
@@ -109,7 +116,9 @@ def test_bossac_missing_bootloader_port_is_named(peer: PtyPeer, image: Path, tmp
 
     old, bossac_mod.BOOTLOADER_WAIT_S = bossac_mod.BOOTLOADER_WAIT_S, 0.3
     try:
-        with pytest.raises(FlashError, match=rf"no bootloader port {gone} within 0.3 s of the 1200-baud touch"):
+        with pytest.raises(
+            FlashError, match=rf"no bootloader port {gone} within 0.3 s of the 1200-baud touch"
+        ):
             flasher.flash(image)
     finally:
         bossac_mod.BOOTLOADER_WAIT_S = old
@@ -118,7 +127,7 @@ def test_bossac_missing_bootloader_port_is_named(peer: PtyPeer, image: Path, tmp
 def test_bossac_refuses_an_elf(tmp_path: Path) -> None:
     elf = tmp_path / "fw.elf"
     elf.write_bytes(b"\x7fELF" + bytes(60))
-    with pytest.raises(FlashError, match="ELF file; bossac writes binary images.*objcopy -O binary"):
+    with pytest.raises(FlashError, match=r"ELF file; bossac writes binary images.*objcopy -O binary"):
         BossacFlasher("nano", "/dev/null").flash(elf)
 
 
@@ -127,21 +136,46 @@ def test_bossac_refuses_an_elf(tmp_path: Path) -> None:
 
 @needs_openocd
 def test_openocd_arguments_and_its_own_error(image: Path) -> None:
-    opts = FlashConfig(target="target/stm32l4x.cfg", address=0x0800_0000, probe="066DFF555185754867",
-                       frequency=4_000_000, timeout_s=30)
+    opts = FlashConfig(
+        target="target/stm32l4x.cfg",
+        address=0x0800_0000,
+        probe="066DFF555185754867",
+        frequency=4_000_000,
+        timeout_s=30,
+    )
     flasher = OpenocdFlasher("nucleo-l4r5zi", opts)
     assert isinstance(flasher, Flasher)
     with pytest.raises(FlashError) as err:
         flasher.flash(image)
     exe = shutil.which("openocd")
-    setup = (exe, "-f", "interface/stlink.cfg", "-c", "adapter serial 066DFF555185754867",
-             "-c", "adapter speed 4000", "-f", "target/stm32l4x.cfg")
+    setup = (
+        exe,
+        "-f",
+        "interface/stlink.cfg",
+        "-c",
+        "adapter serial 066DFF555185754867",
+        "-c",
+        "adapter speed 4000",
+        "-f",
+        "target/stm32l4x.cfg",
+    )
     assert flasher.runs[0].argv == setup + (
-        "-c", "init", "-c", "reset halt", "-c", f"verify_image {{{image}}} 0x8000000", "-c", "reset run",
-        "-c", "shutdown")
+        "-c",
+        "init",
+        "-c",
+        "reset halt",
+        "-c",
+        f"verify_image {{{image}}} 0x8000000",
+        "-c",
+        "reset run",
+        "-c",
+        "shutdown",
+    )
     # no ST-Link on this machine: openocd's own words, first error line
-    assert str(err.value) == "board 'nucleo-l4r5zi': openocd (interface/stlink.cfg, target/stm32l4x.cfg): " \
-                             "Error: open failed"
+    assert (
+        str(err.value) == "board 'nucleo-l4r5zi': openocd (interface/stlink.cfg, target/stm32l4x.cfg): "
+        "Error: open failed"
+    )
     with pytest.raises(FlashError, match="Error: open failed"):
         flasher.flash(image, force=True)
     assert flasher.runs[-1].argv == setup + ("-c", f"program {{{image}}} 0x8000000 verify reset exit")
@@ -151,12 +185,31 @@ def test_openocd_arguments_and_its_own_error(image: Path) -> None:
 def test_openocd_cmsis_dap_elf_no_address(tmp_path: Path) -> None:
     elf = tmp_path / "my fw.elf"  # a space: one Tcl word all the same
     elf.write_bytes(b"\x7fELF" + bytes(60))
-    flasher = OpenocdFlasher("f4", FlashConfig(interface="interface/cmsis-dap.cfg", target="target/stm32f4x.cfg",
-                                               scripts=["/opt/scripts"], verify=False, timeout_s=30))
-    assert flasher.argv(elf)[1:] == ["-s", "/opt/scripts", "-f", "interface/cmsis-dap.cfg", "-f",
-                                     "target/stm32f4x.cfg", "-c", f"program {{{elf}}} reset exit"]
-    with pytest.raises(FlashError, match=r"board 'f4': openocd \(interface/cmsis-dap.cfg, target/stm32f4x.cfg\): "
-                                         r"Error: .*(CMSIS-DAP|cmsis-dap|probe|device)"):
+    flasher = OpenocdFlasher(
+        "f4",
+        FlashConfig(
+            interface="interface/cmsis-dap.cfg",
+            target="target/stm32f4x.cfg",
+            scripts=["/opt/scripts"],
+            verify=False,
+            timeout_s=30,
+        ),
+    )
+    assert flasher.argv(elf)[1:] == [
+        "-s",
+        "/opt/scripts",
+        "-f",
+        "interface/cmsis-dap.cfg",
+        "-f",
+        "target/stm32f4x.cfg",
+        "-c",
+        f"program {{{elf}}} reset exit",
+    ]
+    with pytest.raises(
+        FlashError,
+        match=r"board 'f4': openocd \(interface/cmsis-dap.cfg, target/stm32f4x.cfg\): "
+        r"Error: .*(CMSIS-DAP|cmsis-dap|probe|device)",
+    ):
         flasher.flash(elf, force=True)
 
 
@@ -179,7 +232,9 @@ def test_pyocd_with_no_probe_is_a_clear_error(image: Path) -> None:
     t0 = time.monotonic()
     with pytest.raises(FlashError) as err:
         flasher.flash(image)
-    assert str(err.value) == "board 'nucleo-l4r5zi': pyocd: no debug probe found (unique id 066DFF555185754867)"
+    assert (
+        str(err.value) == "board 'nucleo-l4r5zi': pyocd: no debug probe found (unique id 066DFF555185754867)"
+    )
     assert time.monotonic() - t0 < 20
     with pytest.raises(FlashError, match=r"no debug probe found \(any unique id; set \[flash\] probe"):
         PyocdFlasher("x").matches(image)
@@ -189,14 +244,17 @@ def test_pyocd_with_no_probe_is_a_clear_error(image: Path) -> None:
 
 
 def _board(**kw: object) -> BoardConfig:
-    base: dict[str, object] = dict(name="b", kind="mcu", core="cortex-m4f", clock_hz=64_000_000, port="/dev/null")
-    return BoardConfig(**(base | kw))  # type: ignore[arg-type]
+    base: dict[str, object] = dict(
+        name="b", kind="mcu", core="cortex-m4f", clock_hz=64_000_000, port="/dev/null"
+    )
+    return BoardConfig.model_validate(base | kw)
 
 
 def test_flash_table_validation() -> None:
     for tool in ("esptool", "pyocd", "bossac", "openocd"):
         assert _board(flasher=tool).flasher == tool
-    assert _board(flasher="esptool", flash={"chip": "esp32c3", "address": 0x10000}).flash.chip == "esp32c3"
+    flash = _board(flasher="esptool", flash={"chip": "esp32c3", "address": 0x10000}).flash
+    assert flash is not None and (flash.chip, flash.address) == ("esp32c3", 0x10000)
     with pytest.raises(ValidationError, match=r"\[flash\] key 'chip' does not apply to flasher \"openocd\""):
         _board(flasher="openocd", flash={"chip": "esp32c3", "target": "target/stm32l4x.cfg"})
     with pytest.raises(ValidationError, match=r"a \[flash\] table needs `flasher`"):
@@ -204,8 +262,17 @@ def test_flash_table_validation() -> None:
     with pytest.raises(ValidationError, match="the GDB-remote flasher is not implemented yet"):
         _board(flasher="gdb")
     with pytest.raises(ValidationError, match=r"`flasher` is for real boards"):
-        BoardConfig(name="e", kind="emulated", core="c", clock_hz=1, firmware="mps2-an386",
-                    qemu={"machine": "mps2-an386"}, flasher="pyocd")
+        BoardConfig.model_validate(
+            dict(
+                name="e",
+                kind="emulated",
+                core="c",
+                clock_hz=1,
+                firmware="mps2-an386",
+                qemu={"machine": "mps2-an386"},
+                flasher="pyocd",
+            )
+        )
     with pytest.raises(ValidationError, match="timeout_s"):
         _board(flasher="pyocd", flash={"timeout_s": 0})
     with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
@@ -217,8 +284,10 @@ def test_boards_toml_flash_errors_name_the_table_and_key(tmp_path: Path) -> None
     from hilbench.errors import ConfigError
 
     path = tmp_path / "boards.toml"
-    path.write_text('[boards.c3]\nkind = "mcu"\ncore = "rv32"\nclock_hz = 1\nport = "/dev/null"\n'
-                    'flasher = "esptool"\n[boards.c3.flash]\nbefore = "sometimes"\n')
+    path.write_text(
+        '[boards.c3]\nkind = "mcu"\ncore = "rv32"\nclock_hz = 1\nport = "/dev/null"\n'
+        'flasher = "esptool"\n[boards.c3.flash]\nbefore = "sometimes"\n'
+    )
     with pytest.raises(ConfigError, match=r"\[boards.c3.flash\] key 'before'"):
         load_boards(path)
 

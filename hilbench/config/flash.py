@@ -20,18 +20,18 @@ class FlashConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # every flasher
-    address: int | None = Field(None, ge=0)  # where the image goes (default: the tool's / the ELF's)
-    timeout_s: float = Field(120.0, gt=0, le=3600)
+    address: int | None = Field(default=None, ge=0)  # where the image goes (default: the tool's / the ELF's)
+    timeout_s: float = Field(default=120.0, gt=0, le=3600)
     verify: bool = True  # read back / hash after writing, where the tool can
     # esptool (names as esptool's own options: --chip, --baud, --before, --after)
     chip: str | None = None  # "esp32c3"; default: detected
-    baud: int | None = Field(None, gt=0)  # flashing baud rate (default: the ROM's 115200)
+    baud: int | None = Field(default=None, gt=0)  # flashing baud rate (default: the ROM's 115200)
     before: EsptoolBefore | None = None
     after: EsptoolAfter | None = None
     # pyocd, openocd
     probe: str | None = None  # debug probe unique id / adapter serial number
     target: str | None = None  # pyocd target type ("stm32l4r5zitx"); openocd target script
-    frequency: int | None = Field(None, gt=0)  # SWD clock in Hz
+    frequency: int | None = Field(default=None, gt=0)  # SWD clock in Hz
     # openocd
     interface: str | None = None  # interface script, default "interface/stlink.cfg"
     scripts: list[str] = Field(default_factory=list)  # extra -s search directories
@@ -54,13 +54,17 @@ _KEYS: dict[str, set[str]] = {
 def check_flash_keys(kind: str, flasher: str | None, flash: FlashConfig | None) -> None:
     """A [flash] table only with a flasher, and only the keys that flasher reads."""
     if flasher not in (None, "none") and kind != "mcu":
-        raise ValueError(f"`flasher` is for real boards (kind \"mcu\"); a {kind} board is loaded by its emulator "
-                         "or run on this host")
+        raise ValueError(
+            f'`flasher` is for real boards (kind "mcu"); a {kind} board is loaded by its emulator '
+            "or run on this host"
+        )
     if flash is None:
         return
     if flasher in (None, "none"):
         raise ValueError("a [flash] table needs `flasher` (esptool, pyocd, bossac or openocd)")
     allowed = _KEYS[flasher]
     for key in sorted(flash.model_fields_set - allowed):
-        raise ValueError(f"[flash] key '{key}' does not apply to flasher \"{flasher}\" "
-                         f"(its keys: {', '.join(sorted(allowed))})")
+        raise ValueError(
+            f"[flash] key '{key}' does not apply to flasher \"{flasher}\" "
+            f"(its keys: {', '.join(sorted(allowed))})"
+        )

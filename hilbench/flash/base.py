@@ -76,7 +76,9 @@ def one_line(text: str, limit: int = 300) -> str:
     return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
-def tool_error_line(output: str, patterns: tuple[str, ...] = ("error", "fail", "no device", "not found")) -> str:
+def tool_error_line(
+    output: str, patterns: tuple[str, ...] = ("error", "fail", "no device", "not found")
+) -> str:
     """The line of a tool's output that says what went wrong: its first "Error..." line
     (openocd's cause comes first, its summaries after), else the last line matching
     `patterns`, else its last line."""
@@ -140,8 +142,9 @@ class Stopwatch:
 T = TypeVar("T")
 
 
-def call_with_timeout(work: Callable[[], T], timeout_s: float, on_timeout: Callable[[], None],
-                      name: str) -> tuple[bool, T | None, BaseException | None]:
+def call_with_timeout(
+    work: Callable[[], T], timeout_s: float, on_timeout: Callable[[], None], name: str
+) -> tuple[bool, T | None, BaseException | None]:
     """Run `work` in a worker thread for tools driven through their Python API (esptool,
     pyocd): (finished, value, error). At the timeout `on_timeout` runs (close the port the
     tool is blocked on) and the caller reports the timeout; a daemon thread never keeps
@@ -151,7 +154,7 @@ def call_with_timeout(work: Callable[[], T], timeout_s: float, on_timeout: Calla
     def run() -> None:
         try:
             box["value"] = work()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
+        except BaseException as exc:
             box["error"] = exc
 
     worker = threading.Thread(target=run, name=name, daemon=True)

@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 
 from hilbench.config.flash import FlashConfig
-from hilbench.flash.base import FlashError, FlashResult, Stopwatch, ToolRun, find_tool, run_tool, tool_error_line
+from hilbench.flash.base import (
+    FlashError,
+    FlashResult,
+    Stopwatch,
+    ToolRun,
+    find_tool,
+    run_tool,
+    tool_error_line,
+)
 
 BOOTLOADER_WAIT_S = 5.0  # the bootloader's CDC port appears within ~1 s of the touch
 
@@ -76,8 +84,10 @@ class BossacFlasher:
         end = time.monotonic() + BOOTLOADER_WAIT_S
         while not os.path.exists(self.bootloader_port):
             if time.monotonic() > end:
-                raise FlashError(f"board '{self.board}': bossac: no bootloader port {self.bootloader_port} "
-                                 f"within {BOOTLOADER_WAIT_S:g} s of the 1200-baud touch on {self.port}")
+                raise FlashError(
+                    f"board '{self.board}': bossac: no bootloader port {self.bootloader_port} "
+                    f"within {BOOTLOADER_WAIT_S:g} s of the 1200-baud touch on {self.port}"
+                )
             time.sleep(0.1)
 
     def _run(self, argv: list[str]) -> ToolRun:
@@ -86,16 +96,21 @@ class BossacFlasher:
         return run
 
     def _fail(self, run: ToolRun) -> FlashError:
-        why = (f"no result within the timeout ({self.timeout_s:g} s)" if run.returncode is None
-               else tool_error_line(run.output, ("failed", "no device", "error", "invalid", "exclusive")))
+        why = (
+            f"no result within the timeout ({self.timeout_s:g} s)"
+            if run.returncode is None
+            else tool_error_line(run.output, ("failed", "no device", "error", "invalid", "exclusive"))
+        )
         return FlashError(f"board '{self.board}': bossac on {self.bootloader_port}: {why}")
 
     def _check_image(self, image: Path) -> None:
         if not image.is_file():
             raise FlashError(f"board '{self.board}': no image file {image}")
         if image.read_bytes()[:4] == b"\x7fELF":
-            raise FlashError(f"board '{self.board}': {image} is an ELF file; bossac writes binary images "
-                             f"(make one with `arm-none-eabi-objcopy -O binary {image.name} {image.stem}.bin`)")
+            raise FlashError(
+                f"board '{self.board}': {image} is an ELF file; bossac writes binary images "
+                f"(make one with `arm-none-eabi-objcopy -O binary {image.name} {image.stem}.bin`)"
+            )
 
     def matches(self, image: Path, address: int | None = None) -> bool | None:
         self._check_image(image)
@@ -111,9 +126,13 @@ class BossacFlasher:
         clock = Stopwatch()
         where = address if address is not None else self.options.address
         if not force and self.matches(image, address):
-            return FlashResult(self.board, self.tool, image, where, True, True, clock.seconds, self.runs[-1].argv)
+            return FlashResult(
+                self.board, self.tool, image, where, True, True, clock.seconds, self.runs[-1].argv
+            )
         self._enter_bootloader()
         run = self._run(self.argv(image, address, write=True))
         if run.returncode != 0 or (self.options.verify and "Verify successful" not in run.output):
             raise self._fail(run)
-        return FlashResult(self.board, self.tool, image, where, False, self.options.verify, clock.seconds, run.argv)
+        return FlashResult(
+            self.board, self.tool, image, where, False, self.options.verify, clock.seconds, run.argv
+        )

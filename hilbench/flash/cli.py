@@ -9,7 +9,7 @@ tool and the tool's own message (exit 2).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,13 +29,26 @@ def parse_address(text: str | None) -> int | None:
 
 
 def flash_command(
-    image: Annotated[Optional[Path], typer.Argument(
-        help="image to write (default: the board's `image`, else its `firmware` built)")] = None,
-    board: Annotated[Optional[str], typer.Option("--board", "-b", help="board name from boards.toml")] = None,
-    boards: Annotated[Optional[Path], typer.Option("--boards", help="boards.toml to use (default: $HIL_BOARDS, ./boards.toml)")] = None,
-    address: Annotated[Optional[str], typer.Option(
-        "--address", metavar="ADDR", help="flash address, e.g. 0x10000 (default: `address` of the board's flash table)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="write even when the board already holds the image")] = False,
+    image: Annotated[
+        Path | None,
+        typer.Argument(help="image to write (default: the board's `image`, else its `firmware` built)"),
+    ] = None,
+    board: Annotated[str | None, typer.Option("--board", "-b", help="board name from boards.toml")] = None,
+    boards: Annotated[
+        Path | None,
+        typer.Option("--boards", help="boards.toml to use (default: $HIL_BOARDS, ./boards.toml)"),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="ADDR",
+            help="flash address, e.g. 0x10000 (default: `address` of the board's flash table)",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="write even when the board already holds the image")
+    ] = False,
 ) -> None:
     """Flash a real board (esptool, pyocd, bossac, openocd; docs/flashing.md); skips the
     write when the board already holds the image."""

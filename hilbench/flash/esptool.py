@@ -35,7 +35,7 @@ def _esptool() -> Any:
         import esptool
         import esptool.cmds
     except ImportError:
-        raise ToolMissingError(f"flasher \"esptool\" needs the esptool Python package: {EXTRA_HINT}") from None
+        raise ToolMissingError(f'flasher "esptool" needs the esptool Python package: {EXTRA_HINT}') from None
     return esptool
 
 
@@ -50,7 +50,7 @@ def _collector() -> Any:
     printed over hilbench's output. Built on first use: esptool is an optional extra."""
     from esptool.logger import TemplateLogger
 
-    class Collector(TemplateLogger):  # type: ignore[misc]
+    class Collector(TemplateLogger):
         def __init__(self) -> None:
             self.lines: list[str] = []
 
@@ -99,8 +99,10 @@ class EsptoolFlasher:
         except OSError as exc:
             raise FlashError(f"board '{self.board}': cannot read image {image}: {exc.strerror}") from None
         if data[:4] == b"\x7fELF":
-            raise FlashError(f"board '{self.board}': {image} is an ELF file; esptool writes binary images "
-                             f"(make one with `esptool --chip {self.options.chip or 'esp32c3'} elf2image {image}`)")
+            raise FlashError(
+                f"board '{self.board}': {image} is an ELF file; esptool writes binary images "
+                f"(make one with `esptool --chip {self.options.chip or 'esp32c3'} elf2image {image}`)"
+            )
         if not data:
             raise FlashError(f"board '{self.board}': image {image} is empty")
         return data
@@ -128,13 +130,15 @@ class EsptoolFlasher:
                     esp = esptool.targets.CHIP_DEFS[opts.chip](ser, baud)
                     esp.connect(before)
                 else:
-                    esp = esptool.cmds.detect_chip(ser, baud, connect_mode=before)  # type: ignore[arg-type]
+                    esp = esptool.cmds.detect_chip(
+                        ser, baud, connect_mode=before
+                    )  # a Serial works as the port
                 if opts.baud and opts.baud != baud:
                     esp.change_baud(opts.baud)
                 esptool.cmds.attach_flash(esp)
                 result["value"] = work(esp)
                 esptool.cmds.reset_chip(esp, opts.after or "hard-reset")
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            except BaseException as exc:
                 result["error"] = exc
 
         old_logger = EspLog.instance
@@ -146,8 +150,10 @@ class EsptoolFlasher:
             if worker.is_alive():
                 ser.close()  # ends the read esptool is blocked in
                 worker.join(5)
-                raise self._fail(f"no result within the timeout ({self.timeout_s:g} s)" +
-                                 (f"; last: {collector.lines[-1]}" if collector.lines else ""))
+                raise self._fail(
+                    f"no result within the timeout ({self.timeout_s:g} s)"
+                    + (f"; last: {collector.lines[-1]}" if collector.lines else "")
+                )
         finally:
             EspLog.instance = old_logger
             self.log = collector.lines
@@ -159,7 +165,7 @@ class EsptoolFlasher:
                 first = str(error).strip().splitlines()
                 raise self._fail(first[0] if first else type(error).__name__) from None
             raise error
-        return result["value"]  # type: ignore[no-any-return]
+        return result["value"]
 
     @staticmethod
     def _same(esp: Any, address: int, data: bytes) -> bool:
@@ -186,8 +192,9 @@ class EsptoolFlasher:
                 return True
             # No stub, no compression: the ROM's own FLASH_DATA path. write_flash then hashes
             # the region with SPI_FLASH_MD5 and raises FatalError on a mismatch (its verify).
-            _esptool().cmds.write_flash(esp, [(where, raw)], no_compress=True, no_progress=True,
-                                        flash_size="keep", force=force)
+            _esptool().cmds.write_flash(
+                esp, [(where, raw)], no_compress=True, no_progress=True, flash_size="keep", force=force
+            )
             return False
 
         skipped = self._session(work)

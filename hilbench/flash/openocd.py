@@ -12,7 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from hilbench.config.flash import FlashConfig
-from hilbench.flash.base import FlashError, FlashResult, Stopwatch, ToolRun, find_tool, run_tool, tool_error_line
+from hilbench.flash.base import (
+    FlashError,
+    FlashResult,
+    Stopwatch,
+    ToolRun,
+    find_tool,
+    run_tool,
+    tool_error_line,
+)
 
 DEFAULT_INTERFACE = "interface/stlink.cfg"
 
@@ -34,8 +42,10 @@ class OpenocdFlasher:
         self.timeout_s = self.options.timeout_s
         self.runs: list[ToolRun] = []
         if not self.options.target:
-            raise FlashError(f"board '{board}': flasher \"openocd\" needs [flash] target (a target script, "
-                             "e.g. \"target/stm32l4x.cfg\")")
+            raise FlashError(
+                f"board '{board}': flasher \"openocd\" needs [flash] target (a target script, "
+                'e.g. "target/stm32l4x.cfg")'
+            )
 
     def _setup(self) -> list[str]:
         opts = self.options
@@ -53,18 +63,32 @@ class OpenocdFlasher:
     def _where(self, image: Path, address: int | None) -> str:
         where = address if address is not None else self.options.address
         if where is None and image.suffix.lower() == ".bin":
-            raise FlashError(f"board '{self.board}': openocd needs an address for a raw binary ({image.name}): "
-                             "set [flash] address (e.g. 0x08000000 for STM32)")
+            raise FlashError(
+                f"board '{self.board}': openocd needs an address for a raw binary ({image.name}): "
+                "set [flash] address (e.g. 0x08000000 for STM32)"
+            )
         return f" {where:#x}" if where is not None else ""
 
     def argv(self, image: Path, address: int | None = None) -> list[str]:
         verify = " verify" if self.options.verify else ""
-        return self._setup() + ["-c", f"program {_tcl_word(image)}{self._where(image, address)}{verify} reset exit"]
+        return self._setup() + [
+            "-c",
+            f"program {_tcl_word(image)}{self._where(image, address)}{verify} reset exit",
+        ]
 
     def verify_argv(self, image: Path, address: int | None = None) -> list[str]:
-        return self._setup() + ["-c", "init", "-c", "reset halt",
-                                "-c", f"verify_image {_tcl_word(image)}{self._where(image, address)}",
-                                "-c", "reset run", "-c", "shutdown"]
+        return self._setup() + [
+            "-c",
+            "init",
+            "-c",
+            "reset halt",
+            "-c",
+            f"verify_image {_tcl_word(image)}{self._where(image, address)}",
+            "-c",
+            "reset run",
+            "-c",
+            "shutdown",
+        ]
 
     def _run(self, argv: list[str]) -> ToolRun:
         run = run_tool(argv, self.timeout_s)
@@ -72,8 +96,11 @@ class OpenocdFlasher:
         return run
 
     def _fail(self, run: ToolRun) -> FlashError:
-        why = (f"no result within the timeout ({self.timeout_s:g} s)" if run.returncode is None
-               else tool_error_line(run.output, ("error", "fail", "can't", "couldn't", "no device")))
+        why = (
+            f"no result within the timeout ({self.timeout_s:g} s)"
+            if run.returncode is None
+            else tool_error_line(run.output, ("error", "fail", "can't", "couldn't", "no device"))
+        )
         scripts = f"{self.options.interface or DEFAULT_INTERFACE}, {self.options.target}"
         return FlashError(f"board '{self.board}': openocd ({scripts}): {why}")
 
@@ -83,7 +110,9 @@ class OpenocdFlasher:
         run = self._run(self.verify_argv(image, address))
         if run.returncode == 0 and "verified" in run.output:
             return True
-        if run.returncode is not None and ("checksum mismatch" in run.output or "contents differ" in run.output):
+        if run.returncode is not None and (
+            "checksum mismatch" in run.output or "contents differ" in run.output
+        ):
             return False
         raise self._fail(run)
 
@@ -91,8 +120,12 @@ class OpenocdFlasher:
         clock = Stopwatch()
         where = address if address is not None else self.options.address
         if not force and self.matches(image, address):
-            return FlashResult(self.board, self.tool, image, where, True, True, clock.seconds, self.runs[-1].argv)
+            return FlashResult(
+                self.board, self.tool, image, where, True, True, clock.seconds, self.runs[-1].argv
+            )
         run = self._run(self.argv(image, address))
         if run.returncode != 0:
             raise self._fail(run)
-        return FlashResult(self.board, self.tool, image, where, False, self.options.verify, clock.seconds, run.argv)
+        return FlashResult(
+            self.board, self.tool, image, where, False, self.options.verify, clock.seconds, run.argv
+        )

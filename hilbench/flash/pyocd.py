@@ -38,16 +38,19 @@ class PyocdFlasher:
             from pyocd.core.helpers import ConnectHelper
             from pyocd.core.session import Session
         except ImportError:
-            raise ToolMissingError(f"flasher \"pyocd\" needs the pyocd Python package: {EXTRA_HINT}") from None
+            raise ToolMissingError(f'flasher "pyocd" needs the pyocd Python package: {EXTRA_HINT}') from None
         opts = self.options
-        probes = ConnectHelper.get_all_connected_probes(blocking=False, unique_id=opts.probe,
-                                                        print_wait_message=False)
+        probes = ConnectHelper.get_all_connected_probes(
+            blocking=False, unique_id=opts.probe, print_wait_message=False
+        )
         wanted = f"unique id {opts.probe}" if opts.probe else "any unique id; set [flash] probe to choose one"
         if not probes:
             raise self._fail(f"no debug probe found ({wanted})")
         if len(probes) > 1:
             ids = ", ".join(p.unique_id for p in probes)
-            raise self._fail(f"{len(probes)} debug probes match ({ids}); set [flash] probe to the unique id of one")
+            raise self._fail(
+                f"{len(probes)} debug probes match ({ids}); set [flash] probe to the unique id of one"
+            )
         options: dict[str, Any] = {"hide_programming_progress": True, "smart_flash": True}
         if opts.target:
             options["target_override"] = opts.target
@@ -60,8 +63,9 @@ class PyocdFlasher:
 
         session = self._session()
         try:
-            done, value, error = call_with_timeout(lambda: self._in_session(session, work), self.timeout_s,
-                                                   lambda: None, f"pyocd-{self.board}")
+            done, value, error = call_with_timeout(
+                lambda: self._in_session(session, work), self.timeout_s, lambda: None, f"pyocd-{self.board}"
+            )
         except PyocdError as exc:
             raise self._fail(str(exc)) from None
         if not done:
@@ -104,19 +108,28 @@ class PyocdFlasher:
         def work(session: Any) -> None:
             where = self._bin_address(session, address) if is_bin else None
             outcome["where"] = where
-            if is_bin and not force and self._reads_back(session, data, where):
+            if where is not None and not force and self._reads_back(session, data, where):
                 outcome["skipped"] = True
                 return
-            kwargs = {"base_address": where} if is_bin else {}
+            kwargs = {"base_address": where} if where is not None else {}
             FileProgrammer(session, smart_flash=not force).program(str(image), **kwargs)
-            if is_bin and self.options.verify:
+            if where is not None and self.options.verify:
                 session.target.reset_and_halt()
                 if not self._reads_back(session, data, where):
-                    raise FlashError(f"board '{self.board}': pyocd: verify failed: flash at {where:#x} "
-                                     f"differs from {image.name} after writing")
+                    raise FlashError(
+                        f"board '{self.board}': pyocd: verify failed: flash at {where:#x} "
+                        f"differs from {image.name} after writing"
+                    )
             session.target.reset()
 
         self._run(work)
         skipped = bool(outcome.get("skipped"))
-        return FlashResult(self.board, self.tool, image, outcome.get("where"), skipped,
-                           skipped or (is_bin and self.options.verify), clock.seconds)
+        return FlashResult(
+            self.board,
+            self.tool,
+            image,
+            outcome.get("where"),
+            skipped,
+            skipped or (is_bin and self.options.verify),
+            clock.seconds,
+        )

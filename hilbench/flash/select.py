@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hilbench.config.boards import BoardConfig
 from hilbench.errors import ConfigError, NotImplementedFeature
-from hilbench.flash.base import FlashError, Flasher, FlashResult
+from hilbench.flash.base import Flasher, FlashError, FlashResult
 
 
 def make_flasher(board: BoardConfig) -> Flasher:
@@ -18,8 +18,10 @@ def make_flasher(board: BoardConfig) -> Flasher:
     kind = board.flasher
     opts = board.flash
     if kind in (None, "none"):
-        raise ConfigError(f"board '{board.name}' has no `flasher` (esptool, pyocd, bossac or openocd): "
-                          "set one in boards.toml to flash it with hilbench")
+        raise ConfigError(
+            f"board '{board.name}' has no `flasher` (esptool, pyocd, bossac or openocd): "
+            "set one in boards.toml to flash it with hilbench"
+        )
     if kind in ("esptool", "bossac") and not board.port:
         raise ConfigError(f"board '{board.name}': flasher \"{kind}\" needs `port`")
     if kind == "esptool":
@@ -55,12 +57,14 @@ def board_image(board: BoardConfig) -> Path:
         named = f"no firmware target '{target}' in firmware/boards/" if target else "no `firmware` or `image`"
         raise NotImplementedFeature(
             f"board '{board.name}': {named}: hilbench firmware ports for real boards "
-            "arrive with the firmware-port work; give an IMAGE to flash, or set `image` in boards.toml")
+            "arrive with the firmware-port work; give an IMAGE to flash, or set `image` in boards.toml"
+        )
     return build_image(target, defines=tuple(board.defines))
 
 
-def flash_board(board: BoardConfig, image: Path | None = None, address: int | None = None,
-                force: bool = False) -> FlashResult:
+def flash_board(
+    board: BoardConfig, image: Path | None = None, address: int | None = None, force: bool = False
+) -> FlashResult:
     """Flash `image` (default: `board_image`) onto the board, holding its lock."""
     from hilbench.locks import physical_board_lock
 
