@@ -82,7 +82,19 @@ def image(tmp_path: Path) -> Path:
 
 
 @needs_bossac
-def test_bossac_touches_1200_then_runs_with_the_arduino_arguments(peer: PtyPeer, image: Path) -> None:
+def test_bossac_touches_1200_then_runs_with_the_arduino_arguments(
+    peer: PtyPeer, image: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hilbench.flash.bossac as bossac_mod
+
+    touched: list[int] = []
+
+    def touch_and_look(port: str) -> None:  # the real touch, then the port's speed as it left it
+        real_touch(port)
+        touched.append(termios.tcgetattr(peer.master)[4])
+
+    real_touch = bossac_mod.touch_1200
+    monkeypatch.setattr(bossac_mod, "touch_1200", touch_and_look)
     flasher = BossacFlasher("nano33ble", peer.port, FlashConfig(timeout_s=20))
     assert isinstance(flasher, Flasher)
     with pytest.raises(FlashError) as err:
@@ -91,8 +103,10 @@ def test_bossac_touches_1200_then_runs_with_the_arduino_arguments(peer: PtyPeer,
     # skip-if-same first: bossac's verify-only run (read back by the bootloader), then reset
     assert flasher.runs[0].argv == (exe, "-d", f"--port={peer.port}", "-U", "-i", "-v", str(image), "-R")
     assert str(err.value) == f"board 'nano33ble': bossac on {peer.port}: No device found on {peer.port}"
-    assert termios.B1200 in peer.speeds  # the 1200-baud touch reached the port
-    time.sleep(0.05)
+    assert touched == [termios.B1200]  # the 1200-baud touch reached the port, once
+    end = time.monotonic() + 5
+    while not (b"N#" in peer.received and b"V#" in peer.received) and time.monotonic() < end:
+        time.sleep(0.02)
     assert b"N#" in peer.received and b"V#" in peer.received  # bossac spoke SAM-BA to it
 
 
@@ -106,7 +120,7 @@ def test_bossac_forced_write_arguments_with_offset(peer: PtyPeer, image: Path) -
     assert [r.argv[1:] for r in flasher.runs] == [
         ("-d", f"--port={peer.port}", "-U", "-i", "--offset=0x2000", "-e", "-w", "-v", str(image), "-R")
     ]
-    assert termios.B1200 not in peer.speeds  # touch_1200 = false: no touch
+    assert termios.B1200 not in peer.speeds  # touch_1200 = false: the port never went to 1200 baud
 
 
 def test_bossac_missing_bootloader_port_is_named(peer: PtyPeer, image: Path, tmp_path: Path) -> None:
