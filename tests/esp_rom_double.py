@@ -18,7 +18,8 @@ docs), so esptool itself, unchanged, is what talks to it:
   ASCII hex digits as the ROM does (the stub answers 16 raw bytes);
 - any other op: status 1, error 0x05 ("received message is invalid"), as the ROM.
 
-`stuck_bit=ADDR` models a worn flash cell (bit 0 at ADDR reads 0 whatever is written), so
+`tcp=True` puts it behind a TCP port (`rom.port` is a `socket://` URL), as a serial-to-TCP
+bridge would. `stuck_bit=ADDR` models a worn flash cell (bit 0 at ADDR reads 0 whatever is written), so
 a test can show the MD5 verify catches a bad write. `mode="garbage"` makes it spew noise instead (a port at the wrong baud rate or with a
 running application on it); `mode="silent"` reads and never answers.
 """
@@ -29,6 +30,7 @@ import hashlib
 import os
 import random
 import select
+import socket
 import struct
 import threading
 import tty
@@ -68,13 +70,20 @@ class RomState:
 class EspRomDouble:
     """Run with `with EspRomDouble() as rom:`; esptool opens `rom.port`."""
 
-    def __init__(self, mode: str = "rom", stuck_bit: int | None = None) -> None:
+    def __init__(self, mode: str = "rom", stuck_bit: int | None = None, tcp: bool = False) -> None:
         assert mode in ("rom", "silent", "garbage")
         self.mode = mode
         self.stuck_bit = stuck_bit  # a flash address whose bit 0 stays 0 (a worn cell): verify must catch it
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)  # no echo, no line discipline until esptool's pyserial opens it
-        self.port = os.ttyname(self.slave)
+        self._listener: socket.socket | None = None
+        self._conn: socket.socket | None = None
+        if tcp:  # the loader behind a serial-to-TCP bridge (ser2net, esp_rfc2217_server): socket://
+            self._listener = socket.create_server(("127.0.0.1", 0))
+            self.port = f"socket://127.0.0.1:{self._listener.getsockname()[1]}"
+            self.master = self.slave = -1  # set when the client connects
+        else:
+            self.master, self.slave = os.openpty()
+            tty.setraw(self.slave)  # no echo, no line discipline until esptool's pyserial opens it
+            self.port = os.ttyname(self.slave)
         self.state = RomState()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="esp-rom-double", daemon=True)
@@ -89,6 +98,11 @@ class EspRomDouble:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        if self._listener is not None:
+            self._listener.close()
+            if self._conn is not None:
+                self._conn.close()
+            return
         for fd in (self.master, self.slave):
             try:
                 os.close(fd)
@@ -102,6 +116,16 @@ class EspRomDouble:
         os.write(self.master, slip_encode(pkt))
 
     def _serve(self) -> None:
+        if self._listener is not None:
+            self._listener.settimeout(0.05)
+            while self._conn is None and not self._stop.is_set():
+                try:
+                    self._conn, _ = self._listener.accept()
+                except TimeoutError:
+                    continue
+            if self._conn is None:
+                return
+            self.master = self._conn.fileno()  # os.read / os.write work on a socket's fd too
         rng = random.Random(1234)
         frame = bytearray()
         in_frame = escaped = False
@@ -119,6 +143,8 @@ class EspRomDouble:
             except OSError:  # the other side is closed between opens: keep serving
                 self._stop.wait(0.02)
                 continue
+            if not chunk and self._conn is not None:  # the TCP client hung up
+                return
             if self.mode != "rom":
                 continue
             for b in chunk:

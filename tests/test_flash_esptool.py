@@ -68,6 +68,28 @@ def test_flash_writes_verifies_and_then_skips(image: Path) -> None:
         assert OP_FLASH_END not in st.ops  # ROM path without reboot: esptool never leaves the loader
 
 
+def test_socket_url_port(image: Path) -> None:
+    """A socket:// port (a serial-to-TCP bridge): esptool connects without reset lines."""
+    with EspRomDouble(tcp=True) as rom:
+        assert rom.port.startswith("socket://127.0.0.1:")
+        flasher = EsptoolFlasher("c3-remote", rom.port, FlashConfig(chip="esp32c3", timeout_s=30))
+        result = flasher.flash(image, ADDR)
+        assert not result.skipped and result.verified
+        assert bytes(rom.state.flash[ADDR : ADDR + image.stat().st_size]) == image.read_bytes()
+
+
+def test_missing_esptool_names_the_extra(image: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from hilbench.errors import ToolMissingError
+
+    monkeypatch.setitem(sys.modules, "esptool", None)  # as if not installed: import raises ImportError
+    with pytest.raises(
+        ToolMissingError, match=r"needs the esptool Python package.*pip install hilbench\[boards\]"
+    ):
+        EsptoolFlasher("c3", "/dev/null", pty_opts()).flash(image)
+
+
 def test_a_bad_write_fails_the_md5_verify(tmp_path: Path) -> None:
     image = tmp_path / "ones.bin"
     image.write_bytes(b"\xff" * 2048)

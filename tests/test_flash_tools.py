@@ -254,6 +254,20 @@ def test_pyocd_with_no_probe_is_a_clear_error(image: Path) -> None:
         PyocdFlasher("x").matches(image)
 
 
+def test_missing_pyocd_names_the_extra(image: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from hilbench.errors import ToolMissingError
+    from hilbench.flash.pyocd import PyocdFlasher
+
+    monkeypatch.setitem(sys.modules, "pyocd", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "pyocd.core.helpers", None)
+    with pytest.raises(
+        ToolMissingError, match=r"needs the pyocd Python package.*pip install hilbench\[boards\]"
+    ):
+        PyocdFlasher("n").matches(image)
+
+
 # -- boards.toml and the CLI --------------------------------------------------------
 
 
