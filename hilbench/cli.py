@@ -41,12 +41,14 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
-    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                          help="Print hilbench's version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print hilbench's version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Hardware-in-the-loop benchmarking for TinyML."""
-
-
 
 
 def default_boards_file() -> Path:
@@ -87,56 +89,129 @@ def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-BoardsOpt = Annotated[Path | None, typer.Option("--boards", help="boards.toml to use", envvar="HILBENCH_BOARDS",
-                                                   show_envvar=True)]
+BoardsOpt = Annotated[
+    Path | None,
+    typer.Option("--boards", help="boards.toml to use", envvar="HILBENCH_BOARDS", show_envvar=True),
+]
 
 
 @app.command()
 @handle_errors
 def run(
-    suite: Annotated[Path | None, typer.Argument(help="suite file (TOML): boards x models x datasets")] = None,
+    suite: Annotated[
+        Path | None, typer.Argument(help="suite file (TOML): boards x models x datasets")
+    ] = None,
     board: Annotated[str | None, typer.Option("--board", "-b", help="board name from boards.toml")] = None,
-    model: Annotated[Path | None, typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
-    dataset: Annotated[Path | None, typer.Option("--dataset", "-d", help="vector directory, MLPerf Tiny layout")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help=".tflite model (default: the demo model)")
+    ] = None,
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", "-d", help="vector directory, MLPerf Tiny layout")
+    ] = None,
     boards: BoardsOpt = None,
-    results_dir: Annotated[Path | None, typer.Option("--results-dir", help="where run directories go",
-                                                        envvar="HILBENCH_RESULTS", show_envvar=True)] = None,
+    results_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--results-dir", help="where run directories go", envvar="HILBENCH_RESULTS", show_envvar=True
+        ),
+    ] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="use only the first N vectors")] = None,
     warmup: Annotated[int, typer.Option("--warmup", min=0, help="warm-up inferences before measuring")] = 1,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="measured inferences per vector")] = 1,
-    profile: Annotated[bool, typer.Option("--profile/--no-profile", help="per-layer profile of one inference")] = True,
+    profile: Annotated[
+        bool, typer.Option("--profile/--no-profile", help="per-layer profile of one inference")
+    ] = True,
     layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profile table")] = False,
-    confusion: Annotated[bool, typer.Option("--confusion", help="print the confusion matrix of each classifier")] = False,
-    baseline: Annotated[str | None, typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression")] = None,
-    junit: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")] = None,
-    report: Annotated[bool, typer.Option("--report/--no-report", help="write report.html into the run directory")] = True,
-    mlperf_tiny: Annotated[str | None, typer.Option(
-        "--mlperf-tiny", metavar="MODE",
-        help="MLPerf Tiny scoring mode, performance | accuracy, on a board with protocol = \"mlperf-tiny\": "
-             "writes the official runner's session files (results.txt, log.txt, results.json)")] = None,
-    window_seconds: Annotated[float | None, typer.Option(
-        "--window-seconds", min=0.0,
-        help="--mlperf-tiny performance: grow the runner's `infer N` until each window lasts this many DUT "
-             "seconds (default: N as the official tests_performance.yaml has it)")] = None,
-    windows: Annotated[int, typer.Option("--windows", min=1, help="--mlperf-tiny performance: windows (rules: 5)")] = 5,
-    resume: Annotated[str | None, typer.Option(
-        "--resume", metavar="RUN_ID",
-        help="finish an interrupted (partial) run: only what it has not measured, into the same run")] = None,
-    max_restarts: Annotated[int | None, typer.Option(
-        "--max-restarts", min=0, help="restarts/resets of a failed board in a row before it is quarantined "
-                                      "(0: the first failure ends the job; default: boards.toml max_restarts, else 3)")] = None,
-    progress_interval: Annotated[str | None, typer.Option(
-        "--progress-interval", metavar="SECONDS", envvar="HILBENCH_PROGRESS_INTERVAL", show_envvar=True,
-        help="stderr not a terminal: a progress line at least this often (and every 10 % of a job; 0: only those) "
-             "(default: 30)")] = None,
+    confusion: Annotated[
+        bool, typer.Option("--confusion", help="print the confusion matrix of each classifier")
+    ] = False,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="run id, tag, or 'last': compare and exit 1 on regression"),
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="write JUnit XML of the verdicts (or of the jobs)")
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="write report.html into the run directory")
+    ] = True,
+    mlperf_tiny: Annotated[
+        str | None,
+        typer.Option(
+            "--mlperf-tiny",
+            metavar="MODE",
+            help='MLPerf Tiny scoring mode, performance | accuracy, on a board with protocol = "mlperf-tiny": '
+            "writes the official runner's session files (results.txt, log.txt, results.json)",
+        ),
+    ] = None,
+    window_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--window-seconds",
+            min=0.0,
+            help="--mlperf-tiny performance: grow the runner's `infer N` until each window lasts this many DUT "
+            "seconds (default: N as the official tests_performance.yaml has it)",
+        ),
+    ] = None,
+    windows: Annotated[
+        int, typer.Option("--windows", min=1, help="--mlperf-tiny performance: windows (rules: 5)")
+    ] = 5,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN_ID",
+            help="finish an interrupted (partial) run: only what it has not measured, into the same run",
+        ),
+    ] = None,
+    max_restarts: Annotated[
+        int | None,
+        typer.Option(
+            "--max-restarts",
+            min=0,
+            help="restarts/resets of a failed board in a row before it is quarantined "
+            "(0: the first failure ends the job; default: boards.toml max_restarts, else 3)",
+        ),
+    ] = None,
+    progress_interval: Annotated[
+        str | None,
+        typer.Option(
+            "--progress-interval",
+            metavar="SECONDS",
+            envvar="HILBENCH_PROGRESS_INTERVAL",
+            show_envvar=True,
+            help="stderr not a terminal: a progress line at least this often (and every 10 % of a job; 0: only those) "
+            "(default: 30)",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark a model on a board (or a whole suite): latency, accuracy, bit-exactness."""
     from hilbench.signals import stop_on_signals
 
     with stop_on_signals():
-        _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers, confusion,
-             baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts,
-             _progress_interval(progress_interval))
+        _run(
+            suite,
+            board,
+            model,
+            dataset,
+            boards,
+            results_dir,
+            limit,
+            warmup,
+            repeat,
+            profile,
+            layers,
+            confusion,
+            baseline,
+            junit,
+            report,
+            mlperf_tiny,
+            window_seconds,
+            windows,
+            resume,
+            max_restarts,
+            _progress_interval(progress_interval),
+        )
 
 
 def _progress_interval(raw: str | None) -> float:
@@ -149,17 +224,50 @@ def _progress_interval(raw: str | None) -> float:
     return interval_from(raw)
 
 
-def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repeat, profile, layers,
-         confusion, baseline, junit, report, mlperf_tiny, window_seconds, windows, resume, max_restarts,
-         progress_interval) -> None:
+def _run(
+    suite,
+    board,
+    model,
+    dataset,
+    boards,
+    results_dir,
+    limit,
+    warmup,
+    repeat,
+    profile,
+    layers,
+    confusion,
+    baseline,
+    junit,
+    report,
+    mlperf_tiny,
+    window_seconds,
+    windows,
+    resume,
+    max_restarts,
+    progress_interval,
+) -> None:
     if resume is not None and any(x is not None for x in (suite, board, model, dataset, limit, mlperf_tiny)):
-        raise HilbenchError("--resume takes its jobs from the run's plan: give no suite, --board, --model, "
-                            "--dataset, --limit or --mlperf-tiny with it")
+        raise HilbenchError(
+            "--resume takes its jobs from the run's plan: give no suite, --board, --model, "
+            "--dataset, --limit or --mlperf-tiny with it"
+        )
     if mlperf_tiny is not None:
         if suite is not None:
             raise HilbenchError("--mlperf-tiny runs one board, not a suite file")
-        _run_mlperf_tiny(mlperf_tiny, board, model, dataset, boards, results_dir, limit, window_seconds, windows,
-                         report, progress_interval)
+        _run_mlperf_tiny(
+            mlperf_tiny,
+            board,
+            model,
+            dataset,
+            boards,
+            results_dir,
+            limit,
+            window_seconds,
+            windows,
+            report,
+            progress_interval,
+        )
         return
     import pandas as pd
 
@@ -179,8 +287,18 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
         jobs = jobs_for_suite(s, load_boards(boards_file))
         suite_name = s.name
     else:
-        jobs = jobs_for_request(BenchRequest(board=board, model=model, dataset=dataset, boards_file=boards_file,
-                                             limit=limit, warmup=warmup, repeat=repeat, profile=profile))
+        jobs = jobs_for_request(
+            BenchRequest(
+                board=board,
+                model=model,
+                dataset=dataset,
+                boards_file=boards_file,
+                limit=limit,
+                warmup=warmup,
+                repeat=repeat,
+                profile=profile,
+            )
+        )
         suite_name = None
     from hilbench.devices.recovery import override_max_restarts
 
@@ -212,7 +330,9 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
             console.print(f"{o.job.job_id}: arena used on the DUT {o.arena_used:,} bytes")
     _print_link_lines(result.run_id, results_dir)
     for o in result.errors:
-        err_console.print(f"hilbench: error: {o.job.job_id}: {o.error}", markup=False, highlight=False, soft_wrap=True)
+        err_console.print(
+            f"hilbench: error: {o.job.job_id}: {o.error}", markup=False, highlight=False, soft_wrap=True
+        )
     if result.samples_file is not None:
         console.print(f"samples: {result.samples_file}")
         if report:
@@ -221,40 +341,72 @@ def _run(suite, board, model, dataset, boards, results_dir, limit, warmup, repea
         from hilbench.results.store import describe_status
 
         reason = result.meta.get("status_reason")
-        err_console.print(f"hilbench: error: run {result.run_id} is {describe_status(result.status, reason or '')}"
-                          f"; finish it with `hilbench run --resume {result.run_id}`",
-                          markup=False, highlight=False, soft_wrap=True)
+        err_console.print(
+            f"hilbench: error: run {result.run_id} is {describe_status(result.status, reason or '')}"
+            f"; finish it with `hilbench run --resume {result.run_id}`",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     code = 2 if result.errors or not result.complete else 0
     if baseline is not None or junit is not None:
         from hilbench.cli_compare import finish_run
 
-        code = finish_run(result, baseline=baseline, junit=junit, results_dir=results_dir, console=console,
-                          infra_error=bool(result.errors) or not result.complete)
+        code = finish_run(
+            result,
+            baseline=baseline,
+            junit=junit,
+            results_dir=results_dir,
+            console=console,
+            infra_error=bool(result.errors) or not result.complete,
+        )
     if code:
         raise typer.Exit(code)
 
 
-def _run_mlperf_tiny(mode: str, board: str | None, model: Path | None, dataset: Path | None,
-                     boards: Path | None, results_dir: Path | None, limit: int | None,
-                     window_seconds: float | None, windows: int, report: bool,
-                     progress_interval: float = 30.0) -> None:
+def _run_mlperf_tiny(
+    mode: str,
+    board: str | None,
+    model: Path | None,
+    dataset: Path | None,
+    boards: Path | None,
+    results_dir: Path | None,
+    limit: int | None,
+    window_seconds: float | None,
+    windows: int,
+    report: bool,
+    progress_interval: float = 30.0,
+) -> None:
     """`hilbench run --mlperf-tiny MODE`: MLPerf Tiny's rules over its own protocol."""
     from hilbench.config import load_boards
     from hilbench.mlperf_tiny.runner import run_mlperf
 
     if dataset is None:
-        raise HilbenchError("--mlperf-tiny needs --dataset (a directory in MLPerf Tiny layout, e.g. kws01 "
-                            "with y_labels.csv; performance mode uses its first file)")
+        raise HilbenchError(
+            "--mlperf-tiny needs --dataset (a directory in MLPerf Tiny layout, e.g. kws01 "
+            "with y_labels.csv; performance mode uses its first file)"
+        )
     b = load_boards(boards or default_boards_file()).get(board)
     from hilbench.runner.progress import job_label, job_progress
 
     key, unit = f"{b.name}/mlperf-tiny-{mode}", "windows" if mode == "performance" else "vectors"
-    label = job_label(b.name, model.stem if model else (Path(b.model).stem if b.model else "model in flash")) + f" MLPerf Tiny {mode}"
+    label = (
+        job_label(b.name, model.stem if model else (Path(b.model).stem if b.model else "model in flash"))
+        + f" MLPerf Tiny {mode}"
+    )
     with job_progress(err_console, progress_interval, "starting the DUT") as jp:
         result = run_mlperf(
-            b, mode, dataset, model=model, results_dir=results_dir, windows=windows, min_window_s=window_seconds,
-            limit=limit, progress=lambda done, total: jp.update(key, done, total),
-            on_open=lambda info: jp.start(key, label, None, unit=unit))
+            b,
+            mode,
+            dataset,
+            model=model,
+            results_dir=results_dir,
+            windows=windows,
+            min_window_s=window_seconds,
+            limit=limit,
+            progress=lambda done, total: jp.update(key, done, total),
+            on_open=lambda info: jp.start(key, label, None, unit=unit),
+        )
         jp.finish(key)
     if result.rows:
         import pandas as pd
@@ -262,11 +414,16 @@ def _run_mlperf_tiny(mode: str, board: str | None, model: Path | None, dataset: 
         from hilbench.report.table import summary_table
         from hilbench.results.summary import summarize
 
-        console.print(summary_table(summarize(pd.DataFrame(result.rows)), title=f"hilbench run {result.run_id}"))
+        console.print(
+            summary_table(summarize(pd.DataFrame(result.rows)), title=f"hilbench run {result.run_id}")
+        )
     for line in result.lines:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    console.print(f"MLPerf Tiny session (official runner's files): {result.session_dir}", soft_wrap=True,
-                  highlight=False)
+    console.print(
+        f"MLPerf Tiny session (official runner's files): {result.session_dir}",
+        soft_wrap=True,
+        highlight=False,
+    )
     console.print(f"results.txt: {result.results_txt}", soft_wrap=True, highlight=False)
     console.print(f"submission checker input: {result.session_root}", soft_wrap=True, highlight=False)
     console.print(f"samples: {result.samples_file}", soft_wrap=True, highlight=False)
@@ -313,8 +470,9 @@ app.add_typer(boards_app, name="boards")
 def boards_cmd(
     ctx: typer.Context,
     boards: BoardsOpt = None,
-    probe: Annotated[bool, typer.Option("--probe/--no-probe",
-                                        help="ask available MLPerf Tiny DUTs which model they run")] = True,
+    probe: Annotated[
+        bool, typer.Option("--probe/--no-probe", help="ask available MLPerf Tiny DUTs which model they run")
+    ] = True,
 ) -> None:
     """List the boards in boards.toml, whether each is available now, and (MLPerf Tiny
     boards) the model id the DUT reports. `hilbench boards detect` finds boards plugged in."""
@@ -331,7 +489,11 @@ def boards_cmd(
         ok, why = True, "ready"
         if b.kind == "emulated":
             assert b.qemu is not None
-            image = Path(b.image) if b.image else firmware.image_path(b.firmware or name, defines=tuple(b.defines))
+            image = (
+                Path(b.image)
+                if b.image
+                else firmware.image_path(b.firmware or name, defines=tuple(b.defines))
+            )
             if shutil.which(b.qemu.binary) is None:
                 ok, why = False, f"{b.qemu.binary} not installed"
             elif not image.is_file():
@@ -349,7 +511,9 @@ def boards_cmd(
         if b.protocol == "mlperf-tiny" and ok and probe:
             model_id, ok, why = _probe_mlperf(b)
         default = " (default)" if name == cfg.default_board else ""
-        t.add_row(name + default, b.kind, b.protocol, b.core, "yes" if ok else "no", why, model_id, b.description)
+        t.add_row(
+            name + default, b.kind, b.protocol, b.core, "yes" if ok else "no", why, model_id, b.description
+        )
     console.print(t)
 
 
@@ -367,15 +531,19 @@ def _probe_mlperf(board: BoardConfig) -> tuple[str, bool, str]:
         return "", False, str(exc)
 
 
-ResultsOpt = Annotated[Path | None, typer.Option("--results-dir", help="results directory", envvar="HILBENCH_RESULTS",
-                                                    show_envvar=True)]
+ResultsOpt = Annotated[
+    Path | None,
+    typer.Option("--results-dir", help="results directory", envvar="HILBENCH_RESULTS", show_envvar=True),
+]
 
 
 @app.command()
 @handle_errors
 def verify(
     board: Annotated[str | None, typer.Option("--board", "-b", help="board name from boards.toml")] = None,
-    model: Annotated[Path | None, typer.Option("--model", "-m", help=".tflite model (default: the demo model)")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help=".tflite model (default: the demo model)")
+    ] = None,
     dataset: Annotated[Path | None, typer.Option("--dataset", "-d", help="vector directory")] = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="dataset vectors to check")] = 3,
     random: Annotated[int, typer.Option("--random", min=0, help="seeded random input vectors to check")] = 0,
@@ -416,21 +584,31 @@ def verify(
     rows: dict[tuple[int, int], list] = {}
     with make_device(b) as dev:
         if not isinstance(dev, LayerInspection):
-            raise NotImplementedFeature(f"board '{b.name}': its device kind cannot read tensors after an operator")
+            raise NotImplementedFeature(
+                f"board '{b.name}': its device kind cannot read tensors after an operator"
+            )
         dev.open()
         dev.load_model(model_bytes, source=str(model))
         for _, vec in vectors:
             for c in check_layers(dev, info, ref, vec):
                 rows.setdefault((c.op_index, c.tensor_index), []).append(c)
-    t = Table(title=f"per-layer fidelity on {b.name}: {model.name}, {len(vectors)} inputs", title_justify="left")
+    t = Table(
+        title=f"per-layer fidelity on {b.name}: {model.name}, {len(vectors)} inputs", title_justify="left"
+    )
     for col in ("op", "name", "tensor", "bytes", "bit-exact", "max |diff|"):
         t.add_column(col, justify="left" if col == "name" else "right")
     bad = 0
     for (op_i, t_i), cs in sorted(rows.items()):
         exact = sum(c.bit_exact for c in cs)
         bad += len(cs) - exact
-        t.add_row(str(op_i), cs[0].op_name, str(t_i), f"{cs[0].nbytes:,}", f"{exact}/{len(cs)}",
-                  f"{max(c.max_abs_diff for c in cs):g}")
+        t.add_row(
+            str(op_i),
+            cs[0].op_name,
+            str(t_i),
+            f"{cs[0].nbytes:,}",
+            f"{exact}/{len(cs)}",
+            f"{max(c.max_abs_diff for c in cs):g}",
+        )
     console.print(t)
     if bad:
         err_console.print(f"hilbench: {bad} tensor comparisons differ from tflite-micro", markup=False)
@@ -443,7 +621,9 @@ def verify(
 def history(
     board: Annotated[str | None, typer.Option("--board", "-b")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m")] = None,
-    where: Annotated[str | None, typer.Option("--where", help="SQL filter, e.g. 'latency_ms < 50 and top1 > 0.9'")] = None,
+    where: Annotated[
+        str | None, typer.Option("--where", help="SQL filter, e.g. 'latency_ms < 50 and top1 > 0.9'")
+    ] = None,
     last: Annotated[int | None, typer.Option("--last", min=1, help="newest N rows")] = None,
     results_dir: ResultsOpt = None,
     csv: Annotated[bool, typer.Option("--csv", help="print CSV instead of a table")] = False,
@@ -466,8 +646,12 @@ def compare(
     candidate: Annotated[str, typer.Argument(help="candidate: run id, tag, or 'last'")],
     results_dir: ResultsOpt = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="write JUnit XML of the verdicts")] = None,
-    emulated_threshold: Annotated[float, typer.Option(help="relative change of an exact emulated count that counts")] = 0.005,
-    min_effect: Annotated[float, typer.Option(help="smallest relative change of a noisy timing that counts")] = 0.02,
+    emulated_threshold: Annotated[
+        float, typer.Option(help="relative change of an exact emulated count that counts")
+    ] = 0.005,
+    min_effect: Annotated[
+        float, typer.Option(help="smallest relative change of a noisy timing that counts")
+    ] = 0.02,
 ) -> None:
     """Regression verdicts per board x model x metric; exit 1 if anything regressed."""
     from hilbench.cli_compare import compare_command
@@ -481,9 +665,18 @@ def compare(
 @handle_errors
 def report_cmd(
     run_id: Annotated[str, typer.Argument(help="run id, tag, or 'last'")] = "last",
-    baseline: Annotated[str | None, typer.Option("--baseline", help="run id, tag, or 'last': add the comparison")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default: results/<run>/report.html; Markdown: stdout)")] = None,
-    format: Annotated[str, typer.Option("--format", help="html (one self-contained file) or md (a CI comment)")] = "html",
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help="run id, tag, or 'last': add the comparison")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="file to write (default: results/<run>/report.html; Markdown: stdout)"
+        ),
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="html (one self-contained file) or md (a CI comment)")
+    ] = "html",
     results_dir: ResultsOpt = None,
 ) -> None:
     """A run's report: one self-contained HTML file that works offline, or Markdown."""
@@ -508,7 +701,9 @@ def report_cmd(
 @handle_errors
 def show(
     run_id: Annotated[str, typer.Argument(help="run id, tag, or 'last'")] = "last",
-    baseline: Annotated[str | None, typer.Option("--baseline", help="run id, tag, or 'last': add the verdicts")] = None,
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help="run id, tag, or 'last': add the verdicts")
+    ] = None,
     layers: Annotated[bool, typer.Option("--layers", help="print the per-layer profiles")] = False,
     results_dir: ResultsOpt = None,
 ) -> None:
@@ -552,13 +747,25 @@ def baseline_list(results_dir: ResultsOpt = None) -> None:
 @app.command("serve")
 @handle_errors
 def serve(
-    board_arg: Annotated[str | None, typer.Argument(
-        metavar="[BOARD]", help="board from boards.toml (same as --board), e.g. mps2-an386")] = None,
-    board: Annotated[str | None, typer.Option(
-        "--board", "-b", help="board from boards.toml: emulated (hilbench or MLPerf Tiny protocol) or mcu")] = None,
-    model: Annotated[Path | None, typer.Option(
-        "--model", "-m", help="protocol = \"mlperf-tiny\" boards: the .tflite written to the flash model "
-        "partition (default: the board's `model`)")] = None,
+    board_arg: Annotated[
+        str | None,
+        typer.Argument(metavar="[BOARD]", help="board from boards.toml (same as --board), e.g. mps2-an386"),
+    ] = None,
+    board: Annotated[
+        str | None,
+        typer.Option(
+            "--board", "-b", help="board from boards.toml: emulated (hilbench or MLPerf Tiny protocol) or mcu"
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help='protocol = "mlperf-tiny" boards: the .tflite written to the flash model '
+            "partition (default: the board's `model`)",
+        ),
+    ] = None,
     boards: BoardsOpt = None,
 ) -> None:
     """Run a board's firmware (emulated: under QEMU; MLPerf Tiny boards with --model in flash)
@@ -580,6 +787,9 @@ def _register_proxy() -> None:
 
 
 _register_proxy()
+from hilbench.flash.cli import flash_command  # noqa: E402 - light: the flashers load when it runs
+
+app.command("flash")(handle_errors(flash_command))
 
 
 def _register_boards_detect() -> None:

@@ -30,6 +30,8 @@ declare -A HIL_APT=(
   [python3]="python3 python3-venv"
   [clang]="clang"  # libFuzzer harnesses of the firmware parsers (firmware/fuzz/)
   [chromium]="chromium"  # the HTML report's headless-browser test (tests/test_report_chromium.py)
+  [bossac]="bossa-cli"  # flasher "bossac" (docs/flashing.md; tests/test_flash_tools.py)
+  [openocd]="openocd"  # flasher "openocd" (docs/flashing.md; tests/test_flash_tools.py)
 )
 
 hil_missing_packages() {

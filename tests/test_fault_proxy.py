@@ -354,14 +354,9 @@ def test_mcu_board_with_a_flasher_is_a_config_error() -> None:
 
     from hilbench.config.boards import BoardConfig
 
-    with pytest.raises(ValidationError, match="flashing real boards with pyocd is not implemented yet"):
+    with pytest.raises(ValidationError, match="the GDB-remote flasher is not implemented yet"):
         BoardConfig(
-            name="nucleo",
-            kind="mcu",
-            core="cortex-m4f",
-            clock_hz=80_000_000,
-            port="/dev/null",
-            flasher="pyocd",
+            name="nucleo", kind="mcu", core="cortex-m4f", clock_hz=80_000_000, port="/dev/null", flasher="gdb"
         )
 
 

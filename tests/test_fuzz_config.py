@@ -48,6 +48,9 @@ BOARD_KEYS = [
     "model",
     "hex_chunk_bytes",
     "verify_load",
+    "flash",
+    "chip",
+    "target",
     "bogus",
 ]
 QEMU_KEYS = ["binary", "machine", "cpu", "icount_shift", "extra_args"]
@@ -65,6 +68,7 @@ WORDS = [
     "hilbench",
     "mlperf-tiny",
     "pyocd",
+    "esptool",
     "none",
     "mps2-an386",
     "cortex-m4f",

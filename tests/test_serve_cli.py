@@ -72,10 +72,10 @@ def test_serve_real_board_refuses_what_needs_flashing(tmp_path: Path) -> None:
         "--board",
         "bench-mcu",
         "--boards",
-        boards_file(tmp_path, mcu("/dev/null", 'flasher = "pyocd"\n')),
+        boards_file(tmp_path, mcu("/dev/null", 'flasher = "gdb"\n')),
         timeout=60,
     )
-    line = assert_one_line_error(r, "[boards.bench-mcu] key 'flasher'", "'pyocd'", "not implemented yet")
+    line = assert_one_line_error(r, "[boards.bench-mcu] key 'flasher'", "'gdb'", "not implemented yet")
     r = run_cli(
         "serve",
         "--board",

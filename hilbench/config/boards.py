@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from hilbench.config.flash import FlashConfig, check_flash_keys
 from hilbench.config.toml_file import check_path_value, read_toml, validate
 from hilbench.errors import ConfigError
 
@@ -18,7 +19,7 @@ from hilbench.errors import ConfigError
 # config error naming the key, rather than accepted and then failing mid-run. Each later
 # issue widens these Literals as it lands (docs/architecture.md §2, "Seams").
 DeviceKind = Literal["emulated", "native", "mcu"]
-FlasherKind = Literal["none"]
+FlasherKind = Literal["none", "esptool", "pyocd", "bossac", "openocd"]
 ResetKind = Literal["dtr", "rts", "none"]
 
 # Values users of this field will reach for, and what to do until hilbench implements them.
@@ -28,9 +29,8 @@ _PLANNED: dict[str, dict[str, str]] = {
         "remote": "remote (SSH) devices are not implemented yet",
     },
     "flasher": {
-        name: f"flashing real boards with {name} is not implemented yet; flash the hilbench firmware "
-        'yourself and set flasher = "none" (or remove the key)'
-        for name in ("pyocd", "esptool", "bossac", "openocd")
+        "gdb": "the GDB-remote flasher is not implemented yet; use esptool, pyocd, bossac or openocd, "
+        'or flash the hilbench firmware yourself and set flasher = "none"',
     },
     "reset": {
         "probe": 'a debug-probe reset is not implemented yet (use reset = "dtr", "rts" or "none")',
@@ -74,6 +74,7 @@ class BoardConfig(_Strict):
     port: str | None = None  # serial port or pyserial URL (real boards)
     baudrate: int = 115200
     flasher: FlasherKind | None = None
+    flash: FlashConfig | None = None  # [boards.<name>.flash]: the flasher's options (docs/flashing.md)
     serial_number: str | None = None
     # Recovery (docs/design-notes.md "Recovery"): how a failed real board is reset (kind
     # "mcu" only: emulated and native boards are restarted), and how many resets or
@@ -112,15 +113,24 @@ class BoardConfig(_Strict):
         if self.kind == "mcu" and not self.port:
             raise ValueError("an mcu board needs `port` (serial device or pyserial URL)")
         if self.reset is not None and self.kind != "mcu":
-            raise ValueError(f"`reset` is for real boards (kind \"mcu\"); a {self.kind} board is restarted instead")
+            raise ValueError(
+                f'`reset` is for real boards (kind "mcu"); a {self.kind} board is restarted instead'
+            )
+        check_flash_keys(self.kind, self.flasher, self.flash)
         if self.protocol == "mlperf-tiny":
             if self.kind not in ("emulated", "native", "mcu"):
-                raise ValueError(f"protocol \"mlperf-tiny\" is for boards on a serial link, not kind \"{self.kind}\"")
+                raise ValueError(
+                    f'protocol "mlperf-tiny" is for boards on a serial link, not kind "{self.kind}"'
+                )
             if self.kind in ("emulated", "native") and not self.model:
-                raise ValueError("an emulated or native mlperf-tiny board needs `model` (the .tflite its "
-                                 "flash model partition holds)")
+                raise ValueError(
+                    "an emulated or native mlperf-tiny board needs `model` (the .tflite its "
+                    "flash model partition holds)"
+                )
         elif self.model or self.hex_chunk_bytes is not None or self.verify_load is not None:
-            raise ValueError("`model`, `hex_chunk_bytes` and `verify_load` are for protocol = \"mlperf-tiny\" boards")
+            raise ValueError(
+                '`model`, `hex_chunk_bytes` and `verify_load` are for protocol = "mlperf-tiny" boards'
+            )
         return self
 
 

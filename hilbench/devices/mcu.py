@@ -48,8 +48,8 @@ class McuDevice(RestartableDevice, LayerInspection):
     def _start(self) -> Transport:
         """A board whose hilbench firmware is already running on `port` (a serial device,
         `hilbench serve`'s or `hilbench proxy`'s pty, a socket:// URL): open it, flash
-        nothing. (boards.toml accepts no flasher but "none" until flashing real boards is
-        implemented: config/boards.py refuses the others, naming the key.)"""
+        nothing. (`hilbench flash` writes the firmware with the board's `flasher`,
+        docs/flashing.md; a run does not flash yet, it opens the port.)"""
         assert self.board.port is not None  # boards.toml validation requires it for kind "mcu"
         from hilbench.devices.served import lookup
 

@@ -13,9 +13,8 @@ board behaves exactly as in a run:
   `model`) written to the firmware's flash model partition by QEMU as flasher, nothing
   sent on the link, so the client's first bytes are MLPerf Tiny commands;
 - a real board (`kind = "mcu"`): nothing to start; serve prints its configured `port` and
-  holds its board lock so that no hilbench run drives it meanwhile. Flashing real boards
-  is not implemented: a `--model` is refused (NotImplementedFeature); boards.toml accepts no
-  flasher but "none" yet (config/boards.py).
+  holds its board lock so that no hilbench run drives it meanwhile. It flashes nothing
+  (`hilbench flash` does, docs/flashing.md): a `--model` is refused (NotImplementedFeature).
 
 Output: one line on stdout once the firmware runs,
 `hilbench serve: board NAME on /dev/pts/N` (mcu: its port); then it holds the board until

@@ -103,7 +103,9 @@ class QemuProcess:
                 from hilbench.devices.recovery import describe_returncode
 
                 code = self._proc.returncode
-                tail = err.splitlines()[-1] if err and code >= 0 else f"exited with {describe_returncode(code)}"
+                tail = (
+                    err.splitlines()[-1] if err and code >= 0 else f"exited with {describe_returncode(code)}"
+                )
                 raise DeviceError(f"QEMU ({self.argv[0]} -M {self.argv[2]}) failed to start: {tail}")
             if time.monotonic() > end:
                 self.close()
@@ -121,7 +123,9 @@ class QemuProcess:
         try:
             self._qmp("cont")
         except (OSError, ValueError) as exc:
-            raise DeviceError(f"QEMU ({self.argv[0]} -M {self.argv[2]}) stopped before it ran: {self._stderr_tail() or exc}") from None
+            raise DeviceError(
+                f"QEMU ({self.argv[0]} -M {self.argv[2]}) stopped before it ran: {self._stderr_tail() or exc}"
+            ) from None
 
     def _stderr_tail(self) -> str:
         proc = self._proc

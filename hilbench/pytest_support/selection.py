@@ -5,9 +5,9 @@ A board is used by a hil test when all of these hold:
 - it matches the marker: `board` (glob on the name), `core` (glob on the core), `kind`
   (glob on the kind), `min_ram` <= ram_bytes, `min_flash` <= flash_bytes, and every one
   of `features` in the board's features;
-- it is present now: a real board (`kind = "mcu"`) needs its serial port to exist and no
-  `flasher` (hilbench does not flash real boards yet: one without a flasher is assumed
-  to run hilbench firmware already, e.g. `hilbench serve`'s pty); an
+- it is present now: a real board (`kind = "mcu"`) needs its serial port to exist (it is
+  assumed to run hilbench firmware already, written by `hilbench flash` or by hand, or to
+  be `hilbench serve`'s pty); an
   emulated board (and the `native` host firmware, which is no device either) counts only
   with `--hil-emulate`, and needs its emulator and a firmware image or the compiler to
   build one.
