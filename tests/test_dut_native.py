@@ -54,7 +54,9 @@ class FaultyTransport:
 
     def read(self, timeout: float) -> bytes:
         data = self.inner.read(timeout)
-        if data and self.drop_next_reads:
+        # Only reads that carry frame bytes count: the DUT sends a lone 0x00 delimiter
+        # ahead of each frame (docs/protocol.md §2a), which a read can return by itself.
+        if data.strip(b"\x00") and self.drop_next_reads:
             self.drop_next_reads -= 1
             return b""
         return data

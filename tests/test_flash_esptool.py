@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("esptool", reason="esptool is in the `boards` extra: pip install -e .[boards]")
@@ -159,3 +160,42 @@ flash = {{ chip = "esp32c3", before = "no-reset", after = "no-reset", address = 
         )
         r = run_cli("flash", "--board", "c3", "--boards", str(boards), str(tmp_path / "nope.bin"), env=env)
         assert_one_line_error(r, "board 'c3'", "no image file", "nope.bin")
+
+
+def test_hilbench_run_flashes_when_needed_then_talks_to_the_board(tmp_path: Path, image: Path) -> None:
+    """`hilbench run` on a board with a flasher writes its image first, through the same
+    flasher (the ROM double's flash holds it afterwards), and only then opens the port. The
+    double is a ROM loader, not hilbench firmware, so the run then fails at HELLO with one
+    line naming the board: the flash happened and a silent board never reads as a result."""
+    with EspRomDouble() as rom:
+        boards = tmp_path / "boards.toml"
+        boards.write_text(f"""
+[boards.c3]
+kind = "mcu"
+core = "riscv32imc"
+clock_hz = 160_000_000
+port = "{rom.port}"
+image = "{image}"
+flasher = "esptool"
+max_restarts = 0
+flash = {{ chip = "esp32c3", before = "no-reset", after = "no-reset", address = 0x10000, timeout_s = 30 }}
+""")
+        env = {"HILBENCH_LOCK_DIR": str(tmp_path / "locks")}
+        r = run_cli(
+            "run",
+            "--board",
+            "c3",
+            "--boards",
+            str(boards),
+            "--results-dir",
+            str(tmp_path / "results"),
+            env=env,
+            timeout=180,
+        )
+        assert bytes(rom.state.flash[ADDR : ADDR + image.stat().st_size]) == image.read_bytes()
+        assert r.code == 2, r.stdout + r.stderr
+        assert_one_line_error(r, "no answer from board 'c3'")
+        (run_dir,) = (tmp_path / "results").iterdir()
+        events = pd.read_parquet(run_dir / "events.parquet")
+        flashed = events[events["kind"] == "flash"]["detail"].tolist()
+        assert len(flashed) == 1 and "written with esptool" in flashed[0] and "verified" in flashed[0]

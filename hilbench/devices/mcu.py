@@ -46,11 +46,13 @@ class McuDevice(RestartableDevice, LayerInspection):
 
     # Subclasses override these two.
     def _start(self) -> Transport:
-        """A board whose hilbench firmware is already running on `port` (a serial device,
-        `hilbench serve`'s or `hilbench proxy`'s pty, a socket:// URL): open it, flash
-        nothing. (`hilbench flash` writes the firmware with the board's `flasher`,
-        docs/flashing.md; a run does not flash yet, it opens the port.)"""
+        """The board's hilbench firmware running on `port` (a serial device, `hilbench
+        serve`'s or `hilbench proxy`'s pty, a socket:// URL). With a `flasher` the firmware
+        is written first, unless the board already holds that image (`_flash_firmware`);
+        without one (or `flasher = "none"`) it is taken to be running already."""
         assert self.board.port is not None  # boards.toml validation requires it for kind "mcu"
+        if self.board.flasher not in (None, "none"):
+            self._flash_firmware()
         from hilbench.devices.served import lookup
 
         transport = SerialTransport(self.board.port, baudrate=self.board.baudrate)
@@ -58,6 +60,17 @@ class McuDevice(RestartableDevice, LayerInspection):
         if self._served is not None and self._served.get("firmware_sha256"):
             self.firmware_sha256 = str(self._served["firmware_sha256"])
         return transport
+
+    def _flash_firmware(self) -> None:
+        """`hilbench run` flashes when needed: the board's image (its `image`, or its
+        `firmware` target built) goes on with its flasher, which skips the write when the
+        board already holds those bytes (docs/flashing.md). The runner holds the board's
+        lock already, so this does not take it again (as `hilbench flash` does)."""
+        from hilbench.flash.select import board_image, make_flasher
+
+        result = make_flasher(self.board).flash(board_image(self.board))
+        if self.events is not None:
+            self.events.add("flash", result.summary(), job_id=self.event_job, board=self.name)
 
     def _timing(self, timer_hz: int, timer_kind: str) -> Timing:
         """The firmware's own timer (HELLO's timer_kind) at the board's clock_hz, unless the

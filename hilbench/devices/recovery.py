@@ -147,7 +147,7 @@ class RecoveringDevice(Device):
         self.max_restarts = int(
             max_restarts if max_restarts is not None else getattr(board, "max_restarts", DEFAULT_MAX_RESTARTS)
         )
-        self.events: Any = None  # an EventLog, set by the runner before each job
+        self._events: Any = None  # an EventLog, set by the runner before each job
         self._event_job: str | None = None
         self.failures = 0  # consecutive failures, reset by any call that succeeds
         self.restarts = 0  # restarts and resets over the whole session
@@ -156,6 +156,18 @@ class RecoveringDevice(Device):
         self._retransmits_seen = 0
         self._frames_seen = 0
         self._quarantined: str | None = None
+
+    @property
+    def events(self) -> Any:
+        """The run's EventLog; the wrapped device gets it too (it records its own events,
+        e.g. a real board's `flash`)."""
+        return self._events
+
+    @events.setter
+    def events(self, log: Any) -> None:
+        self._events = log
+        if hasattr(self.inner, "events"):
+            self.inner.events = log
 
     @property
     def event_job(self) -> str | None:
@@ -168,6 +180,8 @@ class RecoveringDevice(Device):
         if job_id != self._event_job:
             self.flush_link_events()
         self._event_job = job_id
+        if hasattr(self.inner, "event_job"):
+            self.inner.event_job = job_id
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["inner"], name)

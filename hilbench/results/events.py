@@ -43,6 +43,7 @@ EVENT_KINDS = (
     "job_failed",  # a job stopped on an infrastructure error (detail names it)
     "interrupted",  # the run was stopped by a signal (detail: SIGTERM, SIGINT, SIGHUP)
     "resumed",  # a `hilbench run --resume` continued this run
+    "flash",  # a real board's flasher wrote its firmware, or found it there already (detail says which)
 )
 
 
