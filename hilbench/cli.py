@@ -19,7 +19,7 @@ from rich.table import Table
 from hilbench import __version__
 from hilbench.console import console, err_console
 from hilbench.errors import HilbenchError, ModelError, NotImplementedFeature
-from hilbench.paths import packaged_boards_file
+from hilbench.paths import default_boards_file
 
 if TYPE_CHECKING:
     from hilbench.config import BoardConfig
@@ -49,19 +49,6 @@ def _options(
     ] = False,
 ) -> None:
     """Hardware-in-the-loop benchmarking for TinyML."""
-
-
-def default_boards_file() -> Path:
-    """$HILBENCH_BOARDS, else ./boards.toml, else the default one (the checkout's, or the packaged copy)."""
-    from hilbench.envvars import get
-
-    env = get("HILBENCH_BOARDS")
-    if env:
-        return Path(env)
-    local = Path("boards.toml")
-    if local.is_file():
-        return local
-    return packaged_boards_file()
 
 
 def handle_errors(fn: Callable[..., None]) -> Callable[..., None]:

@@ -77,3 +77,14 @@ def packaged_boards_file() -> Path:
     if packaged.is_file():
         return packaged
     return _CHECKOUT_ROOT / "boards.toml"
+
+
+def default_boards_file() -> Path:
+    """$HILBENCH_BOARDS, else ./boards.toml, else the default one (the checkout's, or the packaged copy)."""
+    env = envvars.get("HILBENCH_BOARDS")
+    if env:
+        return Path(env)
+    local = Path("boards.toml")
+    if local.is_file():
+        return local
+    return packaged_boards_file()

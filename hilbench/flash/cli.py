@@ -52,9 +52,10 @@ def flash_command(
 ) -> None:
     """Flash a real board (esptool, pyocd, bossac, openocd; docs/flashing.md); skips the
     write when the board already holds the image."""
-    from hilbench.cli import console, default_boards_file
     from hilbench.config.boards import load_boards
+    from hilbench.console import console
     from hilbench.flash.select import flash_board
+    from hilbench.paths import default_boards_file
 
     cfg = load_boards(boards or default_boards_file()).get(board)
     result = flash_board(cfg, image, parse_address(address), force=force)
