@@ -8,12 +8,15 @@
 # Each step prints one line naming its tool ("style: <tool>: ok" or "style: <tool>: FAILED
 # ..." followed by the tool's own report); the exit status is 1 if any step failed.
 # HILBENCH_STYLE_FIRMWARE names the C tree clang-format checks (default: firmware/); its style is
-# always firmware/.clang-format, wherever the tree is.
+# always firmware/.clang-format, wherever the tree is. HILBENCH_STYLE_PYTHON names the Python
+# files or directories the ruff and mypy steps check instead of the tree (tests use both to
+# show a planted violation fails the gate).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="${HILBENCH_VENV:-.venv}"
 FIRMWARE="${HILBENCH_STYLE_FIRMWARE:-firmware}"
+read -r -a PYTHON <<< "${HILBENCH_STYLE_PYTHON:-}"
 STEPS=("$@")
 [ ${#STEPS[@]} -eq 0 ] && STEPS=(ruff-format ruff-check mypy clang-format)
 failed=0
@@ -43,13 +46,15 @@ for step in "${STEPS[@]}"; do
     case "$step" in
     ruff-format)
         exe="$(tool ruff)" || { echo "$exe"; failed=1; continue; }
-        run_step "ruff format" "$exe" format --check hilbench tests benchmarks scripts ;;
+        if [ ${#PYTHON[@]} -gt 0 ]; then targets=("${PYTHON[@]}"); else targets=(hilbench tests benchmarks scripts); fi
+        run_step "ruff format" "$exe" format --check "${targets[@]}" ;;
     ruff-check)
         exe="$(tool ruff)" || { echo "$exe"; failed=1; continue; }
-        run_step "ruff check" "$exe" check hilbench ;;
+        if [ ${#PYTHON[@]} -gt 0 ]; then targets=("${PYTHON[@]}"); else targets=(hilbench); fi
+        run_step "ruff check" "$exe" check "${targets[@]}" ;;
     mypy)
         exe="$(tool mypy)" || { echo "$exe"; failed=1; continue; }
-        run_step "mypy" "$exe" ;;
+        run_step "mypy" "$exe" "${PYTHON[@]}" ;;  # no arguments: pyproject.toml's files
     clang-format)
         exe="$(tool clang-format)" || { echo "$exe"; failed=1; continue; }
         mapfile -t files < <(find "$FIRMWARE" -path "$FIRMWARE/build" -prune -o \

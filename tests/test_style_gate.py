@@ -1,7 +1,7 @@
-"""The style gate (scripts/style.sh): the firmware passes clang-format, and a violation fails.
+"""The style gate (scripts/style.sh): the tree passes every step (ruff format, ruff check,
+mypy, clang-format), and a planted violation fails the step that owns it, naming the file.
 
-Only the clang-format step here (about a second); the Python steps (ruff, mypy) get their
-own tests beside these. The tools are the venv's, pinned in pyproject.toml's dev extras.
+The tools are the venv's, pinned in pyproject.toml's dev extras.
 """
 
 from __future__ import annotations
@@ -20,13 +20,48 @@ STYLE = ROOT / "scripts" / "style.sh"
 VENV = Path(sys.executable).parent.parent  # the venv running the tests (not resolved: a symlink)
 
 
-def _style(*steps: str, firmware: Path | None = None) -> subprocess.CompletedProcess[str]:
-    if not (VENV / "bin" / "clang-format").is_file():
-        pytest.skip(f"clang-format not installed in {VENV} (pip install -e '.[dev]')")
+def _style(
+    *steps: str, firmware: Path | None = None, python: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    for tool in ("clang-format", "ruff", "mypy"):
+        if not (VENV / "bin" / tool).is_file():
+            pytest.skip(f"{tool} not installed in {VENV} (pip install -e '.[dev]')")
     env = dict(os.environ, HILBENCH_VENV=str(VENV))
     if firmware is not None:
         env["HILBENCH_STYLE_FIRMWARE"] = str(firmware)
-    return subprocess.run(["bash", str(STYLE), *steps], capture_output=True, text=True, env=env, timeout=60)
+    if python is not None:
+        env["HILBENCH_STYLE_PYTHON"] = str(python)
+    return subprocess.run(["bash", str(STYLE), *steps], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_the_tree_passes_the_whole_gate() -> None:
+    proc = _style()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [line.split(":")[1].strip() for line in proc.stdout.splitlines() if line.startswith("style:")] == [
+        "ruff format",
+        "ruff check",
+        "mypy",
+        "clang-format",
+    ], proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("step", "source", "needle"),
+    [
+        ("ruff-format", "def f(x):\n  return x\n", "would be reformatted"),
+        ("ruff-check", "import os\n\n\ndef f() -> int:\n    return 1\n", "F401"),
+        ("mypy", "def f() -> int:\n    return 'one'\n", "Incompatible return value type"),
+    ],
+)
+def test_a_python_violation_fails_its_step_naming_the_file(
+    tmp_path: Path, step: str, source: str, needle: str
+) -> None:
+    bad = tmp_path / "planted.py"
+    bad.write_text(source)
+    proc = _style(step, python=bad)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0].endswith("FAILED"), proc.stdout
+    assert "planted.py" in proc.stdout and needle in proc.stdout, proc.stdout
 
 
 def test_firmware_is_clang_formatted() -> None:
