@@ -8,16 +8,19 @@ from hilbench.devices.base import Device, DeviceInfo, Sample, Timing
 from hilbench.errors import NotImplementedFeature
 
 
-def make_device(board: BoardConfig, **options: object) -> Device:
-    """A closed device session for board; call open() (or use `with`)."""
+def make_device(board: BoardConfig, *, build: bool = True, sanitize: bool = False) -> Device:
+    """A closed device session for board; call open() (or use `with`).
+
+    `build`: build the firmware if needed (emulated and native boards); `sanitize`: the
+    native firmware built with ASan/UBSan (native boards only)."""
     if board.kind == "emulated":
         from hilbench.devices.emulated import EmulatedDevice
 
-        return EmulatedDevice(board, **options)  # type: ignore[arg-type]
+        return EmulatedDevice(board, build=build)
     if board.kind == "native":
         from hilbench.devices.native import NativeDevice
 
-        return NativeDevice(board, **options)  # type: ignore[arg-type]
+        return NativeDevice(board, sanitize=sanitize, build=build)
     if board.kind == "mcu":
         from hilbench.devices.mcu import McuDevice
 

@@ -190,11 +190,12 @@ def ad_result(window_scores: Sequence[tuple[str, int | None, float]]) -> AdResul
         per.setdefault(f, []).append([score])
         labels[f] = label
     files = {f: float(np.mean(v, axis=0)[0]) for f, v in per.items()}
-    known = [f for f in files if labels[f] is not None]
+    known_labels = {f: lab for f in files if (lab := labels[f]) is not None}
+    known = list(known_labels)
     if not known:
         return AdResult(files, labels, None, None, {f: len(v) for f, v in per.items()})
     y_pred = np.asarray([[files[f]] for f in known], dtype=np.float64)
-    y = np.asarray([int(labels[f]) for f in known], dtype=np.int64)  # type: ignore[arg-type]
+    y = np.asarray([int(known_labels[f]) for f in known], dtype=np.int64)
     return AdResult(
         files, labels, runner_auc(y_pred, y), runner_accuracy(y_pred, y), {f: len(v) for f, v in per.items()}
     )

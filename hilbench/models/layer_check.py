@@ -11,11 +11,15 @@ interpreter's copy of the same tensor (`preserve_all_tensors`). Not a timed path
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hilbench.devices.base import LayerInspection
 from hilbench.models.inspect import ModelInfo
+
+if TYPE_CHECKING:
+    from hilbench.models.reference import ReferenceInterpreter
 
 _NP = {"int8": "i1", "uint8": "u1", "int16": "<i2", "int32": "<i4", "int64": "<i8", "float32": "<f4"}
 
@@ -32,14 +36,14 @@ class LayerCheck:
 
 
 def check_layers(
-    link: LayerInspection, info: ModelInfo, reference: object, vector: bytes
+    link: LayerInspection, info: ModelInfo, reference: ReferenceInterpreter, vector: bytes
 ) -> list[LayerCheck]:
     """Compare every operator's outputs for one input vector.
 
     `reference` is a hilbench.models.reference.ReferenceInterpreter created with
     preserve_all_tensors=True; it is run on the vector here.
     """
-    reference.run(vector)  # type: ignore[attr-defined]
+    reference.run(vector)
     link.set_input(vector)
     checks: list[LayerCheck] = []
     for op in info.ops:
@@ -49,7 +53,7 @@ def check_layers(
             t = info.tensors[t_index]
             dtype = np.dtype(_NP.get(t.dtype, "u1"))
             _, dut_bytes = link.tensor(t_index, run_until=op.index)
-            ref = np.asarray(reference.tensor(t_index)).astype(dtype).reshape(-1)  # type: ignore[attr-defined]
+            ref = np.asarray(reference.tensor(t_index)).astype(dtype).reshape(-1)
             dut = np.frombuffer(dut_bytes, dtype=dtype)
             same = dut.size == ref.size and np.array_equal(dut, ref)
             diff = (

@@ -187,6 +187,16 @@ class _Reader:
         start, length = v
         return list(struct.unpack_from(f"<{length}{fmt}", self.data, start))
 
+    def ints(self, t: _Table, slot: int, name: str, fmt: str = "i") -> list[int] | None:
+        """A vector of integers ("i" int32, "q" int64, "B" uint8)."""
+        v = self.scalars(t, slot, name, fmt)
+        return None if v is None else [int(x) for x in v]
+
+    def floats(self, t: _Table, slot: int, name: str) -> list[float] | None:
+        """A vector of float32."""
+        v = self.scalars(t, slot, name, "f")
+        return None if v is None else [float(x) for x in v]
+
     def raw(self, t: _Table, slot: int, name: str) -> bytes | None:
         v = self.vector(t, slot, name, 1)
         return None if v is None else bytes(self.data[v[0] : v[0] + v[1]])
@@ -225,8 +235,8 @@ def read_model(data: bytes, label: str) -> ModelT:
         )
     for sg in r.tables(root, 2, "subgraphs"):
         sub = SubGraphT(
-            inputs=r.scalars(sg, 1, "inputs", "i"),  # type: ignore[arg-type]
-            outputs=r.scalars(sg, 2, "outputs", "i"),  # type: ignore[arg-type]
+            inputs=r.ints(sg, 1, "inputs"),
+            outputs=r.ints(sg, 2, "outputs"),
             name=r.raw(sg, 4, "name"),
         )
         for t in r.tables(sg, 0, "tensors"):
@@ -234,15 +244,15 @@ def read_model(data: bytes, label: str) -> ModelT:
             quant = None
             if qt is not None:
                 quant = QuantizationT(
-                    min=r.scalars(qt, 0, "min", "f"),  # type: ignore[arg-type]
-                    max=r.scalars(qt, 1, "max", "f"),  # type: ignore[arg-type]
-                    scale=r.scalars(qt, 2, "scale", "f"),  # type: ignore[arg-type]
-                    zeroPoint=r.scalars(qt, 3, "zero_point", "q"),  # type: ignore[arg-type]
+                    min=r.floats(qt, 0, "min"),
+                    max=r.floats(qt, 1, "max"),
+                    scale=r.floats(qt, 2, "scale"),
+                    zeroPoint=r.ints(qt, 3, "zero_point", "q"),
                     quantizedDimension=r.scalar(qt, 6, "quantized_dimension", _I32, 0),
                 )
             sub.tensors.append(
                 TensorT(
-                    shape=r.scalars(t, 0, "shape", "i"),  # type: ignore[arg-type]
+                    shape=r.ints(t, 0, "shape"),
                     type=r.scalar(t, 1, "type", _I8, 0),
                     buffer=r.scalar(t, 2, "buffer", _U32, 0),
                     name=r.raw(t, 3, "name"),
@@ -253,8 +263,8 @@ def read_model(data: bytes, label: str) -> ModelT:
             sub.operators.append(
                 OperatorT(
                     opcodeIndex=r.scalar(op, 0, "opcode_index", _U32, 0),
-                    inputs=r.scalars(op, 1, "inputs", "i"),  # type: ignore[arg-type]
-                    outputs=r.scalars(op, 2, "outputs", "i"),  # type: ignore[arg-type]
+                    inputs=r.ints(op, 1, "inputs"),
+                    outputs=r.ints(op, 2, "outputs"),
                 )
             )
         model.subgraphs.append(sub)

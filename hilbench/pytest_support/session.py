@@ -107,10 +107,8 @@ class DutSession:
         self.lock = acquire_board(self.board, self.owner, keep=self)
         try:
             prebuild(self.board)
-            options = (
-                {"build": False} if self.board.kind in ("emulated", "native") and not self.board.image else {}
-            )
-            device = make_device(self.board, **options)
+            # prebuild() built the image already (once per session, under a lock)
+            device = make_device(self.board, build=bool(self.board.image))
             self.info = device.open()
             self.device = device
             _OPEN[id(self)] = self

@@ -22,7 +22,9 @@ def _cell(s: Any) -> str:
     return str(s).replace("|", "\\|").replace("*", "\\*").replace("\n", " ")
 
 
-def _table(header: list[str], rows: list[list[Any]], right: set[int] = frozenset()) -> list[str]:  # type: ignore[assignment]
+def _table(
+    header: list[str], rows: list[list[Any]], right: frozenset[int] | set[int] = frozenset()
+) -> list[str]:
     out = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from rich.console import Group
+from rich.console import Group, JustifyMethod
 from rich.table import Table
 
 from hilbench.report.caveats import emulated_note
@@ -75,7 +75,7 @@ def latency_table(summary: pd.DataFrame, title: str = "latency per inference (µ
 
 def results_table(summary: pd.DataFrame, title: str = "hilbench results") -> Table:
     t = Table(title=title, title_justify="left")
-    for col, just in [
+    columns: list[tuple[str, JustifyMethod]] = [
         ("board", "left"),
         ("model", "left"),
         ("n", "right"),
@@ -88,8 +88,9 @@ def results_table(summary: pd.DataFrame, title: str = "hilbench results") -> Tab
         ("accuracy", "right"),
         ("bit-exact", "right"),
         ("MAC/cycle", "right"),
-    ]:
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    ]
+    for col, just in columns:
+        t.add_column(col, justify=just)
     notes: set[str] = set()
     for r in summary.to_dict("records"):
         emulated = bool(r.get("emulated"))
@@ -173,7 +174,7 @@ def layers_table(layers: list[dict], title: str = "per-layer profile (one infere
 
 def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
     t = Table(title=title, title_justify="left")
-    cols = [
+    cols: list[tuple[str, JustifyMethod]] = [
         ("run", "left"),
         ("board", "left"),
         ("model", "left"),
@@ -187,7 +188,7 @@ def history_table(df: pd.DataFrame, title: str = "hilbench history") -> Table:
         ("commit", "left"),
     ]
     for c, j in cols:
-        t.add_column(c, justify=j)  # type: ignore[arg-type]
+        t.add_column(c, justify=j)
     for r in df.to_dict("records"):
         mark = "*" if r.get("emulated") else ""
         commit = r.get("git_commit")
@@ -233,7 +234,7 @@ def confusion_table(rec: dict) -> Table:
 
 def verdict_table(verdicts: list[Verdict], title: str) -> Table:
     t = Table(title=title, title_justify="left")
-    for col, j in [
+    columns: list[tuple[str, JustifyMethod]] = [
         ("board", "left"),
         ("model", "left"),
         ("metric", "left"),
@@ -243,8 +244,9 @@ def verdict_table(verdicts: list[Verdict], title: str) -> Table:
         ("p", "right"),
         ("method", "left"),
         ("verdict", "left"),
-    ]:
-        t.add_column(col, justify=j)  # type: ignore[arg-type]
+    ]
+    for col, j in columns:
+        t.add_column(col, justify=j)
     style = {"regressed": "bold red", "improved": "green", "unchanged": "", "inconclusive": "yellow"}
     for v in verdicts:
         t.add_row(

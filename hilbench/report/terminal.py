@@ -3,8 +3,10 @@ as the HTML report (`hilbench.report.model.collect`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from hilbench.report.format import fmt, pct
@@ -29,7 +31,9 @@ def link_lines(events: pd.DataFrame, limit: int = 6) -> list[str]:
     return lines
 
 
-def show_run(rep: Report, console: Console, layers: bool = False, results_dir: object = None) -> None:
+def show_run(
+    rep: Report, console: Console, layers: bool = False, results_dir: str | Path | None = None
+) -> None:
     m = rep.meta
     from rich.markup import escape
 
@@ -92,7 +96,7 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
     if rep.baseline:
         console.print(verdict_table(rep.verdicts, f"{rep.run_id} vs baseline {rep.baseline}"))
     t = Table(title="device choice: Pareto front (accuracy vs median latency; vs RAM)", title_justify="left")
-    for col, j in [
+    columns: list[tuple[str, JustifyMethod]] = [
         ("dataset", "left"),
         ("board", "left"),
         ("model", "left"),
@@ -101,8 +105,9 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
         ("arena B", "right"),
         ("front", "left"),
         ("run", "left"),
-    ]:
-        t.add_column(col, justify=j)  # type: ignore[arg-type]
+    ]
+    for col, j in columns:
+        t.add_column(col, justify=j)
     singles = {ds: one for ds in rep.datasets if (one := rep.single_choice_line(ds))}
     for one in singles.values():
         console.print(one, markup=False, highlight=False, soft_wrap=True)
@@ -135,6 +140,6 @@ def show_run(rep: Report, console: Console, layers: bool = False, results_dir: o
         )
     if t.row_count:
         console.print(t)
-    html = run_dir(rep.run_id, results_dir) / REPORT_NAME  # type: ignore[arg-type]
+    html = run_dir(rep.run_id, results_dir) / REPORT_NAME
     if html.is_file():
         console.print(f"report: {html}")

@@ -404,7 +404,8 @@ def compare_scalar(
             verdict="inconclusive",
             detail=f"no {' or '.join(missing)} value",
         )
-    b, c = float(base), float(cand)  # type: ignore[arg-type]
+    assert base is not None and cand is not None  # `missing` returned above otherwise
+    b, c = float(base), float(cand)
     verdict, effect, why = _exact(b, c, threshold, abs_tolerance, higher_is_better)
     return Verdict(
         **common,

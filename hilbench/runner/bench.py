@@ -196,7 +196,10 @@ def close_abandoned(record: RunRecord, exc: BaseException) -> None:
         interrupted=sig,
     )
     if sig:
-        exc.hilbench_run = (record.run_id, record.writer.rows)  # type: ignore[attr-defined]
+        vars(exc)["hilbench_run"] = (
+            record.run_id,
+            record.writer.rows,
+        )  # read by the CLI (any exception type)
 
 
 def new_record(
@@ -389,7 +392,7 @@ def execute_run(
         stopped_by = signal_name(exc)
         events.add("interrupted", stopped_by)
         out_exc = KeyboardInterrupt() if isinstance(exc, _Cancelled) else exc
-        out_exc.hilbench_run = (run_id, writer.rows)  # type: ignore[attr-defined]
+        vars(out_exc)["hilbench_run"] = (run_id, writer.rows)  # read by the CLI (any exception type)
         if out_exc is not exc:
             raise out_exc from None
         raise
