@@ -55,3 +55,16 @@ def test_the_checker_sees_a_missing_section(tmp_path: Path) -> None:
     assert "42" not in _sections(ROOT / "docs" / "architecture.md")
     m = DOC_REF.search("see docs/architecture.md §42 for why")
     assert m is not None and m.group(2) == "42"
+
+
+def test_readme_layout_table_lists_every_module(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import layout_table
+
+    assert layout_table.missing_from_readme() == [], "run python scripts/layout_table.py and paste it"
+    # ...and the check can fail: a README without the table misses every module
+    bare = tmp_path / "README.md"
+    bare.write_text("# hilbench\n")
+    assert "hilbench/cli.py" in layout_table.missing_from_readme(bare)
