@@ -105,6 +105,12 @@ class ToolRun:
     returncode: int | None  # None: killed at the timeout
     output: str  # stdout and stderr, interleaved as the tool wrote them
 
+    def why(self, timeout_s: float, keywords: tuple[str, ...]) -> str:
+        """What went wrong, in one line: the timeout, or the tool's own error line."""
+        if self.returncode is None:
+            return f"no result within the timeout ({timeout_s:g} s)"
+        return tool_error_line(self.output, keywords)
+
 
 def run_tool(argv: list[str], timeout_s: float) -> ToolRun:
     """Run a flashing tool in its own process group; kill the group at the timeout (a

@@ -26,7 +26,6 @@ from hilbench.flash.base import (
     ToolRun,
     find_tool,
     run_tool,
-    tool_error_line,
 )
 
 BOOTLOADER_WAIT_S = 5.0  # the bootloader's CDC port appears within ~1 s of the touch
@@ -96,11 +95,7 @@ class BossacFlasher:
         return run
 
     def _fail(self, run: ToolRun) -> FlashError:
-        why = (
-            f"no result within the timeout ({self.timeout_s:g} s)"
-            if run.returncode is None
-            else tool_error_line(run.output, ("failed", "no device", "error", "invalid", "exclusive"))
-        )
+        why = run.why(self.timeout_s, ("failed", "no device", "error", "invalid", "exclusive"))
         return FlashError(f"board '{self.board}': bossac on {self.bootloader_port}: {why}")
 
     def _check_image(self, image: Path) -> None:

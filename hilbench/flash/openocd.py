@@ -19,7 +19,6 @@ from hilbench.flash.base import (
     ToolRun,
     find_tool,
     run_tool,
-    tool_error_line,
 )
 
 DEFAULT_INTERFACE = "interface/stlink.cfg"
@@ -96,11 +95,7 @@ class OpenocdFlasher:
         return run
 
     def _fail(self, run: ToolRun) -> FlashError:
-        why = (
-            f"no result within the timeout ({self.timeout_s:g} s)"
-            if run.returncode is None
-            else tool_error_line(run.output, ("error", "fail", "can't", "couldn't", "no device"))
-        )
+        why = run.why(self.timeout_s, ("error", "fail", "can't", "couldn't", "no device"))
         scripts = f"{self.options.interface or DEFAULT_INTERFACE}, {self.options.target}"
         return FlashError(f"board '{self.board}': openocd ({scripts}): {why}")
 
